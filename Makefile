@@ -1,0 +1,41 @@
+# winback: `make` alone lists the targets.
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+CONFIG ?= configs/cdnow.yaml
+
+.PHONY: help install train test lint format bench clean
+
+help: ## list the targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "winback needs Python >= 3.11"'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install winback with its test and lint tools
+
+train: $(STAMP) ## train on the bundled CDNOW data, evaluate against baselines, log to MLflow
+	$(BIN)/winback train --config $(CONFIG)
+
+test: $(STAMP) ## run the test suite
+	$(BIN)/python -m pytest -n 2 -q
+
+lint: $(STAMP) ## check style with ruff
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+format: $(STAMP) ## reformat with ruff
+	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench
+
+bench: $(STAMP) ## run the benchmarks, writing JSON to bench/results/
+	$(BIN)/python bench/run_all.py
+
+clean: ## remove the virtualenv and build leftovers (keeps models/ and mlflow.db)
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache
