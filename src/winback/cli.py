@@ -1,10 +1,50 @@
-"""The `winback` command line: parses arguments, calls the library, prints `Type: message` on errors."""
+"""The `winback` command line: parse, load config, call the library, print `Type: message`.
+
+Library errors (:class:`~winback.exceptions.WinbackError`) are printed as one line and exit with
+status 1; ``--debug`` shows the full traceback instead. Logging is configured here, never at import.
+"""
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+from winback.exceptions import WinbackError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help=__doc__.splitlines()[0],
+)
+_state = {"debug": False}
+
+
+@app.callback()
+def _main(
+    debug: Annotated[bool, typer.Option("--debug", help="show full tracebacks")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="log progress at INFO")] = False,
+) -> None:
+    """winback: who is about to stop buying, what they are worth, and what to do about it."""
+    _state["debug"] = debug
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+
+
+def run(fn, *args, **kwargs):
+    """Call ``fn``; on a WinbackError print ``Type: message`` and exit 1 (unless --debug)."""
+    try:
+        return fn(*args, **kwargs)
+    except WinbackError as exc:
+        if _state["debug"]:
+            raise
+        typer.echo(f"{type(exc).__name__}: {exc}", err=True)
+        raise typer.Exit(code=1) from None
 
 
 @app.command()
@@ -13,6 +53,186 @@ def version() -> None:
     from winback import __version__
 
     typer.echo(__version__)
+
+
+@app.command()
+def train(
+    config: Annotated[Path, typer.Option("--config", "-c", help="training config YAML")] = Path(
+        "configs/cdnow.yaml"
+    ),
+    no_tracking: Annotated[bool, typer.Option("--no-tracking", help="skip MLflow logging")] = False,
+) -> None:
+    """Train on the data a config describes, evaluate against baselines, save and log the model."""
+    run(_train, config, tracking=not no_tracking)
+
+
+def _train(config_path: Path, *, tracking: bool) -> None:
+    import time
+
+    from winback.config import load_config
+    from winback.models import train as train_model
+
+    start = time.perf_counter()
+    config = load_config(config_path)
+    result = train_model(config, base_dir=config_path.parent)
+    if tracking and config.tracking.enabled:
+        from winback.tracking import log_training_run
+
+        result.run_id = log_training_run(result, config)
+    typer.echo(result.table)
+    typer.echo(f"\nmodel bundle: {result.bundle_path}")
+    if result.run_id:
+        typer.echo(f"MLflow run: {result.run_id}")
+    typer.echo(f"done in {time.perf_counter() - start:.1f} s")
+
+
+@app.command()
+def score(
+    model: Annotated[Path, typer.Option("--model", "-m", help="model bundle folder")],
+    orders: Annotated[Path, typer.Option("--orders", help="orders CSV/Parquet")],
+    as_of: Annotated[str, typer.Option("--as-of", help="calendar day scored, e.g. 2024-03-31")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="scores file (.parquet or .csv)")],
+    events: Annotated[Path | None, typer.Option("--events", help="events CSV/Parquet")] = None,
+    customers: Annotated[
+        Path | None, typer.Option("--customers", help="customers CSV/Parquet")
+    ] = None,
+    actions: Annotated[
+        Path | None, typer.Option("--actions", help="campaign config, e.g. configs/actions.yaml")
+    ] = None,
+    columns: Annotated[
+        str | None,
+        typer.Option("--columns", help='orders column mapping: "customer_id=Customer ID,..."'),
+    ] = None,
+    chunk_size: Annotated[
+        int, typer.Option("--chunk-size", min=1, help="customers scored at a time")
+    ] = 200_000,
+) -> None:
+    """Score customers as of a date; write scores, <stem>.rejects.csv and <stem>.summary.json."""
+    run(
+        _score,
+        model,
+        orders,
+        as_of=as_of,
+        out=out,
+        events=events,
+        customers=customers,
+        actions=actions,
+        columns=columns,
+        chunk_size=chunk_size,
+    )
+
+
+def _score(
+    model: Path, orders: Path, *, out: Path, columns: str | None, chunk_size: int, **kwargs
+) -> None:
+    import time
+
+    from winback.io._columns import parse_columns_option
+    from winback.scoring import ScoringConfig, output_paths, score_files
+
+    start = time.perf_counter()
+    mapping = parse_columns_option(columns) if columns else None
+    result = score_files(
+        model,
+        orders,
+        out=out,
+        columns=mapping,
+        config=ScoringConfig(chunk_size=chunk_size),
+        **kwargs,
+    )
+    counts = result.summary["customers"]
+    typer.echo(
+        f"{counts['input']} input customers = {counts['scored']} scored + "
+        f"{counts['rejected']} rejected"
+    )
+    drift = result.summary["drift"]
+    if not drift["computed"]:
+        typer.echo(f"drift not computed: {drift['reason']}")
+    elif drift["drifted"]:
+        typer.echo(f"drifted features (PSI > {drift['threshold']}): {', '.join(drift['drifted'])}")
+    for name, path in output_paths(out).items():
+        typer.echo(f"{name}: {path}")
+    typer.echo(f"done in {time.perf_counter() - start:.1f} s")
+
+
+@app.command("export")
+def export_(
+    scores: Annotated[Path, typer.Option("--scores", help="scores written by `winback score`")],
+    customers: Annotated[Path, typer.Option("--customers", help="customers CSV/Parquet")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="folder, e.g. exports/CAMPAIGN/")],
+    layout: Annotated[str, typer.Option("--layout", help="generic or mailchimp")] = "generic",
+    campaign_id: Annotated[
+        str | None,
+        typer.Option("--campaign-id", help="default: the one in the scores' summary.json"),
+    ] = None,
+) -> None:
+    """Write the campaign's per-action list files, control list and summary for marketing."""
+    run(_export, scores, customers, out=out, layout=layout, campaign_id=campaign_id)
+
+
+def _export(
+    scores: Path, customers: Path, *, out: Path, layout: str, campaign_id: str | None
+) -> None:
+    import json
+
+    from winback.exceptions import ConfigError
+    from winback.export import export_campaign
+    from winback.io import read_customers
+    from winback.scoring import output_paths, read_scores
+
+    scored = read_scores(scores)
+    summary_path = output_paths(scores)["summary"]
+    campaign = {}
+    if summary_path.is_file():
+        campaign = json.loads(summary_path.read_text()).get("actions", {})
+    campaign_id = campaign_id or campaign.get("campaign_id")
+    if not campaign_id or "action" not in scored.columns:
+        raise ConfigError(
+            f"{scores} has no campaign: score with --actions (e.g. configs/actions.yaml) so each "
+            "customer gets an action, or pass --campaign-id for scores that have actions."
+        )
+    table, _ = read_customers(customers)
+    result = export_campaign(
+        scored, table, out, campaign_id=campaign_id, layout=layout, budget=campaign.get("budget")
+    )
+    for path in result.files:
+        typer.echo(str(path))
+
+
+@app.command()
+def report(
+    scores: Annotated[
+        Path | None, typer.Option("--scores", help="scores written by `winback score`")
+    ] = None,
+    orders: Annotated[Path | None, typer.Option("--orders", help="orders CSV/Parquet")] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="report date (required with --orders)")
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="report folder")] = Path("reports"),
+    columns: Annotated[
+        str | None,
+        typer.Option("--columns", help='orders column mapping: "customer_id=Customer ID,..."'),
+    ] = None,
+) -> None:
+    """Write the KPI report (report.md, report.json, charts) of scores and/or orders."""
+    run(_report, scores, orders, as_of=as_of, out=out, columns=columns)
+
+
+def _report(
+    scores: Path | None, orders: Path | None, *, as_of: str | None, out: Path, columns: str | None
+) -> None:
+    from winback.io import read_orders
+    from winback.io._columns import parse_columns_option
+    from winback.report import build_report
+    from winback.scoring import read_scores
+
+    scored = None if scores is None else read_scores(scores)
+    order_frame = None
+    if orders is not None:
+        mapping = parse_columns_option(columns) if columns else None
+        order_frame, _ = read_orders(orders, columns=mapping)
+    path = build_report(scored=scored, orders=order_frame, cutoff=as_of, out_dir=out)
+    typer.echo(str(path))
 
 
 def main() -> None:

@@ -1,0 +1,64 @@
+"""What to do about each customer: named RFM segments, tiers, campaign rules, allocation, control.
+
+- :func:`rfm_segments`, :data:`DEFAULT_SEGMENT_TABLE`, :func:`load_segment_table`: named segments
+  from recency/frequency/monetary quintile scores, the segment table kept as data.
+- :func:`assign_tiers`: low/medium/high tiers from cut points or quantiles.
+- :func:`at_risk_segments`: the at-risk list for marketing.
+- :class:`ActionsConfig`, :func:`load_actions_config`: the campaign config
+  (``configs/actions.yaml``).
+- :func:`allocate_actions`: the best eligible action per customer within budget and caps, plus the
+  hold-out control group (:func:`control_mask`).
+"""
+
+from winback.actions._allocate import ALLOCATION_COLUMNS, allocate_actions, allocation_summary
+from winback.actions._config import (
+    CHANNELS,
+    OPERATORS,
+    Action,
+    ActionsConfig,
+    AllOf,
+    AnyOf,
+    Condition,
+    load_actions_config,
+    parse_actions_config,
+)
+from winback.actions._control import control_mask, stable_uniform
+from winback.actions._rules import eligibility, evaluate_rule, rule_fields
+from winback.actions._segments import (
+    AT_RISK_SEGMENTS,
+    DEFAULT_SEGMENT_TABLE,
+    SegmentRule,
+    SegmentTable,
+    assign_tiers,
+    at_risk_segments,
+    load_segment_table,
+    rfm_segments,
+)
+
+__all__ = [
+    "ALLOCATION_COLUMNS",
+    "AT_RISK_SEGMENTS",
+    "CHANNELS",
+    "DEFAULT_SEGMENT_TABLE",
+    "OPERATORS",
+    "Action",
+    "ActionsConfig",
+    "AllOf",
+    "AnyOf",
+    "Condition",
+    "SegmentRule",
+    "SegmentTable",
+    "allocate_actions",
+    "allocation_summary",
+    "assign_tiers",
+    "at_risk_segments",
+    "control_mask",
+    "eligibility",
+    "evaluate_rule",
+    "load_actions_config",
+    "load_segment_table",
+    "parse_actions_config",
+    "rfm_segments",
+    "rule_fields",
+    "stable_uniform",
+]

@@ -1,0 +1,266 @@
+"""Allocating campaign actions to customers under a budget and per-action caps.
+
+For each customer and each action they are eligible for, the expected gain is
+``p_churn * uplift * expected_value - unit_cost``. Candidates with a positive gain are taken
+greedily, highest gain first (ties: lower ``customer_id``, then the earlier action), as long as the
+action's cap and the budget allow. A customer whose best action is full or no longer affordable
+falls back to their next-best eligible action with a positive gain: the result is exactly the
+sequential greedy over all (customer, action) candidates, computed with vectorised passes over the
+customers, one pass per closed action (so at most ``n_actions + 1`` passes).
+
+Control customers are drawn **after** allocation from the customers assigned an action: they take
+a slot and count against the budget and caps like treated customers, so the control group is a
+random sample of exactly the customers the campaign would have contacted (what makes the
+treatment-vs-control comparison unbiased). They are never sent, so the money actually spent,
+the treatment cost, is about ``(1 - control_fraction)`` of the planned cost. To spend a target
+``S`` on treatment, set ``budget = S / (1 - control_fraction)``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from winback.actions._config import ActionsConfig
+from winback.actions._control import control_mask
+from winback.actions._rules import eligibility
+from winback.exceptions import DataError
+
+__all__ = ["ALLOCATION_COLUMNS", "allocate_actions", "allocation_summary"]
+
+logger = logging.getLogger(__name__)
+
+ALLOCATION_COLUMNS = ("action", "offer", "channel", "expected_gain", "cost", "group")
+_MICROS = 1_000_000  # costs and budget are compared in whole millionths: exact integer sums
+
+
+def allocate_actions(scored: pd.DataFrame, config: ActionsConfig) -> pd.DataFrame:
+    """Return ``scored`` with the action, offer, channel, gain, cost and group of every customer.
+
+    Deterministic: there is no randomness to seed. Ties are broken by ``customer_id`` and by the
+    order of ``config.actions``; the control group is a stable hash of (campaign id, customer id).
+
+    Parameters
+    ----------
+    scored : DataFrame
+        One row per customer: unique, non-missing ``customer_id``; ``p_churn`` in [0, 1];
+        finite ``expected_value``; plus every column the config's conditions name.
+    config : ActionsConfig
+        The campaign (see :func:`load_actions_config`).
+
+    Returns
+    -------
+    DataFrame
+        A copy of ``scored`` (same rows and order; existing columns of these names are replaced)
+        with ``action`` (str; ``config.default_action`` when none), ``offer`` and ``channel``
+        (str, NA when no action), ``expected_gain`` (float, 0 when no action), ``cost`` (the
+        action's ``unit_cost``, also for control customers; 0 when no action) and ``group``
+        (``"treatment"``, ``"control"`` or ``"none"``). The planned cost, ``cost.sum()``, never
+        exceeds ``config.budget``; the spend, the treatment rows' cost, is lower still.
+
+    Raises
+    ------
+    DataError
+        If a required column is missing or holds invalid values.
+    ConfigError
+        If a condition names a column ``scored`` lacks or compares values of the wrong kind.
+    """
+    _check_scored(scored)
+    gain = _gains(scored, config)
+    allowed = eligibility(scored, config) & (gain > 0)
+    choice = _greedy(
+        gain,
+        allowed,
+        tie_rank=pd.factorize(scored["customer_id"], sort=True)[0],
+        cost=_micros(np.array([a.unit_cost for a in config.actions])),
+        cap=np.array([a.max_customers or len(scored) for a in config.actions], dtype=np.int64),
+        budget=int(_micros(np.array([config.budget]))[0]),
+    )
+    out = _with_assignment(scored, config, choice, gain)
+    logger.info(
+        "Allocated %d of %d customers (%d held out as control), planned cost %.2f of %.2f.",
+        int((choice >= 0).sum()),
+        len(scored),
+        int((out["group"] == "control").sum()),
+        float(out["cost"].sum()),
+        config.budget,
+    )
+    return out
+
+
+def _gains(scored: pd.DataFrame, config: ActionsConfig) -> np.ndarray:
+    """Return the ``(n_customers, n_actions)`` expected gains."""
+    value_at_risk = scored["p_churn"].to_numpy(float) * scored["expected_value"].to_numpy(float)
+    uplift = np.array([a.uplift for a in config.actions])
+    cost = np.array([a.unit_cost for a in config.actions])
+    return value_at_risk[:, None] * uplift[None, :] - cost[None, :]
+
+
+def _micros(money: np.ndarray) -> np.ndarray:
+    return np.round(np.asarray(money, dtype=float) * _MICROS).astype(np.int64)
+
+
+def _greedy(
+    gain: np.ndarray,
+    allowed: np.ndarray,
+    *,
+    tie_rank: np.ndarray,
+    cost: np.ndarray,
+    cap: np.ndarray,
+    budget: int,
+) -> np.ndarray:
+    """Return each customer's action index (-1 for none) by the greedy described in the module.
+
+    Each pass gives every waiting customer their best still-open action, sorts these candidates
+    by gain, accepts the longest prefix that fits the caps and the budget, and closes the actions
+    that can take nobody more (cap reached, or cost above what is left). The first rejected
+    candidate always closes its action, so the loop ends after at most ``n_actions + 1`` passes.
+    """
+    n_actions = gain.shape[1]
+    choice = np.full(gain.shape[0], -1, dtype=np.int64)
+    is_open = np.ones(n_actions, dtype=bool)
+    cap_left, budget_left = cap.copy(), budget
+    waiting = np.flatnonzero(allowed.any(axis=1))
+    while waiting.size and is_open.any():
+        waiting, best = _best_open(gain, allowed, waiting, is_open, tie_rank)
+        n_fit = _fitting_prefix(best, cost, cap_left, budget_left)
+        choice[waiting[:n_fit]] = best[:n_fit]
+        budget_left -= int(cost[best[:n_fit]].sum())
+        cap_left -= np.bincount(best[:n_fit], minlength=n_actions)
+        is_open &= (cap_left > 0) & (cost <= budget_left)
+        waiting = waiting[n_fit:]
+    return choice
+
+
+def _best_open(
+    gain: np.ndarray,
+    allowed: np.ndarray,
+    waiting: np.ndarray,
+    is_open: np.ndarray,
+    tie_rank: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the waiting customers that still have an open candidate, best gain first, and
+    their best open action (ties between actions: the earlier one)."""
+    masked = np.where(allowed[waiting] & is_open, gain[waiting], -np.inf)
+    best = masked.argmax(axis=1)
+    best_gain = masked[np.arange(len(waiting)), best]
+    keep = best_gain > -np.inf
+    waiting, best, best_gain = waiting[keep], best[keep], best_gain[keep]
+    order = np.lexsort((tie_rank[waiting], -best_gain))
+    return waiting[order], best[order]
+
+
+def _fitting_prefix(best: np.ndarray, cost: np.ndarray, cap_left: np.ndarray, budget: int) -> int:
+    """Return how many leading candidates fit the remaining caps and budget together."""
+    running = np.zeros(len(best), dtype=np.int64)
+    for action in np.unique(best):  # per action, not per customer
+        rows = np.flatnonzero(best == action)
+        running[rows] = np.arange(1, len(rows) + 1)
+    too_many = running > cap_left[best]
+    too_dear = np.cumsum(cost[best]) > budget
+    rejected = np.flatnonzero(too_many | too_dear)
+    return int(rejected[0]) if rejected.size else len(best)
+
+
+def _with_assignment(
+    scored: pd.DataFrame, config: ActionsConfig, choice: np.ndarray, gain: np.ndarray
+) -> pd.DataFrame:
+    """Return a copy of ``scored`` with the allocation columns for ``choice``."""
+    actions = config.actions
+    assigned = choice >= 0
+    pick = np.where(assigned, choice, len(actions))  # the extra last slot is "no action"
+    held = np.zeros(len(choice), dtype=bool)
+    held[assigned] = control_mask(
+        scored["customer_id"].to_numpy()[assigned],
+        campaign_id=config.campaign_id,
+        fraction=config.control_fraction,
+    )
+    out = scored.drop(columns=[c for c in ALLOCATION_COLUMNS if c in scored.columns])
+    out["action"] = _labels([a.name for a in actions] + [config.default_action], pick)
+    out["offer"] = _labels([a.offer for a in actions] + [None], pick)
+    out["channel"] = _labels([a.channel for a in actions] + [None], pick)
+    out["expected_gain"] = np.where(
+        assigned, gain[np.arange(len(choice)), pick % len(actions)], 0.0
+    )
+    out["cost"] = np.where(assigned, np.array([a.unit_cost for a in actions] + [0.0])[pick], 0.0)
+    out["group"] = _labels(["treatment", "control", "none"], np.where(assigned, held * 1, 2))
+    return out
+
+
+def _labels(values: list[object], index: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """Return ``values[index]`` as a pandas string array (None becomes NA)."""
+    return pd.array(np.asarray(values, dtype=object)[index], dtype="str")
+
+
+def _check_scored(scored: pd.DataFrame) -> None:
+    """Raise one DataError listing every problem with the columns allocation relies on."""
+    missing = [c for c in ("customer_id", "p_churn", "expected_value") if c not in scored]
+    if missing:
+        raise DataError(
+            f"allocate_actions: the scored frame lacks {missing}; "
+            f"available columns: {', '.join(map(str, scored.columns))}."
+        )
+    problems = _id_problems(scored["customer_id"])
+    p_churn = pd.to_numeric(scored["p_churn"], errors="coerce")
+    bad_p = ~p_churn.between(0, 1)
+    if bad_p.any():
+        problems.append(
+            f"p_churn must be a probability in [0, 1]; {int(bad_p.sum())} rows are not "
+            f"(e.g. rows {scored.index[bad_p][:5].tolist()})"
+        )
+    value = pd.to_numeric(scored["expected_value"], errors="coerce")
+    bad_v = ~np.isfinite(value.to_numpy(dtype=float, na_value=np.nan))
+    if bad_v.any():
+        problems.append(
+            f"expected_value must be a finite number; {int(bad_v.sum())} rows are not "
+            f"(e.g. rows {scored.index[bad_v][:5].tolist()})"
+        )
+    if problems:
+        raise DataError("allocate_actions: " + "; ".join(problems) + ".")
+
+
+def _id_problems(ids: pd.Series) -> list[str]:
+    problems = []
+    if ids.isna().any():
+        problems.append(f"customer_id is missing in {int(ids.isna().sum())} rows")
+    dupes = ids[ids.duplicated(keep=False) & ids.notna()]
+    if len(dupes):
+        problems.append(
+            f"customer_id must be unique (one row per customer); repeated: "
+            f"{sorted(dupes.unique().tolist())[:5]}"
+        )
+    return problems
+
+
+def allocation_summary(allocated: pd.DataFrame) -> pd.DataFrame:
+    """Return one row per action: customers, treatment, control, planned cost, spend and gain.
+
+    Parameters
+    ----------
+    allocated : DataFrame
+        The output of :func:`allocate_actions`.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``action`` (sorted), columns ``customers``, ``treatment``, ``control``
+        (int), ``planned_cost`` (treatment + control), ``spend`` (treatment only) and
+        ``expected_gain`` (treatment only), money as float.
+    """
+    rows = allocated.loc[allocated["group"] != "none"]
+    treated = rows["group"] == "treatment"
+    frame = pd.DataFrame(
+        {
+            "action": rows["action"],
+            "treatment": treated.astype(np.int64),
+            "control": (~treated).astype(np.int64),
+            "planned_cost": rows["cost"],
+            "spend": rows["cost"].where(treated, 0.0),
+            "expected_gain": rows["expected_gain"].where(treated, 0.0),
+        }
+    )
+    out = frame.groupby("action", sort=True).sum()
+    out.insert(0, "customers", out["treatment"] + out["control"])
+    return out

@@ -1,0 +1,278 @@
+"""The campaign config (``configs/actions.yaml``): pydantic models and the loader.
+
+An :class:`ActionsConfig` holds a campaign id, a budget, a control fraction and an ordered list of
+:class:`Action` rules, each with an eligibility rule built from :class:`Condition` leaves combined
+by :class:`AllOf` / :class:`AnyOf` (nestable). Pydantic's errors are translated at this boundary
+into one :class:`~winback.exceptions.ConfigError` naming each offending action and key.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal, get_args
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from winback.exceptions import ConfigError
+
+__all__ = [
+    "CHANNELS",
+    "OPERATORS",
+    "Action",
+    "ActionsConfig",
+    "AllOf",
+    "AnyOf",
+    "Condition",
+    "load_actions_config",
+    "parse_actions_config",
+]
+
+Operator = Literal["<", "<=", ">", ">=", "==", "!=", "in", "not in"]
+Channel = Literal["email", "sms", "mail", "call"]
+OPERATORS: tuple[str, ...] = get_args(Operator)
+CHANNELS: tuple[str, ...] = get_args(Channel)
+ORDERING_OPERATORS = ("<", "<=", ">", ">=")
+SAFE_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+
+Scalar = bool | int | float | str
+Money = Annotated[float, Field(ge=0, strict=True)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Condition(_Strict):
+    """``column op value``: e.g. ``{field: p_churn, op: ">=", value: 0.6}``.
+
+    ``in`` / ``not in`` take a list; ``<``, ``<=``, ``>``, ``>=`` take a number; ``==`` / ``!=``
+    a number, a string or a boolean. A missing value in the column never satisfies a condition.
+    """
+
+    field: str = Field(min_length=1)
+    op: Operator
+    value: Scalar | tuple[Scalar, ...]
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _scalar_or_list(cls, value: Any) -> Any:
+        items = value if isinstance(value, list | tuple) else [value]
+        bad = [item for item in items if not isinstance(item, Scalar)]
+        if bad or (isinstance(value, list | tuple) and not value):
+            raise ValueError(
+                f"condition value must be a number, string, boolean or non-empty list of them, "
+                f"got {value!r}"
+            )
+        return tuple(value) if isinstance(value, list | tuple) else value
+
+    @model_validator(mode="after")
+    def _value_fits_op(self) -> Condition:
+        is_list = isinstance(self.value, tuple)
+        if self.op in ("in", "not in") and not is_list:
+            raise ValueError(f"condition op {self.op!r} needs a list value, got {self.value!r}")
+        if self.op not in ("in", "not in") and is_list:
+            raise ValueError(
+                f"condition op {self.op!r} needs a single value, got the list {list(self.value)!r}"
+                " (use 'in' to match any of several values)"
+            )
+        if self.op in ORDERING_OPERATORS and not _is_number(self.value):
+            raise ValueError(f"condition op {self.op!r} needs a number, got {self.value!r}")
+        return self
+
+
+class AllOf(_Strict):
+    """True where every rule in ``all`` is true."""
+
+    all: tuple[Rule, ...] = Field(min_length=1)
+
+
+class AnyOf(_Strict):
+    """True where at least one rule in ``any`` is true."""
+
+    any: tuple[Rule, ...] = Field(min_length=1)
+
+
+def _rule_kind(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return "all" if "all" in value else "any" if "any" in value else "condition"
+    return {AllOf: "all", AnyOf: "any"}.get(type(value), "condition")
+
+
+Rule = Annotated[
+    Annotated[Condition, Tag("condition")]
+    | Annotated[AllOf, Tag("all")]
+    | Annotated[AnyOf, Tag("any")],
+    Discriminator(_rule_kind),
+]
+AllOf.model_rebuild()
+AnyOf.model_rebuild()
+_RULE_MODELS: dict[str, type[BaseModel]] = {"condition": Condition, "all": AllOf, "any": AnyOf}
+
+
+class Action(_Strict):
+    """One campaign action and who is eligible for it.
+
+    ``uplift`` is the assumed probability that the action keeps a customer who would otherwise
+    churn, so the action's expected gain for a customer is
+    ``p_churn * uplift * expected_value - unit_cost``.
+    """
+
+    name: str = Field(pattern=SAFE_NAME, description="identifier; also names the export file")
+    channel: Channel
+    offer: str = Field(min_length=1)
+    unit_cost: Money
+    uplift: Annotated[float, Field(ge=0, le=1, strict=True)]
+    max_customers: Annotated[int, Field(gt=0, strict=True)] | None = None
+    when: Rule
+
+
+class ActionsConfig(_Strict):
+    """A campaign: id, budget, control fraction and the ordered actions.
+
+    The order of ``actions`` breaks ties: when two actions give a customer the same gain, the
+    earlier one wins. Customers that get no action are labelled ``default_action``.
+    """
+
+    campaign_id: str = Field(pattern=SAFE_NAME)
+    budget: Annotated[float, Field(gt=0, strict=True)]
+    control_fraction: Annotated[float, Field(ge=0, lt=1, strict=True)] = 0.1
+    default_action: str = Field(default="no_action", pattern=SAFE_NAME)
+    actions: tuple[Action, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _names_unique(self) -> ActionsConfig:
+        names = [action.name for action in self.actions]
+        dupes = sorted({name for name in names if names.count(name) > 1})
+        if dupes:
+            raise ValueError(f"action names must be unique, repeated: {', '.join(dupes)}")
+        if self.default_action in names:
+            raise ValueError(
+                f"default_action {self.default_action!r} is also the name of an action; "
+                "rename one of them"
+            )
+        return self
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def load_actions_config(path: str | os.PathLike[str]) -> ActionsConfig:
+    """Read and validate a campaign config YAML file (see ``configs/actions.yaml``).
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing or not YAML, or a key is unknown, missing or of the wrong form;
+        every problem is listed, each naming the action (``actions[2] 'discount'``) and the key.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"Actions config {path} does not exist.")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
+    return parse_actions_config(raw, source=str(path))
+
+
+def parse_actions_config(raw: object, *, source: str = "actions config") -> ActionsConfig:
+    """Validate an already-parsed mapping (from YAML, JSON, ...) into an :class:`ActionsConfig`."""
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{source}: expected a mapping of keys at the top level, got {raw!r}.")
+    try:
+        return ActionsConfig.model_validate(raw)
+    except ValidationError as exc:
+        errors = [err for err in exc.errors() if not _echo_of_item_errors(err)]
+        lines = "\n".join(f"  - {_describe(err, raw)}" for err in errors)
+        raise ConfigError(f"{source}: invalid actions config:\n{lines}") from exc
+
+
+def action_label(index: int, name: object) -> str:
+    """Return how messages name an action: ``actions[2] 'discount'``."""
+    return f"actions[{index}] {name!r}"
+
+
+def _describe(err: Mapping[str, Any], raw: Mapping[str, Any]) -> str:
+    """Return one readable line for one pydantic error."""
+    loc = list(err["loc"])
+    prefix = "config"
+    if len(loc) >= 2 and loc[0] == "actions" and isinstance(loc[1], int):
+        prefix = action_label(loc[1], _raw_action_name(raw, loc[1]))
+        path, model = _walk(loc[2:], Action)
+    else:
+        path, model = _walk(loc, ActionsConfig)
+    key = path.rpartition(".")[2].partition("[")[0]
+    text = _error_text(err, key, model)
+    where = path if err["type"] not in ("missing", "extra_forbidden") else path.rpartition(".")[0]
+    shown = f" (at {where})" if where and where != key else ""
+    return f"{prefix}: {text}{shown}"
+
+
+def _echo_of_item_errors(err: Mapping[str, Any]) -> bool:
+    """True for pydantic's 'too short after validation' that only repeats failed items."""
+    return err["type"] == "too_short" and bool(err.get("input"))
+
+
+def _short(value: object, width: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _error_text(err: Mapping[str, Any], key: str, model: type[BaseModel]) -> str:
+    kind, got = err["type"], err.get("input")
+    if kind == "missing":
+        return f"missing key {key!r}"
+    if kind == "extra_forbidden":
+        return f"unknown key {key!r} (allowed keys: {', '.join(model.model_fields)})"
+    if kind == "literal_error" and key == "op":
+        return f"condition op {got!r} is not one of {', '.join(OPERATORS)}"
+    if kind == "literal_error" and key == "channel":
+        return f"channel {got!r} is not one of {', '.join(CHANNELS)}"
+    if kind == "value_error":
+        return str(err["ctx"]["error"])
+    if kind == "model_type" and model in _RULE_MODELS.values():
+        return (
+            "expected a condition {field, op, value} or a group {all: [...]} or {any: [...]}, "
+            f"got {_short(got)}"
+        )
+    if key:
+        return f"key {key!r}: {err['msg']}, got {_short(got)}"
+    return f"{err['msg']}, got {_short(got)}"
+
+
+def _walk(loc: list[Any], model: type[BaseModel]) -> tuple[str, type[BaseModel]]:
+    """Return the dotted path of ``loc`` without union tags, and the model that holds its end."""
+    parts: list[str] = []
+    expect_tag = False
+    for part in loc:
+        if expect_tag and part in _RULE_MODELS:
+            model, expect_tag = _RULE_MODELS[part], False
+            continue
+        expect_tag = False
+        if isinstance(part, int) and parts:
+            parts[-1] += f"[{part}]"
+            expect_tag = model in (AllOf, AnyOf)
+            continue
+        parts.append(str(part))
+        expect_tag = model is Action and part == "when"
+    return ".".join(parts), model
+
+
+def _raw_action_name(raw: Mapping[str, Any], index: int) -> object:
+    try:
+        return raw["actions"][index].get("name")
+    except (TypeError, KeyError, IndexError, AttributeError):
+        return None

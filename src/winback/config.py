@@ -1,0 +1,146 @@
+"""Training configuration: one YAML file loaded once into validated pydantic models.
+
+A config describes a dataset (paths or a bundled dataset, column mapping, stated end), the feature
+windows, the task horizons, the backtest (evaluation cutoff, training cutoffs), LightGBM settings,
+tracking and the output folder. Any error names the key and the expected form.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from winback.exceptions import ConfigError
+
+__all__ = [
+    "BacktestConfig",
+    "DataConfig",
+    "LightGBMConfig",
+    "TasksConfig",
+    "TrackingConfig",
+    "TrainConfig",
+    "load_config",
+    "pydantic_error_message",
+]
+
+BUILTIN_DATASETS = ("cdnow", "cdnow_sample")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DataConfig(_Strict):
+    """Where the data lives. ``orders`` is a CSV/Parquet path or a bundled dataset name."""
+
+    orders: str = Field(description="path to orders (CSV/Parquet) or 'cdnow' / 'cdnow_sample'")
+    events: str | None = None
+    customers: str | None = None
+    columns: dict[str, str] = Field(default_factory=dict, description="canonical -> source column")
+    end: dt.date | None = Field(default=None, description="last date the data covers")
+
+
+class TasksConfig(_Strict):
+    """Horizons in days: repurchase P(order within h), churn P(no order within h), spend in h."""
+
+    repurchase_days: int = Field(default=90, gt=0)
+    churn_days: int = Field(default=180, gt=0)
+
+
+class BacktestConfig(_Strict):
+    """The temporal holdout: train on windows ending by ``evaluation_cutoff``, test after it."""
+
+    evaluation_cutoff: dt.date
+    every_days: int = Field(default=7, gt=0, description="spacing of training cutoffs")
+    min_history_days: int = Field(default=28, ge=0, description="history before the 1st cutoff")
+    bootstrap: int = Field(default=500, ge=0, description="bootstrap resamples for AUC CIs")
+
+
+class LightGBMConfig(_Strict):
+    """LightGBM settings shared by the three tasks."""
+
+    n_estimators: int = Field(default=2000, gt=0)
+    learning_rate: float = Field(default=0.03, gt=0, le=1)
+    num_leaves: int = Field(default=15, gt=1)
+    min_child_samples: int = Field(default=100, gt=0)
+    subsample: float = Field(default=0.8, gt=0, le=1)
+    colsample_bytree: float = Field(default=0.8, gt=0, le=1)
+    reg_lambda: float = Field(default=1.0, ge=0)
+    early_stopping_rounds: int = Field(default=100, gt=0)
+    n_jobs: int = Field(default=2, gt=0)
+
+
+class TrackingConfig(_Strict):
+    """MLflow tracking. ``uri`` None means $MLFLOW_TRACKING_URI or ``sqlite:///mlflow.db``."""
+
+    enabled: bool = True
+    uri: str | None = None
+    experiment: str = "winback"
+    registered_model: str | None = None
+
+
+class TrainConfig(_Strict):
+    """Everything `winback train` needs; see ``configs/cdnow.yaml`` for a commented example."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="model name (folder under output)")
+    data: DataConfig
+    features: dict[str, Any] = Field(default_factory=dict, description="FeatureConfig fields")
+    tasks: TasksConfig = Field(default_factory=TasksConfig)
+    backtest: BacktestConfig
+    lightgbm: LightGBMConfig = Field(default_factory=LightGBMConfig)
+    tracking: TrackingConfig = Field(default_factory=TrackingConfig)
+    seed: int = 0
+    output_dir: str = "models"
+
+    @field_validator("data")
+    @classmethod
+    def _orders_named(cls, value: DataConfig) -> DataConfig:
+        if not value.orders.strip():
+            raise ValueError("data.orders must name a file or a bundled dataset")
+        return value
+
+    def resolve(self, path: str | None, base: Path) -> Path | None:
+        """Return ``path`` relative to ``base`` (the config file's folder) unless absolute."""
+        if path is None:
+            return None
+        p = Path(os.path.expanduser(path))
+        return p if p.is_absolute() else base / p
+
+
+def pydantic_error_message(exc: ValidationError, *, source: str) -> str:
+    """Return one line per problem: ``source: key.path: message (got value)``."""
+    lines = []
+    for err in exc.errors():
+        key = ".".join(str(part) for part in err["loc"]) or "<root>"
+        got = err.get("input")
+        shown = "" if isinstance(got, dict) else f" (got {got!r})"
+        lines.append(f"{source}: {key}: {err['msg']}{shown}")
+    return "\n".join(lines)
+
+
+def load_config(path: str | os.PathLike[str]) -> TrainConfig:
+    """Read and validate a training config YAML file.
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing, is not YAML, or a key is unknown or of the wrong form.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"Config file {path} does not exist.")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of keys at the top level, got {raw!r}.")
+    try:
+        return TrainConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(pydantic_error_message(exc, source=str(path))) from exc

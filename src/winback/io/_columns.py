@@ -1,0 +1,183 @@
+"""Column mappings: which source column holds each canonical column of orders, events, customers.
+
+A mapping names, for each canonical column, the column of the user's file that holds it
+(``{"customer_id": "Customer ID", "order_ts": "InvoiceDate"}``). Unmapped canonical columns are
+looked up under their own name. The same mapping is accepted as a Python ``dict``, as a
+``data.columns`` config key (a plain dict validated by the model) and as the CLI text
+``"customer_id=Customer ID,order_ts=InvoiceDate"`` (:func:`parse_columns_option`).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from typing import Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from winback.exceptions import ConfigError
+
+__all__ = [
+    "ColumnsArg",
+    "CustomersColumns",
+    "EventsColumns",
+    "OrdersColumns",
+    "parse_columns_option",
+    "resolve_columns",
+]
+
+_SourceName = Field(default=None, min_length=1, description="Name of the source column.")
+
+
+class _Columns(BaseModel):
+    """Base of the mappings: every field is the source column name of one canonical column."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def source_of(self, canonical: str) -> str:
+        """Return the source column of ``canonical``: the mapped name, else ``canonical`` itself."""
+        mapped = getattr(self, canonical)
+        return canonical if mapped is None else mapped
+
+
+class OrdersColumns(_Columns):
+    """Source column names of the orders columns (``None``: the column has its canonical name).
+
+    ``price`` is not a canonical column: when it is mapped and ``amount`` is not, the reader
+    computes ``amount = price * quantity`` (line-item files such as UCI Online Retail II, which
+    have ``Price`` and ``Quantity`` but no line total). Mapping both ``amount`` and ``price`` is
+    an error.
+
+    Examples
+    --------
+    >>> OrdersColumns.model_validate(
+    ...     {"customer_id": "Customer ID", "order_ts": "InvoiceDate",
+    ...      "price": "Price", "quantity": "Quantity"}
+    ... ).source_of("order_ts")
+    'InvoiceDate'
+    """
+
+    customer_id: str | None = _SourceName
+    order_ts: str | None = _SourceName
+    amount: str | None = _SourceName
+    price: str | None = _SourceName
+    order_id: str | None = _SourceName
+    quantity: str | None = _SourceName
+    discount: str | None = _SourceName
+    category: str | None = _SourceName
+    channel: str | None = _SourceName
+
+    @model_validator(mode="after")
+    def _amount_or_price(self) -> OrdersColumns:
+        if self.amount is not None and self.price is not None:
+            raise ValueError(
+                "map either amount (the order's money) or price (unit price; amount = price x "
+                f"quantity), not both: got amount={self.amount!r} and price={self.price!r}"
+            )
+        return self
+
+
+class EventsColumns(_Columns):
+    """Source column names of the events columns (``None``: the canonical name)."""
+
+    customer_id: str | None = _SourceName
+    event_ts: str | None = _SourceName
+    event_type: str | None = _SourceName
+    value: str | None = _SourceName
+
+
+class CustomersColumns(_Columns):
+    """Source column names of the customers columns (``None``: the canonical name)."""
+
+    customer_id: str | None = _SourceName
+    email: str | None = _SourceName
+    phone: str | None = _SourceName
+    signup_ts: str | None = _SourceName
+    marketing_opt_in: str | None = _SourceName
+    country: str | None = _SourceName
+
+
+ColumnsArg = _Columns | Mapping[str, str] | None
+_M = TypeVar("_M", bound=_Columns)
+_MODELS: dict[str, type[_Columns]] = {
+    "orders": OrdersColumns,
+    "events": EventsColumns,
+    "customers": CustomersColumns,
+}
+
+
+def resolve_columns(columns: ColumnsArg, model: type[_M]) -> _M:
+    """Return ``columns`` as a validated ``model``; a bad key or value raises ConfigError."""
+    if columns is None:
+        return model()
+    if isinstance(columns, model):
+        return columns
+    if isinstance(columns, _Columns):
+        raise ConfigError(
+            f"columns: expected a {model.__name__} or a dict, got a {type(columns).__name__}."
+        )
+    try:
+        return model.model_validate(dict(columns))
+    except (TypeError, ValueError) as exc:  # ValidationError is a ValueError
+        raise ConfigError(_mapping_error_text(exc, model)) from exc
+
+
+def _mapping_error_text(exc: Exception, model: type[_Columns]) -> str:
+    """One line per invalid key of a mapping, naming the key and the expected form."""
+    allowed = ", ".join(model.model_fields)
+    if not isinstance(exc, ValidationError):
+        return f"columns: expected a mapping of canonical column to source column name, got {exc}."
+    lines = []
+    for error in exc.errors():
+        key = ".".join(str(part) for part in error["loc"])
+        if error["type"] == "extra_forbidden":
+            close = difflib.get_close_matches(key, model.model_fields, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            lines.append(f"unknown key {key!r}; expected one of: {allowed}.{hint}")
+        elif key:
+            lines.append(
+                f"key {key!r}: expected the name of a source column (non-empty text), "
+                f"got {error['input']!r}."
+            )
+        else:
+            lines.append(error["msg"].removeprefix("Value error, ") + ".")
+    return f"Invalid column mapping ({model.__name__}): " + " ".join(lines)
+
+
+def parse_columns_option(
+    text: str, *, table: Literal["orders", "events", "customers"] = "orders"
+) -> dict[str, str]:
+    """Parse the CLI form ``"customer_id=Customer ID,order_ts=InvoiceDate"`` into a dict.
+
+    Entries are separated by commas; each is ``canonical=source``, split at the first ``=`` and
+    stripped of surrounding spaces (so source names may contain spaces and ``=``, not commas).
+    The keys are checked against the mapping model of ``table``.
+
+    Raises
+    ------
+    ConfigError
+        On an entry without ``=``, an empty name, a key given twice or a key that is not a
+        column of ``table``; the message names the entry.
+
+    Examples
+    --------
+    >>> parse_columns_option("customer_id=Customer ID,order_ts=InvoiceDate,price=Price")
+    {'customer_id': 'Customer ID', 'order_ts': 'InvoiceDate', 'price': 'Price'}
+    """
+    form = (
+        '"canonical=source,canonical=source", e.g. "customer_id=Customer ID,order_ts=InvoiceDate"'
+    )
+    mapping: dict[str, str] = {}
+    for entry in (part.strip() for part in text.split(",")):
+        if not entry:
+            continue
+        key, sep, value = (piece.strip() for piece in entry.partition("="))
+        if not sep or not key or not value:
+            raise ConfigError(f"--columns: cannot read entry {entry!r}; expected {form}.")
+        if key in mapping:
+            raise ConfigError(f"--columns: {key!r} is given twice; give each column once.")
+        mapping[key] = value
+    if not mapping:
+        raise ConfigError(f"--columns: no mapping found in {text!r}; expected {form}.")
+    resolve_columns(mapping, _MODELS[table])
+    return mapping

@@ -1,0 +1,257 @@
+"""`winback train`: load data, backtest against the baselines, fit the shipped model, save it.
+
+Two fits happen. The *backtest* fit uses only label windows ending at or before the evaluation
+cutoff and is scored on the window after it (evaluation.json). The *production* fit uses the same
+procedure with every window that ends by the data's end; it is what the bundle ships for scoring.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from winback.config import TrainConfig
+from winback.exceptions import ConfigError
+from winback.features import FeatureConfig
+from winback.models._bundle import save_model
+from winback.models._evaluate import evaluate_backtest, format_table, probability_scores
+from winback.models._frames import FrameBuilder, label_columns
+from winback.models._plan import WindowPlan, plan_windows
+from winback.models._tasks import ProbabilityTask, SpendTask, TaskSpec
+from winback.models._winback_model import WinbackModel
+
+__all__ = ["TrainResult", "TrainingData", "load_training_data", "train"]
+
+logger = logging.getLogger(__name__)
+
+TASKS = ("repurchase", "churn", "spend")
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """Validated inputs of a training run and the rows the data gate set aside."""
+
+    orders: pd.DataFrame
+    events: pd.DataFrame | None = None
+    customers: pd.DataFrame | None = None
+    rejects: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+
+@dataclass
+class TrainResult:
+    """What `winback train` produced."""
+
+    model: WinbackModel
+    backtest_model: WinbackModel
+    evaluation: dict[str, Any]
+    bundle_path: Path
+    table: str
+    plots: dict[str, bytes]
+    run_id: str | None = None
+
+
+def load_training_data(config: TrainConfig, *, base_dir: Path) -> TrainingData:
+    """Read the config's orders (or bundled dataset), events and customers through the data gate."""
+    from winback.datasets import load_cdnow
+    from winback.io import read_customers, read_events, read_orders
+
+    data = config.data
+    end = None if data.end is None else pd.Timestamp(data.end)
+    rejects: dict[str, pd.DataFrame] = {}
+    if data.orders in ("cdnow", "cdnow_sample"):
+        orders = load_cdnow(sample=data.orders == "cdnow_sample")
+    else:
+        orders, rejects["orders"] = read_orders(
+            config.resolve(data.orders, base_dir), columns=data.columns or None, end=end
+        )
+    events = customers = None
+    if data.events:
+        events, rejects["events"] = read_events(config.resolve(data.events, base_dir), end=end)
+    if data.customers:
+        customers, rejects["customers"] = read_customers(config.resolve(data.customers, base_dir))
+    return TrainingData(orders, events, customers, rejects)
+
+
+def fingerprint(orders: pd.DataFrame) -> str:
+    """Return a sha256 of the orders' content (row order matters)."""
+    hashed = pd.util.hash_pandas_object(orders, index=False).to_numpy()
+    return hashlib.sha256(hashed.tobytes()).hexdigest()
+
+
+def _horizons(config: TrainConfig) -> dict[str, int]:
+    t = config.tasks
+    return {"repurchase": t.repurchase_days, "churn": t.churn_days, "spend": t.churn_days}
+
+
+def _plans(config: TrainConfig, first: pd.Timestamp, bound: pd.Timestamp) -> dict[str, WindowPlan]:
+    bt = config.backtest
+    return {
+        name: plan_windows(
+            first_date=first, label_bound=bound, horizon_days=h, every_days=bt.every_days,
+            min_history_days=bt.min_history_days,
+        )
+        for name, h in _horizons(config).items()
+    }
+
+
+def _feature_columns(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
+    labels = set(label_columns(frame))
+    numeric = [
+        c for c in frame.columns
+        if c not in labels and not c.startswith("rfm_") and pd.api.types.is_numeric_dtype(frame[c])
+    ]
+    btyd = [c for c in numeric if c.startswith(("bgnbd_", "pareto_nbd_", "gg_"))]
+    base = [c for c in numeric if c not in btyd]
+    return base, base + btyd
+
+
+def _fit_tasks(
+    builder: FrameBuilder, plans: dict[str, WindowPlan], config: TrainConfig
+) -> tuple[dict[str, ProbabilityTask | SpendTask], dict[str, dict[str, pd.DataFrame]]]:
+    lgbm = config.lightgbm.model_dump()
+    tasks: dict[str, ProbabilityTask | SpendTask] = {}
+    frames: dict[str, dict[str, pd.DataFrame]] = {}
+    for name, plan in plans.items():
+        train = builder.many(plan.train_cutoffs, desc=f"{name} training cutoffs")
+        val = builder.at(plan.validation_cutoff)
+        base, hybrid = _feature_columns(train)
+        spec = TaskSpec(name=name, horizon_days=plan.horizon_days, label_days=plan.label_days)
+        cls = SpendTask if name == "spend" else ProbabilityTask
+        logger.info("fitting %s (%s)", name, plan.note)
+        task = cls(spec=spec, base_features=base, hybrid_features=hybrid)
+        tasks[name] = task.fit(train, val, lgbm_params=lgbm, seed=config.seed)
+        frames[name] = {"train": train, "validation": val}
+    return tasks, frames
+
+
+def _plan_metadata(plans: dict[str, WindowPlan]) -> dict[str, Any]:
+    return {
+        name: {
+            "horizon_days": p.horizon_days,
+            "label_days": p.label_days,
+            "train_cutoffs": [str(c.date()) for c in p.train_cutoffs],
+            "validation_cutoff": str(p.validation_cutoff.date()),
+            "label_bound": str(p.label_bound.date()),
+            "note": p.note,
+        }
+        for name, p in plans.items()
+    }
+
+
+def _pinned_feature_config(config: TrainConfig, events: pd.DataFrame | None) -> FeatureConfig:
+    fc = FeatureConfig.model_validate(config.features)
+    if events is not None and fc.event_types is None:
+        types = sorted(events["event_type"].astype(str).unique().tolist())
+        fc = fc.model_copy(update={"event_types": types})
+    return fc
+
+
+def _check_evaluation_window(config: TrainConfig, cutoff: pd.Timestamp, end: pd.Timestamp) -> None:
+    longest = max(_horizons(config).values())
+    if cutoff + pd.Timedelta(days=longest) > end:
+        raise ConfigError(
+            f"backtest.evaluation_cutoff: {cutoff.date()} + {longest} days runs past the data's "
+            f"end {end.date()}; choose a cutoff on or before "
+            f"{(end - pd.Timedelta(days=longest)).date()}."
+        )
+
+
+def _evaluation_plots(
+    model: WinbackModel, frames: dict[str, dict[str, pd.DataFrame]]
+) -> dict[str, bytes]:
+    from winback.report import plot_calibration, plot_feature_importance, plot_gains, plot_roc
+
+    plots = {}
+    for name, task in model.tasks.items():
+        if not isinstance(task, ProbabilityTask):
+            continue
+        f = frames[name]
+        y = task.spec.target(f["test"], days=task.spec.horizon_days)
+        scores = probability_scores(task, f["train"], f["validation"], f["test"])
+        shown = {m: np.nan_to_num(s) for m, (s, _) in scores.items()
+                 if m in ("winback", "bgnbd", "pareto_nbd", "recency")}
+        probs = {m: np.nan_to_num(s) for m, (s, p) in scores.items()
+                 if p and m in ("winback", "bgnbd", "pareto_nbd")}
+        key = f"{name}_{task.spec.horizon_days}d"
+        plots[f"plots/roc_{key}.png"] = _png(plot_roc(y, shown))
+        plots[f"plots/calibration_{key}.png"] = _png(plot_calibration(y, probs))
+        plots[f"plots/gains_{key}.png"] = _png(plot_gains(y, shown))
+        importance = task.shipped_model.feature_importance()
+        plots[f"plots/importance_{name}.png"] = _png(plot_feature_importance(importance))
+    return plots
+
+
+def _png(ax: Any) -> bytes:
+    buf = io.BytesIO()
+    ax.figure.savefig(buf, format="png", dpi=100, bbox_inches="tight", metadata={"Software": None})
+    return buf.getvalue()
+
+
+def train(
+    config: TrainConfig, *, base_dir: Path = Path("."), progress: bool = True
+) -> TrainResult:
+    """Run a full training: backtest, evaluation, production fit, bundle. No tracking here.
+
+    Returns
+    -------
+    TrainResult
+        The production model, the backtest model, evaluation (task -> method -> metric),
+        the bundle path and the printed comparison table.
+    """
+    data = load_training_data(config, base_dir=base_dir)
+    orders = data.orders
+    first = orders["order_ts"].min().floor("D")
+    end = pd.Timestamp(config.data.end) if config.data.end else orders["order_ts"].max().floor("D")
+    cutoff = pd.Timestamp(config.backtest.evaluation_cutoff)
+    _check_evaluation_window(config, cutoff, end)
+    bt_plans, prod_plans = _plans(config, first, cutoff), _plans(config, first, end)
+    horizons = sorted({d for ps in (bt_plans, prod_plans) for p in ps.values()
+                       for d in (p.horizon_days, p.label_days)})
+    builder = FrameBuilder(
+        orders=orders, events=data.events, customers=data.customers,
+        feature_config=_pinned_feature_config(config, data.events),
+        label_horizons_days=horizons, btyd_horizons_days=horizons, data_end=end, progress=progress,
+    )
+    meta = {
+        "data": {"fingerprint": fingerprint(orders), "first_order": str(first.date()),
+                 "end": str(end.date()), "n_orders": len(orders),
+                 "n_customers": int(orders["customer_id"].nunique())},
+        "seed": config.seed,
+    }
+    bt_tasks, frames = _fit_tasks(builder, bt_plans, config)
+    test = builder.at(cutoff)
+    for name in frames:
+        frames[name]["test"] = test
+    backtest = WinbackModel(
+        name=config.name, tasks=bt_tasks, feature_config=builder.feature_config,
+        btyd=builder.fitted_btyd[cutoff], btyd_horizons_days=horizons,
+        metadata={**meta, "plans": _plan_metadata(bt_plans), "evaluation_cutoff": str(cutoff.date())},
+    )
+    evaluation = evaluate_backtest(backtest, frames, n_boot=config.backtest.bootstrap, seed=config.seed)
+    plots = _evaluation_plots(backtest, frames)
+    prod_tasks, _ = _fit_tasks(builder, prod_plans, config)
+    builder.at(end)
+    model = WinbackModel(
+        name=config.name, tasks=prod_tasks, feature_config=builder.feature_config,
+        btyd=builder.fitted_btyd[end], btyd_horizons_days=horizons,
+        metadata={**meta, "plans": _plan_metadata(prod_plans), "btyd_fitted_at": str(end.date()),
+                  "backtest": {"evaluation_cutoff": str(cutoff.date()),
+                               "plans": _plan_metadata(bt_plans)}},
+    )
+    import json
+
+    extra = {
+        "evaluation.json": json.dumps(evaluation, indent=2, sort_keys=True, default=float).encode(),
+        "config.yaml": yaml.safe_dump(config.model_dump(mode="json"), sort_keys=True).encode(),
+        **plots,
+    }
+    bundle = save_model(model, Path(config.output_dir) / config.name, extra_files=extra)
+    return TrainResult(model, backtest, evaluation, bundle, format_table(evaluation), plots)

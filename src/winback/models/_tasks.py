@@ -1,0 +1,238 @@
+"""One fitted task (repurchase, churn or spend): candidate models, the shipped choice, prediction.
+
+A probability task trains LightGBM on the base features and a hybrid on base + BTYD features,
+calibrates both on the validation cutoff, builds a calibrated blend of the better one with the best
+BTYD model, and ships whichever has the lowest cross-validated log loss on the validation cutoff.
+When the label window trained on (``label_days``) is shorter than the task's horizon, the shipped
+probabilities are mapped (isotonic, monotone) onto the best BTYD model's horizon probabilities on
+the validation cutoff, which keeps LightGBM's ranking and BTYD's horizon scale.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from scipy.special import expit, logit
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import log_loss, roc_auc_score
+from sklearn.model_selection import StratifiedKFold
+
+from winback.models._calibration import Calibrator
+from winback.models._lgbm import LGBMProbability, LGBMSpend
+
+__all__ = ["ProbabilityTask", "SpendTask", "TaskSpec"]
+
+_EPS = 1e-6
+BTYD_MODELS = ("bgnbd", "pareto_nbd")
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """What a task predicts: ``kind`` over ``horizon_days``, trained on ``label_days`` labels."""
+
+    name: Literal["repurchase", "churn", "spend"]
+    horizon_days: int
+    label_days: int
+
+    @property
+    def label_column(self) -> str:
+        """Training label column in a training frame."""
+        prefix = "spend" if self.name == "spend" else "purchased"
+        return f"{prefix}_within_{self.label_days}d"
+
+    def target(self, frame: pd.DataFrame, *, days: int | None = None) -> np.ndarray:
+        """Return the task's target at ``days`` (default: label_days) from a labelled frame."""
+        days = self.label_days if days is None else days
+        if self.name == "spend":
+            return frame[f"spend_within_{days}d"].to_numpy(dtype=float)
+        bought = frame[f"purchased_within_{days}d"].to_numpy(dtype=int)
+        return 1 - bought if self.name == "churn" else bought
+
+
+def btyd_probability(frame: pd.DataFrame, model: str, spec: TaskSpec, days: int) -> np.ndarray:
+    """Return the BTYD model's probability of the task's event within ``days``."""
+    p = frame[f"{model}_p_purchase_{days}d"].to_numpy(dtype=float)
+    return 1 - p if spec.name == "churn" else p
+
+
+def _clip_logit(p: np.ndarray) -> np.ndarray:
+    return logit(np.clip(p, _EPS, 1 - _EPS))
+
+
+def _cv_blend_log_loss(Z: np.ndarray, y: np.ndarray, seed: int) -> float:
+    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=seed)
+    pred = np.empty(len(y))
+    for train, test in folds.split(Z, y):
+        pred[test] = LogisticRegression(C=1e4).fit(Z[train], y[train]).predict_proba(Z[test])[:, 1]
+    return float(log_loss(y, np.clip(pred, _EPS, 1 - _EPS), labels=[0, 1]))
+
+
+def _safe_auc(y: np.ndarray, score: np.ndarray) -> float:
+    ok = np.isfinite(score)
+    if ok.sum() < 2 or len(np.unique(y[ok])) < 2:
+        return float("nan")
+    return float(roc_auc_score(y[ok], score[ok]))
+
+
+@dataclass
+class ProbabilityTask:
+    """A fitted repurchase or churn task; see the module docstring for how it is chosen."""
+
+    spec: TaskSpec
+    base_features: list[str]
+    hybrid_features: list[str]
+    models: dict[str, LGBMProbability] = field(default_factory=dict)
+    method: str = "lightgbm"
+    blend: dict[str, Any] | None = None
+    transfer: dict[str, Calibrator] = field(default_factory=dict)
+    selection: dict[str, Any] = field(default_factory=dict)
+
+    def fit(
+        self, train: pd.DataFrame, val: pd.DataFrame, *, lgbm_params: dict[str, Any], seed: int
+    ) -> ProbabilityTask:
+        """Fit the candidates on ``train``, choose and calibrate on ``val``; return self."""
+        y, y_val = self.spec.target(train), self.spec.target(val)
+        for name, cols in (("lightgbm", self.base_features), ("hybrid", self.hybrid_features)):
+            model = LGBMProbability(**lgbm_params, random_state=seed)
+            self.models[name] = model.fit(train[cols], y, X_val=val[cols], y_val=y_val)
+        losses = {n: min(m.calibrator_.cv_log_loss_.values()) for n, m in self.models.items()}
+        losses.update(self._fit_blend(val, y_val, seed))
+        self.method = min(losses, key=lambda m: (losses[m], m))
+        self.selection = {
+            "criterion": "5-fold cross-validated log loss on the validation cutoff",
+            "cv_log_loss": losses,
+            "validation_auc": {
+                m: _safe_auc(y_val, self.predict_method(val, m, transfer=False))
+                for m in losses
+            },
+            "chosen": self.method,
+        }
+        if self.spec.label_days < self.spec.horizon_days:
+            self._fit_transfer(val)
+        return self
+
+    def _best_btyd(self, frame: pd.DataFrame, y: np.ndarray) -> str | None:
+        aucs = {
+            m: _safe_auc(y, btyd_probability(frame, m, self.spec, self.spec.label_days))
+            for m in BTYD_MODELS
+        }
+        aucs = {m: a for m, a in aucs.items() if np.isfinite(a)}
+        return max(aucs, key=lambda m: (aucs[m], m)) if aucs else None
+
+    def _fit_blend(self, val: pd.DataFrame, y_val: np.ndarray, seed: int) -> dict[str, float]:
+        btyd = self._best_btyd(val, y_val)
+        if btyd is None:
+            return {}
+        base = min(self.models, key=lambda n: min(self.models[n].calibrator_.cv_log_loss_.values()))
+        Z = self._blend_inputs(val, base, btyd, self.spec.label_days)
+        lr = LogisticRegression(C=1e4).fit(Z, y_val)
+        self.blend = {
+            "model": base,
+            "btyd": btyd,
+            "coef": lr.coef_[0].tolist(),
+            "intercept": float(lr.intercept_[0]),
+        }
+        return {"blend": _cv_blend_log_loss(Z, y_val, seed)}
+
+    def _blend_inputs(self, frame: pd.DataFrame, base: str, btyd: str, days: int) -> np.ndarray:
+        p_model = self.models[base].predict_proba(frame[self._cols(base)])[:, 1]
+        p_btyd = np.nan_to_num(btyd_probability(frame, btyd, self.spec, days), nan=0.5)
+        return np.column_stack([_clip_logit(p_model), _clip_logit(p_btyd)])
+
+    def _cols(self, name: str) -> list[str]:
+        return self.hybrid_features if name == "hybrid" else self.base_features
+
+    def _fit_transfer(self, val: pd.DataFrame) -> None:
+        y_val = self.spec.target(val)
+        btyd = self._best_btyd(val, y_val) or "bgnbd"
+        target = btyd_probability(val, btyd, self.spec, self.spec.horizon_days)
+        ok = np.isfinite(target)
+        for method in self.selection["cv_log_loss"]:
+            score = self.predict_method(val, method, transfer=False)
+            self.transfer[method] = Calibrator(method="isotonic").fit(score[ok], target[ok])
+        self.selection["horizon_transfer"] = (
+            f"trained on {self.spec.label_days}-day labels (no {self.spec.horizon_days}-day window "
+            f"fits before the cutoff); probabilities mapped onto {btyd}'s "
+            f"{self.spec.horizon_days}-day probabilities on the validation cutoff"
+        )
+
+    def predict_method(
+        self, frame: pd.DataFrame, method: str, *, transfer: bool = True
+    ) -> np.ndarray:
+        """Return one candidate's probability of the task's event for each row of ``frame``."""
+        if method == "blend":
+            b = self.blend
+            Z = self._blend_inputs(frame, b["model"], b["btyd"], self.spec.label_days)
+            p = expit(Z @ np.asarray(b["coef"]) + b["intercept"])
+        else:
+            p = self.models[method].predict_proba(frame[self._cols(method)])[:, 1]
+        if transfer and method in self.transfer:
+            p = self.transfer[method].transform(p)
+        return p
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        """Return the shipped probability for each row of ``frame``."""
+        return self.predict_method(frame, self.method)
+
+    @property
+    def shipped_model(self) -> LGBMProbability:
+        """The LightGBM model behind the shipped score (the blend's base for a blend)."""
+        name = self.blend["model"] if self.method == "blend" else self.method
+        return self.models[name]
+
+
+@dataclass
+class SpendTask:
+    """A fitted spend task: Tweedie LightGBM on base or hybrid features, chosen by validation RMSE.
+
+    When trained on a shorter label window than the horizon, predictions are scaled per customer by
+    the BTYD ratio of expected purchases over the horizon to those over the label window.
+    """
+
+    spec: TaskSpec
+    base_features: list[str]
+    hybrid_features: list[str]
+    models: dict[str, LGBMSpend] = field(default_factory=dict)
+    method: str = "lightgbm"
+    selection: dict[str, Any] = field(default_factory=dict)
+
+    def fit(
+        self, train: pd.DataFrame, val: pd.DataFrame, *, lgbm_params: dict[str, Any], seed: int
+    ) -> SpendTask:
+        """Fit both candidates on ``train``, choose on ``val``; return self."""
+        y, y_val = self.spec.target(train), self.spec.target(val)
+        rmse = {}
+        for name, cols in (("lightgbm", self.base_features), ("hybrid", self.hybrid_features)):
+            model = LGBMSpend(**lgbm_params, random_state=seed)
+            self.models[name] = model.fit(train[cols], y, X_val=val[cols], y_val=y_val)
+            rmse[name] = float(np.sqrt(np.mean((model.predict(val[cols]) - y_val) ** 2)))
+        self.method = min(rmse, key=lambda m: (rmse[m], m))
+        self.selection = {"criterion": "RMSE on the validation cutoff", "rmse": rmse,
+                          "chosen": self.method}
+        return self
+
+    def horizon_ratio(self, frame: pd.DataFrame) -> np.ndarray:
+        """Return the per-customer scale from label_days to horizon_days (1 when equal)."""
+        h, L = self.spec.horizon_days, self.spec.label_days
+        if h == L:
+            return np.ones(len(frame))
+        for model in BTYD_MODELS:
+            num = frame[f"{model}_expected_purchases_{h}d"].to_numpy(dtype=float)
+            den = frame[f"{model}_expected_purchases_{L}d"].to_numpy(dtype=float)
+            with np.errstate(all="ignore"):
+                ratio = num / den
+            if np.isfinite(ratio).any():
+                return np.where(np.isfinite(ratio), ratio, h / L)
+        return np.full(len(frame), h / L)
+
+    def predict_method(self, frame: pd.DataFrame, method: str) -> np.ndarray:
+        """Return one candidate's expected spend over the horizon."""
+        cols = self.hybrid_features if method == "hybrid" else self.base_features
+        return self.models[method].predict(frame[cols]) * self.horizon_ratio(frame)
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        """Return the shipped expected spend over the horizon."""
+        return self.predict_method(frame, self.method)

@@ -1,0 +1,189 @@
+"""Maximum-likelihood machinery shared by the BTYD models: collapsing, optimising, fitted guard."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Callable, Mapping
+from typing import ClassVar
+
+import numpy as np
+from scipy.optimize import minimize
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.validation import check_is_fitted
+
+from winback.models.btyd._validate import check_options
+
+__all__ = [
+    "BTYDModel",
+    "Objective",
+    "collapse_rows",
+    "distinct_rows",
+    "fit_log_params",
+    "value_or_inf",
+    "weighted_sum",
+]
+
+logger = logging.getLogger(__name__)
+
+Objective = Callable[[np.ndarray], "float | tuple[float, np.ndarray]"]
+
+# Log-parameters are kept in [-LOG_BOUND, LOG_BOUND]: wide enough for any sensible fit
+# (e^23 ~ 1e10), narrow enough that gammaln/hyp2f1 never overflow during line searches.
+LOG_BOUND = 23.0
+# Stop when an iteration improves the mean log-likelihood by less than this relative amount:
+# parameters are then stable to ~1e-6, and numerical gradients cannot resolve much further.
+_FTOL = 1e-12
+
+
+class BTYDModel(BaseEstimator):
+    """Base of the BTYD models: stores the options and guards predictions until fitted.
+
+    Parameters
+    ----------
+    penalizer : float, default 0.0
+        Coefficient of an L2 penalty on the (natural-scale) parameters added to the mean negative
+        log-likelihood per customer, as lifetimes' ``penalizer_coef``. Depends on the time unit.
+    initial_params : mapping of str to float, optional
+        Starting point of the optimiser, one positive value per parameter; by default a start
+        derived from the data's purchase rate.
+    tol : float, default 1e-7
+        Convergence tolerance of L-BFGS-B on the projected gradient of the mean log-likelihood.
+    max_iter : int, default 500
+        Maximum number of optimiser iterations; a :class:`~sklearn.exceptions.ConvergenceWarning`
+        is emitted when it is reached.
+    """
+
+    param_names: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(
+        self,
+        *,
+        penalizer: float = 0.0,
+        initial_params: Mapping[str, float] | None = None,
+        tol: float = 1e-7,
+        max_iter: int = 500,
+    ) -> None:
+        self.penalizer = penalizer
+        self.initial_params = initial_params
+        self.tol = tol
+        self.max_iter = max_iter
+
+    def _check_options(self) -> None:
+        check_options(
+            where=f"{type(self).__name__}.fit",
+            penalizer=self.penalizer,
+            initial_params=self.initial_params,
+            names=self.param_names,
+            tol=self.tol,
+            max_iter=self.max_iter,
+        )
+
+    def _start(self, default: Mapping[str, float]) -> np.ndarray:
+        """Return the optimiser's start in log-parameters: ``initial_params`` or ``default``."""
+        start = default if self.initial_params is None else self.initial_params
+        return np.log([float(start[name]) for name in self.param_names])
+
+    def _params(self) -> tuple[float, ...]:
+        check_is_fitted(self, "params_")
+        return tuple(self.params_[name] for name in self.param_names)
+
+    def _set_fit(self, log_params: np.ndarray, log_likelihood: float, n_customers: int) -> None:
+        self.params_ = dict(zip(self.param_names, np.exp(log_params).tolist(), strict=True))
+        self.log_likelihood_ = float(log_likelihood)
+        self.n_customers_ = int(n_customers)
+        logger.debug("%s fitted: %s, LL=%.4f", type(self).__name__, self.params_, log_likelihood)
+
+
+def distinct_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """Return the distinct rows of ``columns`` in sorted order and, per input row, its position.
+
+    ``keys[i][inverse]`` rebuilds ``columns[i]``. Sorting makes the result independent of the
+    input's row order, so fits are identical however the rows are shuffled.
+    """
+    order = np.lexsort(columns[::-1])
+    stacked = np.column_stack(columns)[order]
+    starts = np.ones(len(order), dtype=bool)
+    starts[1:] = np.any(stacked[1:] != stacked[:-1], axis=1)
+    inverse = np.empty(len(order), dtype=np.intp)
+    inverse[order] = np.cumsum(starts) - 1
+    return [stacked[starts, i] for i in range(len(columns))], inverse
+
+
+def collapse_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """Return the distinct rows of ``columns`` (sorted) and how many customers share each.
+
+    Summaries in whole days have many customers with identical histories; the likelihood is
+    evaluated once per distinct history and weighted by its count (Fader and Hardie's trick).
+    """
+    keys, inverse = distinct_rows(*columns)
+    return keys, np.bincount(inverse, minlength=len(keys[0])).astype(np.float64)
+
+
+def fit_log_params(
+    objective: Objective,
+    start: np.ndarray,
+    *,
+    analytic_gradient: bool,
+    penalizer: float,
+    tol: float,
+    max_iter: int,
+    where: str,
+) -> np.ndarray:
+    """Minimise ``objective`` (mean negative log-likelihood of log-parameters) plus the penalty.
+
+    With ``analytic_gradient`` the objective returns ``(value, gradient)``; otherwise L-BFGS-B
+    differentiates it numerically. Returns the minimising log-parameters.
+    """
+
+    def penalised(theta: np.ndarray) -> float | tuple[float, np.ndarray]:
+        squares = np.exp(2.0 * theta)
+        penalty = penalizer * squares.sum()
+        with np.errstate(all="ignore"):
+            out = objective(theta)
+        if analytic_gradient:
+            value, grad = out
+            if not np.isfinite(value) or not np.all(np.isfinite(grad)):
+                return np.inf, np.zeros_like(theta)
+            return value + penalty, grad + 2.0 * penalizer * squares
+        return value_or_inf(out) + penalty
+
+    result = minimize(
+        penalised,
+        start,
+        jac=analytic_gradient,
+        method="L-BFGS-B",
+        bounds=[(-LOG_BOUND, LOG_BOUND)] * len(start),
+        options={"gtol": tol, "ftol": _FTOL, "maxiter": int(max_iter)},
+    )
+    if not result.success:
+        warnings.warn(
+            f"{where}: the optimiser stopped before converging ({result.message}); the "
+            "parameters may be inaccurate. Raise max_iter, rescale time or set a penalizer.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    at_bound = np.abs(result.x) >= LOG_BOUND - 1e-6
+    if at_bound.any():
+        warnings.warn(
+            f"{where}: some parameters went to 0 or infinity (log-parameter at ±{LOG_BOUND}); "
+            "the data do not identify the model. Set a penalizer or use more history.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    return result.x
+
+
+def value_or_inf(value: float) -> float:
+    """Return ``value``, or infinity when it is not a finite number (steers line searches away)."""
+    return float(value) if np.isfinite(value) else np.inf
+
+
+def weighted_sum(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Return ``sum(values * weights)`` over the last axis.
+
+    Deliberately not ``values @ weights``: a threaded BLAS dot product is slower on these short
+    vectors on a busy machine and its rounding can depend on the thread count.
+    """
+    return np.sum(values * weights, axis=-1)

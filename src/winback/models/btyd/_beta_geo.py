@@ -1,0 +1,230 @@
+"""The BG/NBD model (Fader, Hardie & Lee 2005): fit by maximum likelihood and its predictions.
+
+Each customer buys as a Poisson process of rate ``lambda ~ Gamma(r, alpha)`` and, right after each
+repeat purchase, drops out for good with probability ``p ~ Beta(a, b)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import digamma, gammaln, hyp2f1
+
+from winback.models.btyd._base import BTYDModel, collapse_rows, fit_log_params, weighted_sum
+from winback.models.btyd._validate import (
+    RFMData,
+    horizon_array,
+    require_repeat_buyers,
+    rfm_arrays,
+)
+
+__all__ = ["BetaGeo"]
+
+# a == 1 is a removable singularity of the expected-purchases formulas; evaluate next to it.
+_A_NEAR_ONE = 1e-7
+
+
+class BetaGeo(BTYDModel):
+    """BG/NBD model of repeat purchasing and dropout ("beta-geometric / negative binomial").
+
+    Parameters are ``r``, ``alpha`` (gamma heterogeneity of the purchase rate; ``alpha`` is in the
+    data's time unit) and ``a``, ``b`` (beta heterogeneity of the dropout probability).
+
+    Parameters
+    ----------
+    penalizer : float, default 0.0
+        L2 penalty on the parameters added to the mean negative log-likelihood per customer.
+    initial_params : mapping of str to float, optional
+        Start of the optimiser, keys ``r``, ``alpha``, ``a``, ``b``.
+    tol : float, default 1e-7
+        Gradient tolerance of the optimiser (L-BFGS-B on log-parameters, analytic gradient).
+    max_iter : int, default 500
+        Maximum number of optimiser iterations.
+
+    Attributes
+    ----------
+    params_ : dict of str to float
+        Fitted ``r``, ``alpha``, ``a``, ``b``.
+    log_likelihood_ : float
+        Log-likelihood of the data at ``params_`` (without the penalty).
+    n_customers_ : int
+        Number of customers fitted on.
+
+    Notes
+    -----
+    Every method takes ``data`` with one row per customer and columns ``frequency`` (number of
+    repeat purchase periods), ``recency`` (time from the first to the last purchase) and ``T``
+    (time from the first purchase to the cutoff), in one time unit (lifetimes' definitions), as a
+    DataFrame or a mapping of arrays. Predictions are float64 arrays in the row order of ``data``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> data = pd.DataFrame({"frequency": [0, 2, 5, 1], "recency": [0.0, 10.0, 30.0, 4.0],
+    ...                      "T": [38.0, 35.0, 32.0, 30.0]})
+    >>> model = BetaGeo().fit(data)
+    >>> sorted(model.params_)
+    ['a', 'alpha', 'b', 'r']
+    >>> model.probability_alive(data).shape
+    (4,)
+    """
+
+    param_names = ("r", "alpha", "a", "b")
+
+    def fit(self, data: RFMData) -> BetaGeo:
+        """Fit the four parameters by maximum likelihood and return ``self``.
+
+        Raises
+        ------
+        DataError
+            If a column is missing or breaks the RFM definitions, or no customer has a repeat
+            purchase.
+        ConfigError
+            If an option given to the constructor is invalid.
+        """
+        where = "BetaGeo.fit"
+        self._check_options()
+        x, t_x, T = rfm_arrays(data, where=where)
+        require_repeat_buyers(x, where=where)
+        (xu, tu, Tu), counts = collapse_rows(x, t_x, T)
+        weights = counts / counts.sum()
+        rate = x.sum() / max(T.sum(), np.finfo(float).tiny)
+        start = self._start({"r": 1.0, "alpha": 1.0 / rate, "a": 1.0, "b": 1.0})
+        theta = fit_log_params(
+            lambda theta: _neg_mean_log_likelihood(theta, xu, tu, Tu, weights),
+            start,
+            analytic_gradient=True,
+            penalizer=self.penalizer,
+            tol=self.tol,
+            max_iter=self.max_iter,
+            where=where,
+        )
+        log_likelihood = weighted_sum(_log_likelihood(np.exp(theta), xu, tu, Tu)[0], counts)
+        self._set_fit(theta, log_likelihood, len(x))
+        return self
+
+    def probability_alive(self, data: RFMData) -> np.ndarray:
+        """Return P(customer is still active at T | frequency, recency, T) for each row."""
+        params = self._params()
+        x, t_x, T = rfm_arrays(data, where="BetaGeo.probability_alive")
+        return _probability_alive(params, x, t_x, T)
+
+    def expected_purchases(self, t: float | np.ndarray, data: RFMData) -> np.ndarray:
+        """Return E[number of purchases in (T, T + t] | history] for each row.
+
+        ``t`` is in the data's time unit: a scalar or an array broadcastable to the rows.
+        """
+        params = self._params()
+        where = "BetaGeo.expected_purchases"
+        t = horizon_array(t, where=where)
+        x, t_x, T = rfm_arrays(data, where=where)
+        alive = _probability_alive(params, x, t_x, T)
+        return alive * _expected_purchases_if_alive(params, t, x, T)
+
+    def probability_of_purchase(self, t: float | np.ndarray, data: RFMData) -> np.ndarray:
+        """Return P(at least one purchase in (T, T + t] | history) for each row.
+
+        A BG/NBD customer can only drop out right after a purchase, so an active customer buys in
+        ``(T, T + t]`` unless the Poisson process is silent there: given activity, ``lambda`` has
+        the posterior Gamma(r + x, alpha + T) and the answer is
+        ``P(alive) * (1 - ((alpha + T) / (alpha + T + t)) ** (r + x))``.
+        """
+        params = self._params()
+        where = "BetaGeo.probability_of_purchase"
+        t = horizon_array(t, where=where)
+        x, t_x, T = rfm_arrays(data, where=where)
+        r, alpha, _, _ = params
+        silent = -(r + x) * np.log1p(t / (alpha + T))
+        return _probability_alive(params, x, t_x, T) * -np.expm1(silent)
+
+    def expected_purchases_new_customer(self, t: float | np.ndarray) -> np.ndarray:
+        """Return E[number of repeat purchases in (0, t]] for a customer just acquired at time 0."""
+        params = self._params()
+        t = horizon_array(t, where="BetaGeo.expected_purchases_new_customer")
+        return _expected_purchases_if_alive(params, t, np.zeros(1), np.zeros(1)).reshape(t.shape)
+
+
+def _log_likelihood(
+    params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return each row's log-likelihood and its gradient in log-parameters (shape (4, n)).
+
+    ``LL = ln G(r+x) - ln G(r) + r ln alpha + ln B(a, b+x) - ln B(a, b)
+    + ln[(alpha+T)^-(r+x) + 1{x>0} a/(b+x-1) (alpha+t_x)^-(r+x)]`` (FHL 2005, eq. 6), the last
+    term as a log-sum-exp of its two parts.
+    """
+    r, alpha, a, b = params
+    repeat = x > 0
+    rx = r + x
+    log_alive = -rx * np.log(alpha + T)
+    log_dead = np.where(
+        repeat, np.log(a) - np.log(b + np.maximum(x, 1.0) - 1.0) - rx * np.log(alpha + t_x), -np.inf
+    )
+    log_tail = np.logaddexp(log_alive, log_dead)
+    w_dead = np.exp(log_dead - log_tail)
+    w_alive = 1.0 - w_dead
+    ll = (
+        gammaln(rx)
+        - gammaln(r)
+        + r * np.log(alpha)
+        + gammaln(a + b)
+        + gammaln(b + x)
+        - gammaln(b)
+        - gammaln(a + b + x)
+        + log_tail
+    )
+    psi_ab, psi_abx = digamma(a + b), digamma(a + b + x)
+    d_r = (
+        digamma(rx)
+        - digamma(r)
+        + np.log(alpha)
+        - w_alive * np.log(alpha + T)
+        - w_dead * np.log(alpha + t_x)
+    )
+    d_alpha = r / alpha - rx * (w_alive / (alpha + T) + w_dead / (alpha + t_x))
+    d_a = psi_ab - psi_abx + w_dead / a
+    d_b = psi_ab + digamma(b + x) - digamma(b) - psi_abx - w_dead / (b + np.maximum(x, 1.0) - 1.0)
+    grad = np.stack([d_r * r, d_alpha * alpha, d_a * a, d_b * b])
+    return ll, grad
+
+
+def _neg_mean_log_likelihood(
+    theta: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, weights: np.ndarray
+) -> tuple[float, np.ndarray]:
+    ll, grad = _log_likelihood(np.exp(theta), x, t_x, T)
+    return -float(weighted_sum(ll, weights)), -weighted_sum(grad, weights)
+
+
+def _probability_alive(
+    params: tuple[float, ...], x: np.ndarray, t_x: np.ndarray, T: np.ndarray
+) -> np.ndarray:
+    """P(alive | x, t_x, T) = 1 / (1 + 1{x>0} a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x))."""
+    r, alpha, a, b = params
+    log_odds_dead = np.where(
+        x > 0,
+        np.log(a)
+        - np.log(b + np.maximum(x, 1.0) - 1.0)
+        + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x)),
+        -np.inf,
+    )
+    return np.exp(-np.logaddexp(0.0, log_odds_dead))
+
+
+def _expected_purchases_if_alive(
+    params: tuple[float, ...], t: np.ndarray, x: np.ndarray, T: np.ndarray
+) -> np.ndarray:
+    """E[purchases in (T, T+t] | alive at T, x, T] (FHL 2005, eq. 10 divided by P(alive)).
+
+    ``(a+b+x-1)/(a-1) [1 - ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x; a+b+x-1; z)]`` with
+    ``z = t/(alpha+T+t)``, evaluated after Euler's transformation
+    ``2F1(A, B; C; z) = (1-z)^(C-A-B) 2F1(C-A, C-B; C; z)`` so that no term overflows for large x:
+    the bracket becomes ``1 - (1-z)^(a-1) 2F1(a+b-1-r, a-1; a+b+x-1; z)``. Valid for any a > 0.
+    """
+    r, alpha, a, b = params
+    if abs(a - 1.0) < _A_NEAR_ONE:
+        a = 1.0 + _A_NEAR_ONE
+    log_1mz = -np.log1p(t / (alpha + T))
+    z = -np.expm1(log_1mz)
+    bracket = 1.0 - np.exp((a - 1.0) * log_1mz) * hyp2f1(
+        a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, z
+    )
+    return (a + b + x - 1.0) / (a - 1.0) * bracket

@@ -1,0 +1,28 @@
+"""MLflow tracking of training runs: the only part of winback that imports mlflow.
+
+:func:`log_training_run` logs a `winback train` (params, metrics, artifacts) and registers the
+model as an MLflow pyfunc (:class:`WinbackPyfunc`) that scores a features frame.
+:func:`tracking_uri` says where: ``config.tracking.uri``, else ``$MLFLOW_TRACKING_URI``, else
+``sqlite:///mlflow.db`` in the working directory.
+"""
+
+from winback.tracking._log import (
+    config_params,
+    evaluation_metrics,
+    log_training_run,
+    registered_model_name,
+    version_tags,
+)
+from winback.tracking._pyfunc import WinbackPyfunc
+from winback.tracking._uri import DEFAULT_TRACKING_URI, tracking_uri
+
+__all__ = [
+    "DEFAULT_TRACKING_URI",
+    "WinbackPyfunc",
+    "config_params",
+    "evaluation_metrics",
+    "log_training_run",
+    "registered_model_name",
+    "tracking_uri",
+    "version_tags",
+]

@@ -1,0 +1,38 @@
+"""Which MLflow tracking URI a training run logs to: config, then environment, then local SQLite."""
+
+from __future__ import annotations
+
+import os
+
+from winback.config import TrainConfig
+
+__all__ = ["DEFAULT_TRACKING_URI", "TRACKING_URI_ENV", "tracking_uri"]
+
+DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
+TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"
+
+
+def tracking_uri(config: TrainConfig) -> str:
+    """Return the MLflow tracking URI a training run with ``config`` logs to.
+
+    Precedence, first match wins:
+
+    1. ``config.tracking.uri`` (the ``tracking.uri`` key of the training YAML);
+    2. the ``MLFLOW_TRACKING_URI`` environment variable (ignored when empty);
+    3. ``sqlite:///mlflow.db``: an embedded SQLite file in the current working directory (the
+       project root when run through ``make train``); no server is needed.
+
+    Examples
+    --------
+    >>> from winback.config import TrainConfig
+    >>> config = TrainConfig.model_validate({
+    ...     "name": "demo", "data": {"orders": "orders.csv"},
+    ...     "backtest": {"evaluation_cutoff": "2024-01-31"},
+    ...     "tracking": {"uri": "http://127.0.0.1:5000"},
+    ... })
+    >>> tracking_uri(config)
+    'http://127.0.0.1:5000'
+    """
+    if config.tracking.uri:
+        return config.tracking.uri
+    return os.environ.get(TRACKING_URI_ENV, "").strip() or DEFAULT_TRACKING_URI

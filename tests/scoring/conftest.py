@@ -1,0 +1,37 @@
+"""Fixtures of the scoring tests: one model bundle trained on simulated data per session."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from simulated import AS_OF, train_bundle
+
+from winback.models import WinbackModel, load_model
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Path]]:
+    """(bundle folder, {"orders"|"events"|"customers": Parquet path}) of the simulated base."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # BTYD convergence notes on a tiny training set
+        return train_bundle(tmp_path_factory.getbasetemp() / "winback_sim")
+
+
+@pytest.fixture(scope="session")
+def frames(trained: tuple[Path, dict[str, Path]]) -> dict[str, pd.DataFrame]:
+    """The simulated orders, events and customers (already in the data contract's form)."""
+    return {name: pd.read_parquet(path) for name, path in trained[1].items()}
+
+
+@pytest.fixture
+def model(trained: tuple[Path, dict[str, Path]]) -> WinbackModel:
+    """A fresh copy of the trained model (tests may edit its metadata)."""
+    return load_model(trained[0])
+
+
+@pytest.fixture(scope="session")
+def as_of() -> str:
+    return AS_OF
