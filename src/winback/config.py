@@ -56,7 +56,9 @@ class BacktestConfig(_Strict):
     """The temporal holdout: train on windows ending by ``evaluation_cutoff``, test after it."""
 
     evaluation_cutoff: dt.date
-    every_days: int = Field(default=7, gt=0, description="spacing of training cutoffs")
+    every_days: int = Field(default=14, gt=0, description="spacing of training cutoffs")
+    max_train_cutoffs: int = Field(default=12, gt=0, description="most recent cutoffs kept")
+    min_train_cutoffs: int = Field(default=4, gt=0, description="shorten labels to keep these")
     min_history_days: int = Field(default=28, ge=0, description="history before the 1st cutoff")
     bootstrap: int = Field(default=500, ge=0, description="bootstrap resamples for AUC CIs")
 
@@ -65,14 +67,14 @@ class LightGBMConfig(_Strict):
     """LightGBM settings shared by the three tasks."""
 
     n_estimators: int = Field(default=2000, gt=0)
-    learning_rate: float = Field(default=0.03, gt=0, le=1)
+    learning_rate: float = Field(default=0.05, gt=0, le=1)
     num_leaves: int = Field(default=15, gt=1)
     min_child_samples: int = Field(default=100, gt=0)
     subsample: float = Field(default=0.8, gt=0, le=1)
     colsample_bytree: float = Field(default=0.8, gt=0, le=1)
     reg_lambda: float = Field(default=1.0, ge=0)
-    early_stopping_rounds: int = Field(default=100, gt=0)
-    n_jobs: int = Field(default=2, gt=0)
+    early_stopping_rounds: int = Field(default=50, gt=0)
+    n_jobs: int = Field(default=1, gt=0, description="threads; >1 is slower when cores are busy")
 
 
 class TrackingConfig(_Strict):

@@ -94,7 +94,8 @@ def test_invalid_options_raise_config_error_at_fit(cls, options, message):
 
 @pytest.mark.parametrize("cls", TRANSACTION_MODELS)
 def test_negative_horizon_is_rejected(cls):
-    model = cls().fit(summary())
+    model = cls()
+    model.params_ = dict.fromkeys(cls.param_names, 1.0)
     with pytest.raises(ConfigError, match=r"expected a finite horizon t >= 0 .* got -1"):
         model.expected_purchases(-1, summary())
     with pytest.raises(ConfigError, match=r"probability_of_purchase: expected a finite horizon"):
@@ -107,22 +108,36 @@ def test_prediction_checks_its_input_too():
         model.probability_alive(summary(recency=[0.0, 10.0, 40.0, 4.0]))
 
 
+def spend_summary(monetary_value):
+    """Seven customers whose repeat transactions vary enough for Gamma-Gamma to be identified."""
+    return pd.DataFrame(
+        {
+            "frequency": [0.0, 1.0, 3.0, 2.0, 6.0, 1.0, 4.0],
+            "recency": [0.0, 5.0, 20.0, 12.0, 30.0, 2.0, 25.0],
+            "T": [38.0, 35.0, 32.0, 30.0, 36.0, 20.0, 33.0],
+            "monetary_value": monetary_value,
+        }
+    )
+
+
+VALUES = [np.nan, 20.0, 35.0, 15.0, 28.0, 60.0, 22.0]
+
+
 def test_gamma_gamma_rejects_non_positive_values_of_repeat_buyers_only():
-    values = summary(monetary_value=[np.nan, 10.0, 0.0, 9.0])
     with pytest.raises(DataError, match=r"'monetary_value' is zero or negative for 1 customer"):
-        GammaGamma().fit(values)
-    fitted = GammaGamma().fit(summary(monetary_value=[np.nan, 10.0, 12.0, 9.0]))
-    assert fitted.n_customers_ == 3  # the one-time buyer's missing value is ignored
-    prediction = fitted.conditional_expected_average_profit(values)  # zero is allowed here
-    assert np.all(np.isfinite(prediction))
+        GammaGamma().fit(spend_summary([np.nan, 20.0, 0.0, 15.0, 28.0, 60.0, 22.0]))
+    fitted = GammaGamma().fit(spend_summary(VALUES))
+    assert fitted.n_customers_ == 6  # the one-time buyer's missing value is ignored
+    zero = fitted.conditional_expected_average_profit(spend_summary([0.0, 0.0, *VALUES[2:]]))
+    assert np.all(np.isfinite(zero)) and np.all(zero > 0)  # zero is allowed when predicting
     with pytest.raises(DataError, match=r"'monetary_value' is negative for 1 customer"):
-        fitted.conditional_expected_average_profit(summary(monetary_value=[0.0, 10.0, -5.0, 9.0]))
+        fitted.conditional_expected_average_profit(spend_summary([0.0, -5.0, *VALUES[2:]]))
     with pytest.raises(DataError, match=r"missing or infinite for 1 customer\(s\) with repeat"):
-        fitted.conditional_expected_average_profit(summary(monetary_value=[0, np.nan, 1.0, 9.0]))
+        fitted.conditional_expected_average_profit(spend_summary([0.0, np.nan, *VALUES[2:]]))
 
 
 def test_customer_lifetime_value_checks_its_arguments():
-    data = summary(monetary_value=[0.0, 10.0, 12.0, 9.0])
+    data = spend_summary(VALUES)
     value, purchases = GammaGamma().fit(data), BetaGeo().fit(data)
     with pytest.raises(ConfigError, match=r"expected time > 0, got 0"):
         value.customer_lifetime_value(purchases, data, time=0)
@@ -144,6 +159,7 @@ def test_models_are_scikit_learn_estimators():
     copy = clone(model)
     assert copy.get_params() == model.get_params()
     assert not hasattr(copy, "params_")
-    assert BetaGeo().fit(summary()) is not None
+    fresh = BetaGeo()
+    assert fresh.fit(summary()) is fresh  # fit returns self
     with pytest.raises(TypeError):
         BetaGeo(0.1)  # options are keyword-only

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from winback.exceptions import ConfigError, DriftWarning
+from winback.exceptions import ConfigError, DataError, DriftWarning
 from winback.scoring import (
     SCORE_COLUMNS,
     ScoringConfig,
@@ -189,6 +189,11 @@ def test_actions_add_the_allocation_columns(model, frames, as_of):
     assert set(scores["group"]) <= {"treatment", "control", "none"}
     assert (scores.loc[scores["action"] == "no_action", "group"] == "none").all()
     assert result.summary["actions"]["campaign_id"] == "winback-2024-q1"
+
+
+def test_an_as_of_before_every_order_is_an_error_naming_the_span(model, frames):
+    with pytest.raises(DataError, match=r"No customer has an order at or before as-of 2020-01-01"):
+        score(model, frames["orders"], as_of="2020-01-01")
 
 
 @pytest.mark.parametrize("as_of", ["2023-06-30 12:00", "yesterday"])

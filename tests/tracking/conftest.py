@@ -29,6 +29,7 @@ class Trained:
     config: TrainConfig
     features: pd.DataFrame  # features at the data's end, index customer_id
     workdir: Path
+    bundle: Path  # absolute path of the bundle (result.bundle_path is relative to workdir)
 
 
 def small_config(orders_path: Path, **tracking: object) -> TrainConfig:
@@ -40,9 +41,9 @@ def small_config(orders_path: Path, **tracking: object) -> TrainConfig:
             "features": {"windows_days": [30, 90]},
             "tasks": {"repurchase_days": 30, "churn_days": 60},
             "backtest": {
-                "evaluation_cutoff": "2023-09-30",
-                "every_days": 56,
-                "min_history_days": 56,
+                "evaluation_cutoff": "2023-09-02",  # data end - 120 days: cutoffs share a grid
+                "every_days": 60,
+                "min_history_days": 300,
                 "bootstrap": 20,
             },
             "lightgbm": {
@@ -77,7 +78,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
         result = train(config, base_dir=workdir, progress=False)
     orders = load_training_data(config, base_dir=workdir).orders
     features = result.model.build_features(orders, cutoff=pd.Timestamp(DATA_END))
-    return Trained(result, config, features, workdir)
+    return Trained(result, config, features, workdir, workdir / result.bundle_path)
 
 
 @dataclass(frozen=True)

@@ -69,11 +69,11 @@ def test_model_version_is_registered_with_dataset_cutoff_and_methods(trained, lo
     assert version.run_id == logged.run_id
     assert version.tags == version_tags(trained.result, trained.config)
     assert version.tags["dataset"] == str(trained.workdir / "orders.parquet")
-    assert version.tags["evaluation_cutoff"] == "2023-09-30"
+    assert version.tags["evaluation_cutoff"] == "2023-09-02"
     for task_name, task in trained.result.model.tasks.items():
         assert version.tags[f"method.{task_name}"] == task.method
     run_tags = client.get_run(logged.run_id).data.tags
-    assert run_tags["evaluation_cutoff"] == "2023-09-30"
+    assert run_tags["evaluation_cutoff"] == "2023-09-02"
 
 
 def test_caller_tracking_uri_is_left_as_it_was(logged):

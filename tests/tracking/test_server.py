@@ -81,6 +81,7 @@ def mlflow_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
 def test_run_arrives_at_a_real_tracking_server(trained, mlflow_server, monkeypatch):
     url, artifacts = mlflow_server
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.chdir(trained.workdir)  # result.bundle_path is relative to the training cwd
     tracking = trained.config.tracking.model_copy(update={"uri": url})
     config = trained.config.model_copy(update={"tracking": tracking})
 
@@ -95,7 +96,7 @@ def test_run_arrives_at_a_real_tracking_server(trained, mlflow_server, monkeypat
     assert "evaluation.json" in {a.path for a in client.list_artifacts(run_id)}
     version = client.get_model_version(config.tracking.registered_model, "1")
     assert version.run_id == run_id
-    assert version.tags["evaluation_cutoff"] == "2023-09-30"
+    assert version.tags["evaluation_cutoff"] == "2023-09-02"
     stored = {p.relative_to(artifacts).as_posix() for p in artifacts.rglob("*") if p.is_file()}
     assert any(p.endswith("/evaluation.json") for p in stored)
-    assert any(p.endswith("/bundle/manifest.json") for p in stored)
+    assert any(p.endswith("/artifacts/tracking-test/manifest.json") for p in stored)  # bundle

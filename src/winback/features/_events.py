@@ -8,6 +8,7 @@ vectorised selections of the rows dated at or before it.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -99,7 +100,7 @@ def prepare_events(
     _tokens(value_types)
     instants = datetime_values(events["event_ts"], column="event_ts")
     days = day_numbers(events["event_ts"], column="event_ts")
-    kinds = events["event_type"]
+    index_in = _type_indexer(events["event_type"])
     if "value" in events.columns:
         value = events["value"].to_numpy(dtype=np.float64, na_value=np.nan)
     else:
@@ -108,20 +109,26 @@ def prepare_events(
         codes=log.codes_of(events["customer_id"], frame="events"),
         day=days,
         instant=instants.view("int64"),
-        type_index=_positions_in(types, kinds),
-        value_type_index=_positions_in(value_types, kinds),
+        type_index=index_in(types),
+        value_type_index=index_in(value_types),
         value=value,
         types=list(types),
         value_types=list(value_types),
     )
 
 
-def _positions_in(types: list[str], kinds: pd.Series) -> np.ndarray:
-    """Index of each event's type in ``types``, -1 for other or missing types."""
-    return pd.Index(types, dtype="object").get_indexer(kinds.astype(object)).astype(np.int64)
+def _type_indexer(kinds: pd.Series) -> Callable[[list[str]], np.ndarray]:
+    """Return ``index_in(types)``: each event's position in ``types``, -1 if other or missing."""
+    codes, distinct = pd.factorize(kinds)  # -1 for missing types
+
+    def index_in(types: list[str]) -> np.ndarray:
+        lookup = pd.Index(types, dtype=object).get_indexer(np.asarray(distinct, dtype=object))
+        return np.append(lookup, -1).astype(np.int64)[codes]
+
+    return index_in
 
 
-def _last_values(ev: EventLog, row: np.ndarray, past: np.ndarray, j: int, size: int):
+def _last_values(ev: EventLog, row: np.ndarray, past: np.ndarray, j: int, size: int) -> np.ndarray:
     """Per population row: value of the latest event of value type ``j`` (NaN if none)."""
     out = np.full(size, np.nan)
     sel = past & (ev.value_type_index == j) & ~np.isnan(ev.value)

@@ -611,8 +611,10 @@ def _add_after_end(
 
 def _add_duplicates(rejections: Rejections, name: str, result: Parsed) -> None:
     """Reject repeats of a key among rows with no other problem; the first row is kept."""
-    positions = np.flatnonzero(~rejections.mask() & ~result.null)
-    codes, _ = pd.factorize(result.values.iloc[positions])
+    eligible = ~rejections.mask() & ~result.null
+    positions = np.flatnonzero(eligible)
+    keys = result.values if eligible.all() else result.values.iloc[positions]
+    codes, _ = pd.factorize(keys)
     seen_before = np.maximum.accumulate(np.concatenate(([-1], codes[:-1])))
     first = codes > seen_before
     first_position = positions[first][codes]  # codes number keys by first appearance

@@ -3,7 +3,7 @@
 Layout of ``models/<name>/``::
 
     manifest.json              sha256 of every other file, winback version, creation time
-    model.json                 tasks, calibrators, blend weights, BTYD parameters, features, metadata
+    model.json                 tasks, calibrators, blend weights, BTYD parameters, features, meta
     <task>_<method>.txt        LightGBM's own model files
     ...                        any extra files (evaluation.json, config.yaml, plots/*.png)
 
@@ -57,8 +57,11 @@ def _version() -> str:
 
 
 def _model_spec(model: Any, file: str) -> dict[str, Any]:
-    spec = {"file": file, "best_iteration": model.best_iteration_,
-            "features": list(model.feature_names_in_)}
+    spec = {
+        "file": file,
+        "best_iteration": model.best_iteration_,
+        "features": list(model.feature_names_in_),
+    }
     if isinstance(model, LGBMProbability):
         spec["calibrator"] = model.calibrator_.to_dict()
     return spec
@@ -67,8 +70,11 @@ def _model_spec(model: Any, file: str) -> dict[str, Any]:
 def _task_spec(name: str, task: ProbabilityTask | SpendTask, files: dict[str, str]) -> dict:
     out: dict[str, Any] = {
         "kind": "probability" if isinstance(task, ProbabilityTask) else "spend",
-        "spec": {"name": task.spec.name, "horizon_days": task.spec.horizon_days,
-                 "label_days": task.spec.label_days},
+        "spec": {
+            "name": task.spec.name,
+            "horizon_days": task.spec.horizon_days,
+            "label_days": task.spec.label_days,
+        },
         "base_features": task.base_features,
         "hybrid_features": task.hybrid_features,
         "method": task.method,
@@ -81,7 +87,7 @@ def _task_spec(name: str, task: ProbabilityTask | SpendTask, files: dict[str, st
         out["models"][method] = _model_spec(model, file)
     if isinstance(task, ProbabilityTask):
         out["blend"] = task.blend
-        out["transfer"] = {m: c.to_dict() for m, c in task.transfer.items()}
+        out["horizon_btyd"] = task.horizon_btyd
     return out
 
 
@@ -102,7 +108,10 @@ def model_document(model: WinbackModel) -> tuple[dict[str, Any], dict[str, str]]
 
 
 def save_model(
-    model: WinbackModel, path: str | os.PathLike[str], *, extra_files: dict[str, bytes] | None = None
+    model: WinbackModel,
+    path: str | os.PathLike[str],
+    *,
+    extra_files: dict[str, bytes] | None = None,
 ) -> Path:
     """Write ``model`` (and ``extra_files``, relative path -> bytes) as a sealed bundle at ``path``.
 
@@ -195,13 +204,15 @@ def _restore_lgbm(path: Path, spec: dict[str, Any], kind: str) -> LGBMProbabilit
 def _restore_task(path: Path, doc: dict[str, Any]) -> ProbabilityTask | SpendTask:
     spec = TaskSpec(**doc["spec"])
     cls = ProbabilityTask if doc["kind"] == "probability" else SpendTask
-    task = cls(spec=spec, base_features=doc["base_features"], hybrid_features=doc["hybrid_features"])
+    task = cls(
+        spec=spec, base_features=doc["base_features"], hybrid_features=doc["hybrid_features"]
+    )
     task.models = {m: _restore_lgbm(path, s, doc["kind"]) for m, s in doc["models"].items()}
     task.method = doc["method"]
     task.selection = doc["selection"]
     if isinstance(task, ProbabilityTask):
         task.blend = doc.get("blend")
-        task.transfer = {m: Calibrator.from_dict(c) for m, c in doc.get("transfer", {}).items()}
+        task.horizon_btyd = doc.get("horizon_btyd")
     return task
 
 

@@ -16,13 +16,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from winback.models._calibration import Calibrator
 from winback.models._metrics import (
     bootstrap_auc_difference,
     classification_metrics,
     regression_metrics,
 )
-from winback.models._tasks import ProbabilityTask, SpendTask, btyd_probability
+from winback.models._tasks import ProbabilityTask, SpendTask, btyd_probability, extend_horizon
 from winback.models._winback_model import WinbackModel
 
 __all__ = ["RFM_LOGIT_COLUMNS", "evaluate_backtest", "format_table"]
@@ -38,16 +37,12 @@ def _rfm_matrix(frame: pd.DataFrame) -> np.ndarray:
 def rfm_logit_scores(
     task: ProbabilityTask, train: pd.DataFrame, val: pd.DataFrame, test: pd.DataFrame
 ) -> np.ndarray:
-    """Fit the RFM logistic baseline on ``train`` and score ``test`` (horizon-mapped like winback)."""
+    """Fit the RFM logistic baseline on ``train``, score ``test`` (horizon-extended as winback)."""
     model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0))
     model.fit(_rfm_matrix(train), task.spec.target(train))
     score = model.predict_proba(_rfm_matrix(test))[:, 1]
-    if task.spec.label_days < task.spec.horizon_days:
-        btyd = task.blend["btyd"] if task.blend else "bgnbd"
-        target = btyd_probability(val, btyd, task.spec, task.spec.horizon_days)
-        ok = np.isfinite(target)
-        val_score = model.predict_proba(_rfm_matrix(val))[:, 1]
-        score = Calibrator(method="isotonic").fit(val_score[ok], target[ok]).transform(score)
+    if task.horizon_btyd is not None:
+        score = extend_horizon(score, test, task.spec, task.horizon_btyd)
     return score
 
 
@@ -98,10 +93,15 @@ def evaluate_task(
         return {"methods": {m: regression_metrics(*_finite(y, p)) for m, p in preds.items()}}
     scores = probability_scores(task, frames["train"], frames["validation"], test)
     methods = {
-        m: classification_metrics(*_finite(y, s), probabilistic=prob) for m, (s, prob) in scores.items()
+        m: classification_metrics(*_finite(y, s), probabilistic=prob)
+        for m, (s, prob) in scores.items()
     }
     best = max(
-        (m for m in ("bgnbd", "pareto_nbd", "recency", "rfm_logit") if np.isfinite(methods[m]["auc"])),
+        (
+            m
+            for m in ("bgnbd", "pareto_nbd", "recency", "rfm_logit")
+            if np.isfinite(methods[m]["auc"])
+        ),
         key=lambda m: methods[m]["auc"],
     )
     diff = bootstrap_auc_difference(

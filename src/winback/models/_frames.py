@@ -56,22 +56,37 @@ class FrameBuilder:
         return pd.concat({c: self.at(c) for c in cutoffs}, names=["cutoff", "customer_id"])
 
     def _build(self, cutoff: pd.Timestamp) -> pd.DataFrame:
-        fitting = [h for h in self.label_horizons_days if cutoff + pd.Timedelta(days=h) <= self.data_end]
+        fitting = [
+            h for h in self.label_horizons_days if cutoff + pd.Timedelta(days=h) <= self.data_end
+        ]
         if fitting:
             frame = build_training_frame(
-                self.orders, cutoffs=[cutoff], horizons_days=fitting, events=self.events,
-                customers=self.customers, config=self.feature_config, data_end=self.data_end,
+                self.orders,
+                cutoffs=[cutoff],
+                horizons_days=fitting,
+                events=self.events,
+                customers=self.customers,
+                config=self.feature_config,
+                data_end=self.data_end,
             ).droplevel("cutoff")
         else:
             frame = build_features(
-                self.orders, cutoff=cutoff, events=self.events, customers=self.customers,
+                self.orders,
+                cutoff=cutoff,
+                events=self.events,
+                customers=self.customers,
                 config=self.feature_config,
             )
         rfm = rfm_summary(self.orders, cutoff=cutoff, time_unit="W")
-        fitted = fit_btyd(rfm)
+        fitted = fit_btyd(rfm, warm_start=self._nearest_fit(cutoff))
         self.fitted_btyd[cutoff] = fitted
         btyd = btyd_features(rfm, fitted, horizons_days=self.btyd_horizons_days)
         return frame.join(btyd, how="left").join(rfm_days_columns(rfm), how="left")
+
+    def _nearest_fit(self, cutoff: pd.Timestamp) -> FittedBTYD | None:
+        """The latest fit at an EARLIER cutoff (a later one would carry the future in its start)."""
+        earlier = [c for c in self.fitted_btyd if c < cutoff]
+        return self.fitted_btyd[max(earlier)] if earlier else None
 
 
 def rfm_days_columns(rfm_weeks: pd.DataFrame) -> pd.DataFrame:

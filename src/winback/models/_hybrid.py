@@ -57,7 +57,12 @@ def _fit_or_none(model: Any, data: pd.DataFrame, label: str) -> Any:
         return None
 
 
-def fit_btyd(rfm_weeks: pd.DataFrame) -> FittedBTYD:
+def _start(warm: FittedBTYD | None, name: str) -> dict[str, Any]:
+    model = None if warm is None else getattr(warm, name)
+    return {} if model is None else {"initial_params": dict(model.params_)}
+
+
+def fit_btyd(rfm_weeks: pd.DataFrame, *, warm_start: FittedBTYD | None = None) -> FittedBTYD:
     """Fit BG/NBD, Pareto/NBD and Gamma-Gamma on an RFM summary in weeks.
 
     Parameters
@@ -65,12 +70,18 @@ def fit_btyd(rfm_weeks: pd.DataFrame) -> FittedBTYD:
     rfm_weeks : DataFrame
         Columns ``frequency``, ``recency``, ``T`` (weeks) and ``monetary_value``, one row per
         customer, as returned by ``winback.features.rfm_summary(..., time_unit="W")``.
+    warm_start : FittedBTYD, optional
+        Models fitted at an earlier cutoff; their parameters start the optimiser.
     """
     repeaters = rfm_weeks[(rfm_weeks["frequency"] > 0) & (rfm_weeks["monetary_value"] > 0)]
     return FittedBTYD(
-        bgnbd=_fit_or_none(BetaGeo(), rfm_weeks, "BG/NBD"),
-        pareto_nbd=_fit_or_none(ParetoNBD(), rfm_weeks, "Pareto/NBD"),
-        gamma_gamma=_fit_or_none(GammaGamma(), repeaters, "Gamma-Gamma"),
+        bgnbd=_fit_or_none(BetaGeo(**_start(warm_start, "bgnbd")), rfm_weeks, "BG/NBD"),
+        pareto_nbd=_fit_or_none(
+            ParetoNBD(**_start(warm_start, "pareto_nbd")), rfm_weeks, "Pareto/NBD"
+        ),
+        gamma_gamma=_fit_or_none(
+            GammaGamma(**_start(warm_start, "gamma_gamma")), repeaters, "Gamma-Gamma"
+        ),
     )
 
 
@@ -96,10 +107,23 @@ def btyd_features(
             out[f"{name}_expected_purchases_{h}d"] = _or_nan(
                 model, lambda m, t=t: m.expected_purchases(t, rfm_weeks), out
             )
+    spenders = _positive_spend(rfm_weeks)
     out["gg_expected_value"] = _or_nan(
-        fitted.gamma_gamma, lambda m: m.conditional_expected_average_profit(rfm_weeks), out
+        fitted.gamma_gamma, lambda m: m.conditional_expected_average_profit(spenders), out
     )
     return out
+
+
+def _positive_spend(rfm: pd.DataFrame) -> pd.DataFrame:
+    """Customers whose repeat purchases net to <= 0 (refunds) get the population prior instead."""
+    ok = rfm["monetary_value"] > 0
+    return pd.DataFrame(
+        {
+            "frequency": rfm["frequency"].where(ok, 0.0),
+            "monetary_value": rfm["monetary_value"].where(ok, 0.0),
+        },
+        index=rfm.index,
+    )
 
 
 def _or_nan(model: Any, predict: Any, like: pd.DataFrame) -> np.ndarray:

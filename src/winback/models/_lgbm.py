@@ -32,15 +32,15 @@ class _LGBMBase(BaseEstimator):
         self,
         *,
         n_estimators: int = 2000,
-        learning_rate: float = 0.03,
+        learning_rate: float = 0.05,
         num_leaves: int = 15,
         min_child_samples: int = 100,
         subsample: float = 0.8,
         colsample_bytree: float = 0.8,
         reg_lambda: float = 1.0,
-        early_stopping_rounds: int = 100,
+        early_stopping_rounds: int = 50,
         random_state: int = 0,
-        n_jobs: int = 2,
+        n_jobs: int = 1,
     ) -> None:
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
@@ -89,7 +89,9 @@ class _LGBMBase(BaseEstimator):
             callbacks=[lgb.early_stopping(self.early_stopping_rounds, verbose=False)],
         )
         self.best_iteration_ = int(booster.best_iteration or booster.current_iteration())
-        self.booster_ = lgb.Booster(model_str=booster.model_to_string(num_iteration=self.best_iteration_))
+        self.booster_ = lgb.Booster(
+            model_str=booster.model_to_string(num_iteration=self.best_iteration_)
+        )
         return self
 
     def _raw_predict(self, X: pd.DataFrame) -> np.ndarray:
@@ -171,7 +173,7 @@ class LGBMSpend(RegressorMixin, _LGBMBase):
 def _binary(y: Any, name: str) -> np.ndarray:
     arr = np.asarray(y)
     values = set(np.unique(arr).tolist())
-    if not values <= {0, 1, True, False}:
+    if not values <= {0, 1}:
         raise ModelError(f"{name} must hold 0/1 labels, got values {sorted(values)[:5]}.")
     if len(values) < 2:
         raise ModelError(f"{name} holds a single class ({values}); cannot train a classifier.")

@@ -95,8 +95,13 @@ def _plans(config: TrainConfig, first: pd.Timestamp, bound: pd.Timestamp) -> dic
     bt = config.backtest
     return {
         name: plan_windows(
-            first_date=first, label_bound=bound, horizon_days=h, every_days=bt.every_days,
+            first_date=first,
+            label_bound=bound,
+            horizon_days=h,
+            every_days=bt.every_days,
             min_history_days=bt.min_history_days,
+            max_train_cutoffs=bt.max_train_cutoffs,
+            min_train_cutoffs=bt.min_train_cutoffs,
         )
         for name, h in _horizons(config).items()
     }
@@ -105,7 +110,8 @@ def _plans(config: TrainConfig, first: pd.Timestamp, bound: pd.Timestamp) -> dic
 def _feature_columns(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
     labels = set(label_columns(frame))
     numeric = [
-        c for c in frame.columns
+        c
+        for c in frame.columns
         if c not in labels and not c.startswith("rfm_") and pd.api.types.is_numeric_dtype(frame[c])
     ]
     btyd = [c for c in numeric if c.startswith(("bgnbd_", "pareto_nbd_", "gg_"))]
@@ -176,10 +182,16 @@ def _evaluation_plots(
         f = frames[name]
         y = task.spec.target(f["test"], days=task.spec.horizon_days)
         scores = probability_scores(task, f["train"], f["validation"], f["test"])
-        shown = {m: np.nan_to_num(s) for m, (s, _) in scores.items()
-                 if m in ("winback", "bgnbd", "pareto_nbd", "recency")}
-        probs = {m: np.nan_to_num(s) for m, (s, p) in scores.items()
-                 if p and m in ("winback", "bgnbd", "pareto_nbd")}
+        shown = {
+            m: np.nan_to_num(s)
+            for m, (s, _) in scores.items()
+            if m in ("winback", "bgnbd", "pareto_nbd", "recency")
+        }
+        probs = {
+            m: np.nan_to_num(s)
+            for m, (s, p) in scores.items()
+            if p and m in ("winback", "bgnbd", "pareto_nbd")
+        }
         key = f"{name}_{task.spec.horizon_days}d"
         plots[f"plots/roc_{key}.png"] = _png(plot_roc(y, shown))
         plots[f"plots/calibration_{key}.png"] = _png(plot_calibration(y, probs))
@@ -195,9 +207,7 @@ def _png(ax: Any) -> bytes:
     return buf.getvalue()
 
 
-def train(
-    config: TrainConfig, *, base_dir: Path = Path("."), progress: bool = True
-) -> TrainResult:
+def train(config: TrainConfig, *, base_dir: Path = Path("."), progress: bool = True) -> TrainResult:
     """Run a full training: backtest, evaluation, production fit, bundle. No tracking here.
 
     Returns
@@ -213,17 +223,32 @@ def train(
     cutoff = pd.Timestamp(config.backtest.evaluation_cutoff)
     _check_evaluation_window(config, cutoff, end)
     bt_plans, prod_plans = _plans(config, first, cutoff), _plans(config, first, end)
-    horizons = sorted({d for ps in (bt_plans, prod_plans) for p in ps.values()
-                       for d in (p.horizon_days, p.label_days)})
+    horizons = sorted(
+        {
+            d
+            for ps in (bt_plans, prod_plans)
+            for p in ps.values()
+            for d in (p.horizon_days, p.label_days)
+        }
+    )
     builder = FrameBuilder(
-        orders=orders, events=data.events, customers=data.customers,
+        orders=orders,
+        events=data.events,
+        customers=data.customers,
         feature_config=_pinned_feature_config(config, data.events),
-        label_horizons_days=horizons, btyd_horizons_days=horizons, data_end=end, progress=progress,
+        label_horizons_days=horizons,
+        btyd_horizons_days=horizons,
+        data_end=end,
+        progress=progress,
     )
     meta = {
-        "data": {"fingerprint": fingerprint(orders), "first_order": str(first.date()),
-                 "end": str(end.date()), "n_orders": len(orders),
-                 "n_customers": int(orders["customer_id"].nunique())},
+        "data": {
+            "fingerprint": fingerprint(orders),
+            "first_order": str(first.date()),
+            "end": str(end.date()),
+            "n_orders": len(orders),
+            "n_customers": int(orders["customer_id"].nunique()),
+        },
         "seed": config.seed,
     }
     bt_tasks, frames = _fit_tasks(builder, bt_plans, config)
@@ -231,20 +256,38 @@ def train(
     for name in frames:
         frames[name]["test"] = test
     backtest = WinbackModel(
-        name=config.name, tasks=bt_tasks, feature_config=builder.feature_config,
-        btyd=builder.fitted_btyd[cutoff], btyd_horizons_days=horizons,
-        metadata={**meta, "plans": _plan_metadata(bt_plans), "evaluation_cutoff": str(cutoff.date())},
+        name=config.name,
+        tasks=bt_tasks,
+        feature_config=builder.feature_config,
+        btyd=builder.fitted_btyd[cutoff],
+        btyd_horizons_days=horizons,
+        metadata={
+            **meta,
+            "plans": _plan_metadata(bt_plans),
+            "evaluation_cutoff": str(cutoff.date()),
+        },
     )
-    evaluation = evaluate_backtest(backtest, frames, n_boot=config.backtest.bootstrap, seed=config.seed)
+    evaluation = evaluate_backtest(
+        backtest, frames, n_boot=config.backtest.bootstrap, seed=config.seed
+    )
     plots = _evaluation_plots(backtest, frames)
     prod_tasks, _ = _fit_tasks(builder, prod_plans, config)
     builder.at(end)
     model = WinbackModel(
-        name=config.name, tasks=prod_tasks, feature_config=builder.feature_config,
-        btyd=builder.fitted_btyd[end], btyd_horizons_days=horizons,
-        metadata={**meta, "plans": _plan_metadata(prod_plans), "btyd_fitted_at": str(end.date()),
-                  "backtest": {"evaluation_cutoff": str(cutoff.date()),
-                               "plans": _plan_metadata(bt_plans)}},
+        name=config.name,
+        tasks=prod_tasks,
+        feature_config=builder.feature_config,
+        btyd=builder.fitted_btyd[end],
+        btyd_horizons_days=horizons,
+        metadata={
+            **meta,
+            "plans": _plan_metadata(prod_plans),
+            "btyd_fitted_at": str(end.date()),
+            "backtest": {
+                "evaluation_cutoff": str(cutoff.date()),
+                "plans": _plan_metadata(bt_plans),
+            },
+        },
     )
     import json
 

@@ -42,12 +42,14 @@ def plan_windows(
     horizon_days: int,
     every_days: int,
     min_history_days: int,
-    min_train_cutoffs: int = 8,
+    min_train_cutoffs: int = 4,
+    max_train_cutoffs: int | None = None,
 ) -> WindowPlan:
     """Return the longest label window (<= horizon) that leaves ``min_train_cutoffs`` cutoffs.
 
     The validation cutoff is ``label_bound - L`` and training cutoffs run every ``every_days`` back
-    from ``validation_cutoff - L`` to ``first_date + min_history_days``, where L is the label window.
+    from ``validation_cutoff - L`` to ``first_date + min_history_days`` (keeping at most
+    ``max_train_cutoffs``, the most recent), where L is the label window.
 
     Raises
     ------
@@ -68,7 +70,8 @@ def plan_windows(
     validation = label_bound - label_days * _DAY
     last_train = validation - label_days * _DAY
     n = (last_train - earliest).days // every_days + 1
-    train = tuple(sorted(last_train - i * every_days * _DAY for i in range(max(n, 1))))
+    n = max(n, 1) if max_train_cutoffs is None else min(max(n, 1), max_train_cutoffs)
+    train = tuple(sorted(last_train - i * every_days * _DAY for i in range(n)))
     note = (
         f"{horizon_days}-day labels"
         if label_days == horizon_days

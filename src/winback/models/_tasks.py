@@ -3,9 +3,10 @@
 A probability task trains LightGBM on the base features and a hybrid on base + BTYD features,
 calibrates both on the validation cutoff, builds a calibrated blend of the better one with the best
 BTYD model, and ships whichever has the lowest cross-validated log loss on the validation cutoff.
-When the label window trained on (``label_days``) is shorter than the task's horizon, the shipped
-probabilities are mapped (isotonic, monotone) onto the best BTYD model's horizon probabilities on
-the validation cutoff, which keeps LightGBM's ranking and BTYD's horizon scale.
+When the label window trained on (``label_days``) is shorter than the task's horizon, the
+calibrated probability of buying within ``label_days`` is extended to the horizon with the best
+BTYD model's per-customer ratio P(X(h) >= 1) / P(X(L) >= 1): LightGBM supplies the calibrated
+level over the window labels can check, BTYD only the extrapolation beyond it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss, roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
-from winback.models._calibration import Calibrator
 from winback.models._lgbm import LGBMProbability, LGBMSpend
 
 __all__ = ["ProbabilityTask", "SpendTask", "TaskSpec"]
@@ -58,6 +58,21 @@ def btyd_probability(frame: pd.DataFrame, model: str, spec: TaskSpec, days: int)
     return 1 - p if spec.name == "churn" else p
 
 
+def extend_horizon(p: np.ndarray, frame: pd.DataFrame, spec: TaskSpec, btyd: str) -> np.ndarray:
+    """Extend P(event within label_days) to horizon_days with a BTYD model's purchase ratio.
+
+    The ratio r = P(X(h) >= 1) / P(X(L) >= 1) is clipped to [1, h / L] (NaN -> 1). Repurchase:
+    p * r; churn (no purchase): 1 - (1 - p) * r; both clipped to [0, 1].
+    """
+    L, h = spec.label_days, spec.horizon_days
+    p_h = frame[f"{btyd}_p_purchase_{h}d"].to_numpy(dtype=float)
+    p_l = frame[f"{btyd}_p_purchase_{L}d"].to_numpy(dtype=float)
+    with np.errstate(all="ignore"):
+        ratio = np.clip(np.nan_to_num(p_h / p_l, nan=1.0, posinf=h / L), 1.0, h / L)
+    out = 1 - (1 - p) * ratio if spec.name == "churn" else p * ratio
+    return np.clip(out, 0.0, 1.0)
+
+
 def _clip_logit(p: np.ndarray) -> np.ndarray:
     return logit(np.clip(p, _EPS, 1 - _EPS))
 
@@ -87,7 +102,7 @@ class ProbabilityTask:
     models: dict[str, LGBMProbability] = field(default_factory=dict)
     method: str = "lightgbm"
     blend: dict[str, Any] | None = None
-    transfer: dict[str, Calibrator] = field(default_factory=dict)
+    horizon_btyd: str | None = None
     selection: dict[str, Any] = field(default_factory=dict)
 
     def fit(
@@ -105,8 +120,7 @@ class ProbabilityTask:
             "criterion": "5-fold cross-validated log loss on the validation cutoff",
             "cv_log_loss": losses,
             "validation_auc": {
-                m: _safe_auc(y_val, self.predict_method(val, m, transfer=False))
-                for m in losses
+                m: _safe_auc(y_val, self.predict_method(val, m, transfer=False)) for m in losses
             },
             "chosen": self.method,
         }
@@ -146,17 +160,12 @@ class ProbabilityTask:
         return self.hybrid_features if name == "hybrid" else self.base_features
 
     def _fit_transfer(self, val: pd.DataFrame) -> None:
-        y_val = self.spec.target(val)
-        btyd = self._best_btyd(val, y_val) or "bgnbd"
-        target = btyd_probability(val, btyd, self.spec, self.spec.horizon_days)
-        ok = np.isfinite(target)
-        for method in self.selection["cv_log_loss"]:
-            score = self.predict_method(val, method, transfer=False)
-            self.transfer[method] = Calibrator(method="isotonic").fit(score[ok], target[ok])
+        self.horizon_btyd = self._best_btyd(val, self.spec.target(val)) or "bgnbd"
         self.selection["horizon_transfer"] = (
             f"trained on {self.spec.label_days}-day labels (no {self.spec.horizon_days}-day window "
-            f"fits before the cutoff); probabilities mapped onto {btyd}'s "
-            f"{self.spec.horizon_days}-day probabilities on the validation cutoff"
+            f"fits twice before the label bound); calibrated {self.spec.label_days}-day "
+            f"probabilities extended to {self.spec.horizon_days} days by {self.horizon_btyd}'s "
+            "per-customer ratio P(X(h) >= 1) / P(X(L) >= 1)"
         )
 
     def predict_method(
@@ -169,8 +178,8 @@ class ProbabilityTask:
             p = expit(Z @ np.asarray(b["coef"]) + b["intercept"])
         else:
             p = self.models[method].predict_proba(frame[self._cols(method)])[:, 1]
-        if transfer and method in self.transfer:
-            p = self.transfer[method].transform(p)
+        if transfer and self.horizon_btyd is not None:
+            p = extend_horizon(p, frame, self.spec, self.horizon_btyd)
         return p
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
@@ -210,8 +219,11 @@ class SpendTask:
             self.models[name] = model.fit(train[cols], y, X_val=val[cols], y_val=y_val)
             rmse[name] = float(np.sqrt(np.mean((model.predict(val[cols]) - y_val) ** 2)))
         self.method = min(rmse, key=lambda m: (rmse[m], m))
-        self.selection = {"criterion": "RMSE on the validation cutoff", "rmse": rmse,
-                          "chosen": self.method}
+        self.selection = {
+            "criterion": "RMSE on the validation cutoff",
+            "rmse": rmse,
+            "chosen": self.method,
+        }
         return self
 
     def horizon_ratio(self, frame: pd.DataFrame) -> np.ndarray:

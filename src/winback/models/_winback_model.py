@@ -95,7 +95,11 @@ class WinbackModel:
     def contributions(self, features: pd.DataFrame, *, task: str = "churn") -> pd.DataFrame:
         """Per-feature contributions (SHAP, log-odds scale) of the task's shipped LightGBM."""
         model = self.tasks[task]
-        lgbm = model.shipped_model if isinstance(model, ProbabilityTask) else model.models[model.method]
+        lgbm = (
+            model.shipped_model
+            if isinstance(model, ProbabilityTask)
+            else model.models[model.method]
+        )
         return lgbm.contributions(features)
 
     @property

@@ -179,11 +179,13 @@ def score(
     ids = _column(orders, "customer_id", "orders")
     known = orders_ts < day + pd.Timedelta(days=1)
     population = pd.Index(ids[known].unique()).sort_values()
+    if population.empty:
+        raise DataError(_nobody_message(orders_ts, day))
     keep = sorted({*_RFM.values(), *(_rule_fields(campaign) - set(SCORE_COLUMNS))})
     parts, counts = [], None
     profile = model.metadata.get("feature_profile")
     for chunk in tqdm(
-        _chunks(population, orders.loc[known], events, customers, day, config.chunk_size),
+        _chunks(population, orders, events, customers, day, config.chunk_size),
         total=_n_chunks(len(population), config.chunk_size),
         desc="scoring",
         unit="chunk",
@@ -228,6 +230,18 @@ def _as_of(value: Any) -> pd.Timestamp:
             f"'{ts.date() if ts is not pd.NaT else '2024-03-31'}'."
         )
     return ts.tz_convert("UTC").tz_localize(None) if ts.tzinfo is not None else ts
+
+
+def _nobody_message(orders_ts: pd.Series, day: pd.Timestamp) -> str:
+    span = (
+        "the orders are empty"
+        if orders_ts.empty
+        else (f"the orders run from {orders_ts.min().date()} to {orders_ts.max().date()}")
+    )
+    return (
+        f"No customer has an order at or before as-of {day.date()}: {span}. Pass an as-of "
+        "date within the orders' span."
+    )
 
 
 def _column(frame: pd.DataFrame, column: str, table: str) -> pd.Series:
@@ -284,13 +298,20 @@ def _chunks(
     day: pd.Timestamp,
     size: int,
 ) -> Iterator[_Chunk]:
-    """Yield the rows of each run of ``size`` customers of the (sorted) population."""
+    """Yield the rows of each run of ``size`` customers of the (sorted) population.
+
+    Orders and events dated after ``day`` are left out; nothing is copied but one chunk's rows.
+    """
     n = _n_chunks(len(population), size)
-    if events is not None:
-        events = events.loc[_column(events, "event_ts", "events") < day + pd.Timedelta(days=1)]
+    bound = day + pd.Timedelta(days=1)
+    tables = {
+        "orders": (orders, "order_ts"),
+        "events": (events, "event_ts"),
+        "customers": (customers, None),
+    }
     split = {
-        name: _split(frame, population, size, n)
-        for name, frame in (("orders", orders), ("events", events), ("customers", customers))
+        name: _split(frame, population, size, n, table=name, stamp=stamp, bound=bound)
+        for name, (frame, stamp) in tables.items()
         if frame is not None
     }
     for k in range(n):
@@ -302,10 +323,23 @@ def _chunks(
         )
 
 
-def _split(frame: pd.DataFrame, population: pd.Index, size: int, n: int) -> Iterator[pd.DataFrame]:
-    """Yield ``frame``'s rows per chunk (input order kept); rows of other customers are dropped."""
-    position = population.get_indexer(_column(frame, "customer_id", "frame"))
-    chunk = np.where(position >= 0, position // size, n)
+def _split(
+    frame: pd.DataFrame,
+    population: pd.Index,
+    size: int,
+    n: int,
+    *,
+    table: str,
+    stamp: str | None,
+    bound: pd.Timestamp,
+) -> Iterator[pd.DataFrame]:
+    """Yield ``frame``'s rows per chunk (input order kept); rows of other customers, and rows
+    whose ``stamp`` is not before ``bound``, are dropped."""
+    position = population.get_indexer(_column(frame, "customer_id", table))
+    wanted = position >= 0
+    if stamp is not None:
+        wanted &= (_column(frame, stamp, table) < bound).to_numpy()
+    chunk = np.where(wanted, position // size, n)
     order = np.argsort(chunk, kind="stable")
     bounds = np.searchsorted(chunk[order], np.arange(n + 1))
     for k in range(n):
@@ -330,10 +364,7 @@ def _score_chunk(
         )
     part = model.predict(features)
     reasons = churn_reasons(
-        features,
-        model.contributions(features, task="churn"),
-        n=config.n_reasons,
-        definitions=None,
+        features, model.contributions(features, task="churn"), n=config.n_reasons
     )
     part = part.join(features[[c for c in keep if c in features.columns]]).assign(reasons=reasons)
     counts = None if not profile else bin_counts(profile, features)
@@ -353,11 +384,7 @@ def _assemble(
     config: ScoringConfig,
     segment_table: SegmentTable | None,
 ) -> pd.DataFrame:
-    frame = (
-        pd.concat(parts)
-        if parts
-        else pd.DataFrame(columns=["p_repurchase", "p_churn", "expected_spend", *keep, "reasons"])
-    )
+    frame = pd.concat(parts)
     frame.index = population
     frame = frame.rename_axis("customer_id").reset_index()
     for name, feature in _RFM.items():
@@ -387,8 +414,8 @@ def model_version(model: WinbackModel) -> str:
     if meta.get("version"):
         return str(meta["version"])
     fitted = meta.get("btyd_fitted_at", "unknown")
-    print_ = str(meta.get("data", {}).get("fingerprint", ""))[:8] or "unknown"
-    return f"{fitted}-{print_}"
+    data = str(meta.get("data", {}).get("fingerprint", ""))[:8] or "unknown"
+    return f"{fitted}-{data}"
 
 
 def _allocate(scored: pd.DataFrame, campaign: ActionsConfig, keep: list[str]) -> pd.DataFrame:
@@ -427,6 +454,7 @@ def _rejects(
     data_rejects: pd.DataFrame | None,
     known: pd.Series,
 ) -> pd.DataFrame:
+    """One row per input customer not in ``population``, with the most telling reason."""
     like = orders["customer_id"]
     candidates = [
         _candidates(orders.loc[~known, "customer_id"], "after_as_of"),
@@ -434,23 +462,18 @@ def _rejects(
         _candidates(_ids(events, like), "events_only"),
     ]
     if data_rejects is not None and len(data_rejects):
-        gate = data_rejects.loc[data_rejects["customer_id"].notna()]
-        ids = _as_id_dtype(gate["customer_id"], like)
-        gate = gate.loc[ids.index]
-        in_orders = (gate["table"] == "orders").to_numpy()
-        detail = gate["reason"].astype("str").to_numpy()
-        for mask, key in ((in_orders, "orders_rejected"), (~in_orders, "rejected_elsewhere")):
-            found = _candidates(ids[mask], key)
-            found["reason"] = (
-                found["reason"]
-                + " ("
-                + pd.Series(
-                    np.where(mask, "", gate["table"].astype("str") + ": ")[mask] + detail[mask],
-                    index=found.index,
-                )
-                + ")"
-            )
-            candidates.append(found)
+        ids = _as_id_dtype(data_rejects["customer_id"], like)
+        gate = data_rejects.loc[ids.index].assign(customer_id=ids)
+        in_orders = gate["table"] == "orders"
+        rows, other = gate.loc[in_orders], gate.loc[~in_orders]
+        candidates += [
+            _candidates(rows["customer_id"], "orders_rejected", detail=rows["reason"]),
+            _candidates(
+                other["customer_id"],
+                "rejected_elsewhere",
+                detail=other["table"].astype("str") + ": " + other["reason"].astype("str"),
+            ),
+        ]
     frame = pd.concat(candidates, ignore_index=True)
     frame = frame.loc[~frame["customer_id"].isin(population)]
     frame = frame.sort_values(["customer_id", "priority"], kind="stable")
@@ -458,14 +481,14 @@ def _rejects(
     return frame[list(REJECT_COLUMNS)].reset_index(drop=True)
 
 
-def _candidates(ids: pd.Series, key: str) -> pd.DataFrame:
+def _candidates(ids: pd.Series, key: str, *, detail: pd.Series | None = None) -> pd.DataFrame:
+    """Customers ``ids`` with the reason ``key`` (and a per-row ``detail`` in parentheses)."""
     priority, reason = _REASONS[key]
+    text = pd.Series(reason, index=ids.index, dtype="str")
+    if detail is not None:
+        text = text + " (" + detail.astype("str") + ")"
     return pd.DataFrame(
-        {
-            "customer_id": ids.to_numpy(),
-            "priority": priority,
-            "reason": pd.Series(reason, index=range(len(ids)), dtype="str"),
-        }
+        {"customer_id": ids.to_numpy(), "priority": priority, "reason": text.to_numpy()}
     )
 
 

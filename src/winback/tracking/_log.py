@@ -173,7 +173,8 @@ def _log_model(result: TrainResult, name: str) -> Any:
     return mlflow.pyfunc.log_model(
         name=MODEL_ARTIFACT,
         python_model=str(Path(__file__).with_name("_model_code.py")),
-        artifacts={"bundle": str(result.bundle_path)},
+        # absolute: MLflow would read a relative "models/<name>" as a models:/ URI
+        artifacts={"bundle": str(Path(result.bundle_path).resolve())},
         signature=_signature(result.model),
         registered_model_name=name,
         pip_requirements=[f"winback=={__version__}", f"mlflow=={mlflow.__version__}"],

@@ -12,14 +12,17 @@ from scipy.optimize import minimize
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
 
 from winback.models.btyd._validate import check_options
 
 __all__ = [
+    "LOG_BOUND",
     "BTYDModel",
     "Objective",
     "collapse_rows",
     "distinct_rows",
+    "distinct_values",
     "fit_log_params",
     "value_or_inf",
     "weighted_sum",
@@ -111,6 +114,21 @@ def distinct_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     return [stacked[starts, i] for i in range(len(columns))], inverse
 
 
+def distinct_values(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the sorted distinct values of ``x`` and each element's position among them.
+
+    Linear time when ``x`` is already sorted (as the frequencies of :func:`collapse_rows` are),
+    so a likelihood can evaluate its functions of the frequency once per distinct value.
+    """
+    if x.size and np.all(x[1:] >= x[:-1]):
+        starts = np.empty(x.size, dtype=bool)
+        starts[0] = True
+        np.not_equal(x[1:], x[:-1], out=starts[1:])
+        return x[starts], np.cumsum(starts) - 1
+    values, position = np.unique(x, return_inverse=True)
+    return values, position.reshape(x.shape)
+
+
 def collapse_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     """Return the distinct rows of ``columns`` (sorted) and how many customers share each.
 
@@ -130,33 +148,45 @@ def fit_log_params(
     tol: float,
     max_iter: int,
     where: str,
+    coordinates: np.ndarray | None = None,
+    bounds: np.ndarray | None = None,
 ) -> np.ndarray:
     """Minimise ``objective`` (mean negative log-likelihood of log-parameters) plus the penalty.
 
     With ``analytic_gradient`` the objective returns ``(value, gradient)``; otherwise L-BFGS-B
-    differentiates it numerically. Returns the minimising log-parameters.
+    differentiates it numerically. The optimiser works on coordinates ``u`` with log-parameters
+    ``coordinates @ u`` (identity by default) inside ``bounds`` (shape (k, 2); by default
+    ``±LOG_BOUND``). Returns the minimising log-parameters; warns when the optimiser did not
+    converge or stopped on a bound (the data do not identify the model).
     """
+    k = len(start)
+    to_log = np.eye(k) if coordinates is None else np.asarray(coordinates, dtype=np.float64)
+    limits = np.tile([-LOG_BOUND, LOG_BOUND], (k, 1)) if bounds is None else np.asarray(bounds)
 
-    def penalised(theta: np.ndarray) -> float | tuple[float, np.ndarray]:
+    def penalised(u: np.ndarray) -> float | tuple[float, np.ndarray]:
+        theta = to_log @ u
         squares = np.exp(2.0 * theta)
         penalty = penalizer * squares.sum()
         with np.errstate(all="ignore"):
             out = objective(theta)
-        if analytic_gradient:
-            value, grad = out
-            if not np.isfinite(value) or not np.all(np.isfinite(grad)):
-                return np.inf, np.zeros_like(theta)
-            return value + penalty, grad + 2.0 * penalizer * squares
-        return value_or_inf(out) + penalty
+        if not analytic_gradient:
+            return value_or_inf(out) + penalty
+        value, grad = out
+        if not np.isfinite(value) or not np.all(np.isfinite(grad)):
+            return np.inf, np.zeros_like(u)
+        return value + penalty, to_log.T @ (grad + 2.0 * penalizer * squares)
 
-    result = minimize(
-        penalised,
-        start,
-        jac=analytic_gradient,
-        method="L-BFGS-B",
-        bounds=[(-LOG_BOUND, LOG_BOUND)] * len(start),
-        options={"gtol": tol, "ftol": _FTOL, "maxiter": int(max_iter)},
-    )
+    # L-BFGS-B's many tiny BLAS calls are 10-40x slower with a multi-threaded BLAS on a busy
+    # machine (thread wake-ups dominate); one thread is also bit-reproducible.
+    with threadpool_limits(limits=1, user_api="blas"):
+        result = minimize(
+            penalised,
+            np.linalg.solve(to_log, start),
+            jac=analytic_gradient,
+            method="L-BFGS-B",
+            bounds=limits,
+            options={"gtol": tol, "ftol": _FTOL, "maxiter": int(max_iter)},
+        )
     if not result.success:
         warnings.warn(
             f"{where}: the optimiser stopped before converging ({result.message}); the "
@@ -164,15 +194,15 @@ def fit_log_params(
             ConvergenceWarning,
             stacklevel=3,
         )
-    at_bound = np.abs(result.x) >= LOG_BOUND - 1e-6
-    if at_bound.any():
+    if np.any(np.isclose(result.x, limits[:, 0]) | np.isclose(result.x, limits[:, 1])):
         warnings.warn(
-            f"{where}: some parameters went to 0 or infinity (log-parameter at ±{LOG_BOUND}); "
-            "the data do not identify the model. Set a penalizer or use more history.",
+            f"{where}: the fit ran to the edge of the parameter space (a parameter, or a ratio "
+            "of scale parameters, went to 0 or infinity): the data do not identify the model. "
+            "Set a penalizer or use more customers or a longer history.",
             ConvergenceWarning,
             stacklevel=3,
         )
-    return result.x
+    return to_log @ result.x
 
 
 def value_or_inf(value: float) -> float:

@@ -9,7 +9,13 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import digamma, gammaln, hyp2f1
 
-from winback.models.btyd._base import BTYDModel, collapse_rows, fit_log_params, weighted_sum
+from winback.models.btyd._base import (
+    BTYDModel,
+    collapse_rows,
+    distinct_values,
+    fit_log_params,
+    weighted_sum,
+)
 from winback.models.btyd._validate import (
     RFMData,
     horizon_array,
@@ -150,41 +156,35 @@ def _log_likelihood(
 
     ``LL = ln G(r+x) - ln G(r) + r ln alpha + ln B(a, b+x) - ln B(a, b)
     + ln[(alpha+T)^-(r+x) + 1{x>0} a/(b+x-1) (alpha+t_x)^-(r+x)]`` (FHL 2005, eq. 6), the last
-    term as a log-sum-exp of its two parts.
+    term as a log-sum-exp of its two parts. Terms of ``x`` alone (gamma and digamma functions,
+    the expensive part) are computed once per distinct frequency.
     """
     r, alpha, a, b = params
-    repeat = x > 0
+    values, position = distinct_values(x)
+    psi_ab, psi_abx = digamma(a + b), digamma(a + b + values)
+    per_value = np.stack(
+        [
+            gammaln(r + values) - gammaln(r) + gammaln(a + b) + gammaln(b + values)
+            - gammaln(b) - gammaln(a + b + values),
+            digamma(r + values) - digamma(r),
+            psi_ab - psi_abx,
+            psi_ab + digamma(b + values) - digamma(b) - psi_abx,
+            -np.log(b + np.maximum(values, 1.0) - 1.0),
+            1.0 / (b + np.maximum(values, 1.0) - 1.0),
+        ]
+    )[:, position]  # fmt: skip
     rx = r + x
     log_alive = -rx * np.log(alpha + T)
-    log_dead = np.where(
-        repeat, np.log(a) - np.log(b + np.maximum(x, 1.0) - 1.0) - rx * np.log(alpha + t_x), -np.inf
-    )
+    log_dead = np.where(x > 0, np.log(a) + per_value[4] - rx * np.log(alpha + t_x), -np.inf)
     log_tail = np.logaddexp(log_alive, log_dead)
     w_dead = np.exp(log_dead - log_tail)
     w_alive = 1.0 - w_dead
-    ll = (
-        gammaln(rx)
-        - gammaln(r)
-        + r * np.log(alpha)
-        + gammaln(a + b)
-        + gammaln(b + x)
-        - gammaln(b)
-        - gammaln(a + b + x)
-        + log_tail
-    )
-    psi_ab, psi_abx = digamma(a + b), digamma(a + b + x)
-    d_r = (
-        digamma(rx)
-        - digamma(r)
-        + np.log(alpha)
-        - w_alive * np.log(alpha + T)
-        - w_dead * np.log(alpha + t_x)
-    )
+    ll = per_value[0] + r * np.log(alpha) + log_tail
+    d_r = per_value[1] + np.log(alpha) - w_alive * np.log(alpha + T) - w_dead * np.log(alpha + t_x)
     d_alpha = r / alpha - rx * (w_alive / (alpha + T) + w_dead / (alpha + t_x))
-    d_a = psi_ab - psi_abx + w_dead / a
-    d_b = psi_ab + digamma(b + x) - digamma(b) - psi_abx - w_dead / (b + np.maximum(x, 1.0) - 1.0)
-    grad = np.stack([d_r * r, d_alpha * alpha, d_a * a, d_b * b])
-    return ll, grad
+    d_a = per_value[2] + w_dead / a
+    d_b = per_value[3] - w_dead * per_value[5]
+    return ll, np.stack([d_r * r, d_alpha * alpha, d_a * a, d_b * b])
 
 
 def _neg_mean_log_likelihood(

@@ -9,11 +9,17 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["hyp2f1_one"]
+__all__ = ["MAX_DEPTH", "hyp2f1_one"]
 
-_MAX_DEPTH = 4096  # full double precision for z <= 1 - 2e-5; beyond, the error grows slowly
-_DEPTHS = np.unique(np.round(8 * 1.5 ** np.arange(17)).astype(int).clip(max=_MAX_DEPTH))
+MAX_DEPTH = 8192
+"""Deepest fraction evaluated: full double precision for z <= 1 - 5e-6."""
+
 _DIGITS = 36.9  # -ln(1e-16): truncation error at the level of rounding error
+_DEPTHS = np.unique(np.round(8 * 1.5 ** np.arange(20)).astype(int).clip(max=MAX_DEPTH))
+_CHUNK = 1 << 21  # matrices held at once (x 4 float64 arrays): bounds memory to ~64 MB
+# Below this many elements per depth group the per-level cost of a NumPy call dominates, and the
+# pairwise matrix product (log2(depth) rounds) beats the level-by-level recurrence.
+_FEW = 256
 
 
 def _largest_z(depth: np.ndarray) -> np.ndarray:
@@ -32,24 +38,32 @@ def hyp2f1_one(P: np.ndarray, Q: np.ndarray, z: np.ndarray) -> np.ndarray:
     ``b = P``, ``c = P + Q - 1`` gives ``1 / (1 + k1 z / (1 + k2 z / (1 + ...)))`` with
     ``k_{2i+1} = -(c+i)(P+i) / ((c+2i)(c+2i+1))`` and ``k_{2i} = -(Q+i-1) i / ((c+2i-1)(c+2i))``,
     all negative and tending to -1/4, so the truncation error after n levels falls like
-    ``rho ** n`` with ``rho = (1 - sqrt(1-z)) / (1 + sqrt(1-z))`` whatever P and Q are. It is
-    evaluated bottom-up, which is stable for such fractions; elements are grouped by the depth
-    their z needs (a grid of depths growing by 1.5x, from 8 to 4096).
+    ``rho ** n`` with ``rho = (1 - sqrt(1-z)) / (1 + sqrt(1-z))`` whatever P and Q are. Each
+    element gets the depth its z needs (a grid growing by 1.5x, 8 to :data:`MAX_DEPTH`); both
+    ways of evaluating (:func:`_by_levels`, :func:`_by_matrix_products`) start from the limit
+    tail ``(1 + sqrt(1 - z)) / 2``, the fixed point of ``t = 1 - z / (4 t)``.
     """
     P, Q, z = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (P, Q, z)))
     level = np.searchsorted(_Z_LIMITS, z)
     out = np.empty(z.shape)
-    for index in np.flatnonzero(np.bincount(level.ravel())):
-        group = level == index
-        out[group] = _continued_fraction(P[group], Q[group], z[group], int(_DEPTHS[index]))
+    for index in np.flatnonzero(np.bincount(level.ravel(), minlength=1)):
+        group = np.flatnonzero(level == index)
+        depth = int(_DEPTHS[index])
+        if group.size >= _FEW:
+            out.flat[group] = _by_levels(P.flat[group], Q.flat[group], z.flat[group], depth)
+            continue
+        step = max(1, _CHUNK // depth)
+        for start in range(0, group.size, step):
+            part = group[start : start + step]
+            out.flat[part] = _by_matrix_products(P.flat[part], Q.flat[part], z.flat[part], depth)
     return out
 
 
-def _continued_fraction(P: np.ndarray, Q: np.ndarray, z: np.ndarray, depth: int) -> np.ndarray:
-    """Evaluate the fraction from level ``depth`` up, in place (``tail`` is the value below)."""
+def _by_levels(P: np.ndarray, Q: np.ndarray, z: np.ndarray, depth: int) -> np.ndarray:
+    """Evaluate the fraction bottom-up, one level at a time, in place (many elements)."""
     c = P + Q - 1.0
     minus_z = -z
-    tail = np.ones_like(z)
+    tail = 0.5 * (1.0 + np.sqrt(1.0 - z))
     num, den = np.empty_like(z), np.empty_like(z)
     for j in range(depth, 0, -1):
         i = j // 2
@@ -68,3 +82,42 @@ def _continued_fraction(P: np.ndarray, Q: np.ndarray, z: np.ndarray, depth: int)
         np.divide(num, den, out=tail)
         tail += 1.0
     return 1.0 / tail
+
+
+def _by_matrix_products(P: np.ndarray, Q: np.ndarray, z: np.ndarray, depth: int) -> np.ndarray:
+    """Evaluate the fraction as a product of 2x2 Moebius matrices (few elements, deep).
+
+    Level j maps its tail t to ``1 + k_j z / t``, the matrix ``[[1, k_j z], [1, 0]]`` acting on
+    ``(t, 1)``. The ``depth`` matrices are multiplied pairwise in log2(depth) vectorised rounds
+    (rescaling each product, which leaves the map unchanged), then applied to the limit tail.
+    """
+    j = np.arange(1, depth + 1, dtype=np.float64)[:, None]
+    i = np.floor(j / 2)
+    c = P + Q - 1.0
+    is_odd = j % 2 == 1
+    numerator = np.where(is_odd, (c + i) * (P + i), (Q + i - 1) * i)
+    denominator = np.where(is_odd, (c + 2 * i) * (c + 2 * i + 1), (c + 2 * i - 1) * (c + 2 * i))
+    kz = -numerator / denominator * z
+    a, b, cc, d = np.ones_like(kz), kz, np.ones_like(kz), np.zeros_like(kz)
+    while a.shape[0] > 1:
+        a, b, cc, d = _multiply_pairs(a, b, cc, d)
+    tail = 0.5 * (1.0 + np.sqrt(1.0 - z))
+    return (cc[0] * tail + d[0]) / (a[0] * tail + b[0])
+
+
+def _multiply_pairs(
+    a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Multiply matrices 2m and 2m+1 of a stack ``[[a, b], [c, d]]``, rescaled to max entry 1.
+
+    An odd-length stack is padded with the identity, so the product keeps its order.
+    """
+    if a.shape[0] % 2:
+        pad = [np.ones_like(a[:1]), np.zeros_like(a[:1]), np.zeros_like(a[:1]), np.ones_like(a[:1])]
+        a, b, c, d = (np.concatenate([x, p]) for x, p in zip((a, b, c, d), pad, strict=True))
+    a1, b1, c1, d1 = a[0::2], b[0::2], c[0::2], d[0::2]
+    a2, b2, c2, d2 = a[1::2], b[1::2], c[1::2], d[1::2]
+    out = (a1 * a2 + b1 * c2, a1 * b2 + b1 * d2, c1 * a2 + d1 * c2, c1 * b2 + d1 * d2)
+    scale = np.maximum(np.maximum(np.abs(out[0]), np.abs(out[1])), np.abs(out[2]))
+    scale = np.maximum(scale, np.abs(out[3]))
+    return tuple(x / scale for x in out)  # type: ignore[return-value]

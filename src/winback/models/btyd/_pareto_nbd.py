@@ -10,6 +10,7 @@ import numpy as np
 from scipy.special import gammaln
 
 from winback.models.btyd._base import (
+    LOG_BOUND,
     BTYDModel,
     collapse_rows,
     distinct_rows,
@@ -29,6 +30,13 @@ __all__ = ["ParetoNBD"]
 
 # s == 1 is a removable singularity of the expected-purchases formulas.
 _S_NEAR_ONE = 1e-10
+# The fit moves (ln r, ln alpha, ln s, ln(beta/alpha)) and keeps alpha/beta within 1e5 either
+# way: hyp2f1_one is exact to double precision for z <= 1 - 5e-6, i.e. such ratios, and a gamma
+# heterogeneity that needs a larger one is a point mass to every practical purpose.
+_MAX_SCALE_RATIO = 1e5
+_COORDINATES = np.array([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 1, 0, 1]], dtype=np.float64)
+_LOG_RATIO = np.log(_MAX_SCALE_RATIO)
+_BOUNDS = np.array([[-LOG_BOUND, LOG_BOUND]] * 3 + [[-_LOG_RATIO, _LOG_RATIO]])
 
 
 class ParetoNBD(BTYDModel):
@@ -64,7 +72,8 @@ class ParetoNBD(BTYDModel):
     unit. The likelihood follows Fader & Hardie, "A Note on Deriving the Pareto/NBD Model and
     Related Expressions" (2005), with its Gaussian hypergeometric terms written as the integral
     ``J(y) = int_y^inf (alpha+u)^-(r+x) (beta+u)^-(s+1) du`` and evaluated in a form that cannot
-    overflow (see ``_log_tail_integral``).
+    overflow (see ``_log_tail_integral``). Fits keep ``alpha / beta`` within ``1e-5 .. 1e5``;
+    predictions are exact to double precision there (and lose digits slowly beyond).
 
     Examples
     --------
@@ -107,6 +116,8 @@ class ParetoNBD(BTYDModel):
             tol=self.tol,
             max_iter=self.max_iter,
             where=where,
+            coordinates=_COORDINATES,
+            bounds=_BOUNDS,
         )
         log_likelihood = weighted_sum(histories.log_likelihood(theta), counts)
         self._set_fit(theta, log_likelihood, len(x))

@@ -1,0 +1,213 @@
+"""Benchmark: score 1M simulated customers end to end and write ``bench/results/score.json``.
+
+A model is trained on a smaller simulated base (``--train-customers``, default 5,000); a separate
+base of ``--customers`` (default 1,000,000) with orders, events and customers is simulated and
+written as Parquet. Each measured run happens in a fresh child process so its peak resident
+memory (``ru_maxrss``) is its own:
+
+- ``score``: read the Parquet frames (already in the data contract's form) and call
+  :func:`winback.scoring.score` with ``configs/actions.yaml``: features, the three models,
+  SHAP reasons, tiers, segments, allocation, drift. The goal: <= 60 s and <= 4 GB.
+- ``score_files`` (``--with-gate``): the same through the data gate (``winback.io`` readers)
+  and writing the three output files, i.e. what ``winback score`` does.
+
+Usage: ``python bench/bench_score.py [--customers 1000000] [--train-customers 5000]
+[--chunk-size 200000] [--with-gate]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+RESULT = Path(__file__).resolve().parent / "results" / "score.json"
+ACTIONS = Path(__file__).resolve().parents[1] / "configs" / "actions.yaml"
+START, END, AS_OF = "2022-01-01", "2024-12-31", "2024-12-31"
+GOALS = {"score_seconds": 60.0, "score_peak_rss_mb": 4096.0}
+
+
+def _train(root: Path, n_customers: int) -> tuple[Path, float]:
+    from winback.config import TrainConfig
+    from winback.datasets import simulate
+    from winback.models import train
+
+    sim = simulate(n_customers, start=START, end=END, seed=1)
+    for name in ("orders", "events", "customers"):
+        getattr(sim, name).to_parquet(root / f"train_{name}.parquet", index=False)
+    config = TrainConfig.model_validate(
+        {
+            "name": "bench",
+            "data": {n: str(root / f"train_{n}.parquet") for n in ("orders", "events", "customers")}
+            | {"end": END},
+            "tasks": {"repurchase_days": 90, "churn_days": 180},
+            "backtest": {
+                "evaluation_cutoff": "2024-06-30",
+                "every_days": 91,
+                "min_history_days": 180,
+                "bootstrap": 20,
+            },
+            "lightgbm": {"n_estimators": 200, "learning_rate": 0.1, "early_stopping_rounds": 20},
+            "tracking": {"enabled": False},
+            "output_dir": str(root / "models"),
+        }
+    )
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        train(config, base_dir=root, progress=False)
+    return root / "models" / "bench", time.perf_counter() - start
+
+
+def _simulate(root: Path, n_customers: int) -> dict[str, int | float]:
+    from winback.datasets import simulate
+
+    start = time.perf_counter()
+    sim = simulate(n_customers, start=START, end=END, seed=2)
+    rows = {}
+    for name in ("orders", "events", "customers"):
+        frame = getattr(sim, name)
+        rows[f"{name}_rows"] = len(frame)
+        frame.to_parquet(root / f"{name}.parquet", index=False)
+    rows["simulate_seconds"] = round(time.perf_counter() - start, 2)
+    return rows
+
+
+def _child(args: argparse.Namespace) -> None:
+    """Run one measured scoring in this (fresh) process and print its figures as JSON."""
+    import pandas as pd
+
+    from winback.models import load_model
+    from winback.scoring import ScoringConfig, feature_profile, score, score_files
+
+    root = Path(args.root)
+    config = ScoringConfig(chunk_size=args.chunk_size)
+    paths = {n: root / f"{n}.parquet" for n in ("orders", "events", "customers")}
+    figures: dict[str, float | int] = {}
+    model = load_model(args.model)
+    if "feature_profile" not in model.metadata:  # until training records it: profile here
+        train = {n: pd.read_parquet(root / f"train_{n}.parquet") for n in paths}
+        features = model.build_features(
+            train["orders"], cutoff=END, events=train["events"], customers=train["customers"]
+        )
+        model.metadata["feature_profile"] = feature_profile(features, model.feature_names)
+        figures["feature_profile_added_by_bench"] = True
+        del train, features
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if args.child == "score":
+            frames = {n: pd.read_parquet(p) for n, p in paths.items()}
+            figures["read_seconds"] = round(time.perf_counter() - start, 2)
+            start = time.perf_counter()
+            result = score(
+                args.model,
+                frames["orders"],
+                as_of=AS_OF,
+                events=frames["events"],
+                customers=frames["customers"],
+                actions=ACTIONS,
+                config=config,
+                progress=False,
+            )
+        else:
+            result = score_files(
+                args.model,
+                paths["orders"],
+                out=root / "scores.parquet",
+                as_of=AS_OF,
+                events=paths["events"],
+                customers=paths["customers"],
+                actions=ACTIONS,
+                config=config,
+                progress=False,
+            )
+    figures["seconds"] = round(time.perf_counter() - start, 2)
+    figures["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    figures["scored"] = result.summary["customers"]["scored"]
+    figures["rejected"] = result.summary["customers"]["rejected"]
+    figures["drift_computed"] = result.summary["drift"]["computed"]
+    figures["drifted_features"] = len(result.summary["drift"].get("drifted", []))
+    print(json.dumps(figures))
+
+
+def _measure(kind: str, root: Path, model: Path, chunk_size: int) -> dict:
+    out = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--child",
+            kind,
+            "--root",
+            str(root),
+            "--model",
+            str(model),
+            "--chunk-size",
+            str(chunk_size),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--train-customers", type=int, default=5_000)
+    parser.add_argument("--chunk-size", type=int, default=200_000)
+    parser.add_argument("--with-gate", action="store_true")
+    parser.add_argument("--child", choices=["score", "score_files"])
+    parser.add_argument("--root")
+    parser.add_argument("--model")
+    args = parser.parse_args()
+    if args.child:
+        _child(args)
+        return
+
+    import numpy as np
+    import pandas as pd
+
+    from winback.io import write_json
+
+    with tempfile.TemporaryDirectory(prefix="bench_score_") as tmp:
+        root = Path(tmp)
+        model, train_seconds = _train(root, args.train_customers)
+        result = {
+            "benchmark": "score",
+            "customers": args.customers,
+            "train_customers": args.train_customers,
+            "train_seconds": round(train_seconds, 1),
+            "chunk_size": args.chunk_size,
+            **_simulate(root, args.customers),
+        }
+        score_run = _measure("score", root, model, args.chunk_size)
+        result.update({f"score_{k}": v for k, v in score_run.items()})
+        if args.with_gate:
+            files_run = _measure("score_files", root, model, args.chunk_size)
+            result.update({f"score_files_{k}": v for k, v in files_run.items()})
+    result["goals"] = GOALS
+    result["meets_goals"] = (
+        result["score_seconds"] <= GOALS["score_seconds"]
+        and result["score_peak_rss_mb"] <= GOALS["score_peak_rss_mb"]
+    )
+    result.update(
+        python=platform.python_version(),
+        numpy=np.__version__,
+        pandas=pd.__version__,
+        machine=platform.machine(),
+    )
+    write_json(result, RESULT)
+    print(json.dumps(result, indent=2, sort_keys=True))
+
+
+if __name__ == "__main__":
+    main()

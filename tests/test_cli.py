@@ -1,0 +1,183 @@
+"""The `winback score`, `export` and `report` commands end to end through typer's CliRunner."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from scoring.simulated import AS_OF, train_bundle  # tests/scoring/simulated.py
+from winback.cli import app
+
+ACTIONS = Path(__file__).parents[1] / "configs" / "actions.yaml"
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Path]]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return train_bundle(tmp_path_factory.getbasetemp() / "winback_sim")
+
+
+def test_score_export_report_end_to_end(trained, tmp_path):
+    bundle, data = trained
+    runner = CliRunner()
+    scores = tmp_path / "scores.parquet"
+    result = runner.invoke(
+        app,
+        [
+            "score",
+            "--model",
+            str(bundle),
+            "--orders",
+            str(data["orders"]),
+            "--events",
+            str(data["events"]),
+            "--customers",
+            str(data["customers"]),
+            "--as-of",
+            AS_OF,
+            "--actions",
+            str(ACTIONS),
+            "--out",
+            str(scores),
+            "--chunk-size",
+            "250",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "scores.summary.json").read_text())
+    counts = summary["customers"]
+    assert f"{counts['input']} input customers = {counts['scored']} scored" in result.output
+    scored = pd.read_parquet(scores)
+    assert len(scored) == counts["scored"] > 0
+    assert {"action", "group", "reasons", "segment"} <= set(scored.columns)
+    rejects = pd.read_csv(tmp_path / "scores.rejects.csv")
+    assert len(rejects) == counts["rejected"] > 0
+
+    export_dir = tmp_path / "exports" / "q1"
+    result = runner.invoke(
+        app,
+        [
+            "export",
+            "--scores",
+            str(scores),
+            "--customers",
+            str(data["customers"]),
+            "--out",
+            str(export_dir),
+            "--layout",
+            "mailchimp",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    export_summary = json.loads((export_dir / "summary.json").read_text())
+    assert export_summary["campaign_id"] == summary["actions"]["campaign_id"]
+    assert (export_dir / "control.csv").is_file()
+    assert any(p.name.startswith("treatment_") for p in export_dir.iterdir())
+
+    report_dir = tmp_path / "reports"
+    result = runner.invoke(
+        app,
+        [
+            "report",
+            "--scores",
+            str(scores),
+            "--orders",
+            str(data["orders"]),
+            "--as-of",
+            AS_OF,
+            "--out",
+            str(report_dir),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads((report_dir / "report.json").read_text())
+    assert report["cutoff"] == AS_OF
+    assert "retention" in report and "scored" in report
+    assert (report_dir / "report.md").is_file()
+
+
+def test_score_prints_type_and_message_for_a_bad_orders_file(trained, tmp_path):
+    bundle, _ = trained
+    bad = tmp_path / "orders.csv"
+    bad.write_text("who,when\n1,2023-01-01\n")
+    result = CliRunner().invoke(
+        app,
+        [
+            "score",
+            "--model",
+            str(bundle),
+            "--orders",
+            str(bad),
+            "--as-of",
+            AS_OF,
+            "--out",
+            str(tmp_path / "scores.csv"),
+        ],
+    )
+    assert result.exit_code == 1
+    assert result.stderr.startswith("DataError: ")
+    assert "customer_id" in result.stderr
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "scores.csv").exists()
+
+
+def test_export_without_actions_explains_how_to_get_them(trained, tmp_path):
+    bundle, data = trained
+    scores = tmp_path / "scores.csv"
+    runner = CliRunner()
+    result = runner.invoke(
+        app,
+        [
+            "score",
+            "--model",
+            str(bundle),
+            "--orders",
+            str(data["orders"]),
+            "--as-of",
+            AS_OF,
+            "--out",
+            str(scores),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "drift not computed" in result.output
+    result = runner.invoke(
+        app,
+        [
+            "export",
+            "--scores",
+            str(scores),
+            "--customers",
+            str(data["customers"]),
+            "--out",
+            str(tmp_path / "exports"),
+        ],
+    )
+    assert result.exit_code == 1
+    assert result.stderr.startswith("ConfigError: ")
+    assert "score with --actions" in result.stderr
+
+
+def test_score_rejects_a_missing_model_bundle(tmp_path):
+    result = CliRunner().invoke(
+        app,
+        [
+            "score",
+            "--model",
+            str(tmp_path / "nope"),
+            "--orders",
+            str(tmp_path / "o.csv"),
+            "--as-of",
+            AS_OF,
+            "--out",
+            str(tmp_path / "s.csv"),
+        ],
+    )
+    assert result.exit_code == 1
+    assert result.stderr.startswith("ModelError: No model bundle at")
