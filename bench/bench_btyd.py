@@ -59,7 +59,7 @@ from lifetimes import BetaGeoFitter, ParetoNBDFitter, GammaGammaFitter
 out = {}
 for name, path in json.loads(sys.argv[1]).items():
     data = pd.read_csv(path)
-    repeat = data[data["frequency"] > 0]
+    repeat = data[(data["frequency"] > 0) & (data["monetary_value"] > 0)]
     fits = {}
     for label, make, args in [
         ("bgnbd", BetaGeoFitter, (data["frequency"], data["recency"], data["T"])),

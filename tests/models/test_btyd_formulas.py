@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy import integrate, stats
+from scipy import integrate, optimize, stats
 
-from winback.models.btyd import BetaGeo, GammaGamma, ParetoNBD
+from winback.models.btyd import BetaGeo, GammaGamma, ParetoNBD, _beta_geo, _gamma_gamma
 from winback.models.btyd._hypergeometric import hyp2f1_one
 from winback.models.btyd._pareto_nbd import _log_tail_integral
 
@@ -240,3 +240,24 @@ def test_predictions_stay_finite_for_heavy_buyers():
             model.probability_of_purchase(4.0, data),
         ):
             assert np.all(np.isfinite(values)) and np.all(values > 0)
+
+
+# ---- analytic gradients ----------------------------------------------------------------------
+
+
+def test_bgnbd_and_gamma_gamma_analytic_gradients_match_finite_differences():
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 12, 60).astype(float)
+    T = rng.uniform(10.0, 40.0, 60)
+    t_x = np.where(x > 0, T * rng.uniform(0.0, 1.0, 60), 0.0)
+    m = rng.gamma(4.0, 10.0, 60)
+    cases = [
+        (_beta_geo._log_likelihood, np.log([0.5, 4.0, 0.8, 2.5]), (x, t_x, T)),
+        (_gamma_gamma._log_likelihood, np.log([6.0, 3.5, 15.0]), (np.maximum(x, 1.0), m)),
+    ]
+    for log_likelihood, theta, columns in cases:
+        analytic = log_likelihood(np.exp(theta), *columns)[1].sum(axis=1)
+        numeric = optimize.approx_fprime(
+            theta, lambda th, f=log_likelihood, c=columns: f(np.exp(th), *c)[0].sum(), 1e-7
+        )
+        np.testing.assert_allclose(analytic, numeric, rtol=1e-5, atol=1e-5)

@@ -20,13 +20,24 @@ def _config(orders_path, *, name="sim", output_dir="models", events_path=None) -
     return TrainConfig.model_validate(
         {
             "name": name,
-            "data": {"orders": str(orders_path), "end": END,
-                     **({"events": str(events_path)} if events_path else {})},
+            "data": {
+                "orders": str(orders_path),
+                "end": END,
+                **({"events": str(events_path)} if events_path else {}),
+            },
             "tasks": {"repurchase_days": 60, "churn_days": 90},
-            "backtest": {"evaluation_cutoff": EVAL_CUTOFF, "every_days": 30,
-                         "max_train_cutoffs": 4, "bootstrap": 50},
-            "lightgbm": {"n_estimators": 60, "learning_rate": 0.1, "min_child_samples": 20,
-                         "early_stopping_rounds": 10},
+            "backtest": {
+                "evaluation_cutoff": EVAL_CUTOFF,
+                "every_days": 30,
+                "max_train_cutoffs": 4,
+                "bootstrap": 50,
+            },
+            "lightgbm": {
+                "n_estimators": 60,
+                "learning_rate": 0.1,
+                "min_child_samples": 20,
+                "early_stopping_rounds": 10,
+            },
             "tracking": {"enabled": False},
             "output_dir": str(output_dir),
             "seed": 3,
@@ -89,6 +100,7 @@ def test_training_is_deterministic_down_to_the_bundle_bytes(sim_orders, trained,
     again = train(_config(path, output_dir=tmp_path), base_dir=tmp_path, progress=False)
     first = json.loads((trained.bundle_path / "manifest.json").read_text())["files"]
     second = json.loads((again.bundle_path / "manifest.json").read_text())["files"]
+    assert first.pop("config.yaml") != second.pop("config.yaml")  # output_dir differs, on purpose
     assert first == second
 
 
@@ -102,8 +114,14 @@ def test_bundle_round_trip_predicts_identically(sim_orders, trained):
 
 def test_bundle_holds_evaluation_plots_config_and_manifest(trained):
     files = json.loads((trained.bundle_path / "manifest.json").read_text())["files"]
-    for name in ("model.json", "evaluation.json", "config.yaml", "repurchase_lightgbm.txt",
-                 "churn_hybrid.txt", "spend_lightgbm.txt"):
+    for name in (
+        "model.json",
+        "evaluation.json",
+        "config.yaml",
+        "repurchase_lightgbm.txt",
+        "churn_hybrid.txt",
+        "spend_lightgbm.txt",
+    ):
         assert name in files
     assert any(f.startswith("plots/roc_") for f in files)
     assert any(f.startswith("plots/importance_") for f in files)
@@ -113,10 +131,20 @@ def test_bundle_holds_evaluation_plots_config_and_manifest(trained):
     assert {"winback", "lightgbm", "hybrid", "bgnbd", "pareto_nbd", "recency", "rfm_logit"} <= set(
         methods
     )
-    assert set(methods["winback"]) == {"auc", "pr_auc", "brier", "log_loss", "ece",
-                                       "lift_top_decile"}
+    assert set(methods["winback"]) == {
+        "auc",
+        "pr_auc",
+        "brier",
+        "log_loss",
+        "ece",
+        "lift_top_decile",
+    }
     assert set(evaluation["spend_90d"]["methods"]["winback"]) == {
-        "mae", "rmse", "spearman", "total_relative_error"}
+        "mae",
+        "rmse",
+        "spearman",
+        "total_relative_error",
+    }
 
 
 def test_shipped_choice_and_reason_are_recorded(trained):
@@ -124,7 +152,9 @@ def test_shipped_choice_and_reason_are_recorded(trained):
     for task in ("repurchase", "churn"):
         selection = doc["tasks"][task]["selection"]
         assert selection["chosen"] in selection["cv_log_loss"]
-        assert selection["chosen"] == min(selection["cv_log_loss"], key=selection["cv_log_loss"].get)
+        assert selection["chosen"] == min(
+            selection["cv_log_loss"], key=selection["cv_log_loss"].get
+        )
         assert "log loss" in selection["criterion"]
 
 
@@ -134,3 +164,62 @@ def test_shipped_score_is_competitive_with_the_true_model_family(trained):
     assert methods["winback"]["auc"] > 0.75
     assert methods["winback"]["auc"] >= methods["bgnbd"]["auc"] - 0.02
     assert methods["winback"]["ece"] < 0.05
+
+
+# --------------------------------------------------------------------------- bundle tampering
+
+
+@pytest.fixture
+def bundle_copy(trained, tmp_path):
+    import shutil
+
+    return shutil.copytree(trained.bundle_path, tmp_path / "bundle")
+
+
+@pytest.mark.parametrize("victim", ["churn_lightgbm.txt", "model.json", "evaluation.json"])
+def test_a_changed_file_is_named_and_nothing_is_loaded(bundle_copy, victim):
+    from winback.exceptions import ModelError
+
+    with open(bundle_copy / victim, "a") as fh:
+        fh.write("\n")
+    with pytest.raises(ModelError, match=rf"{victim} does not match its sha256"):
+        load_model(bundle_copy)
+
+
+def test_a_missing_file_is_named(bundle_copy):
+    from winback.exceptions import ModelError
+
+    (bundle_copy / "spend_hybrid.txt").unlink()
+    with pytest.raises(ModelError, match="spend_hybrid.txt is listed in the manifest but missing"):
+        load_model(bundle_copy)
+
+
+def test_a_bundle_from_another_minor_version_is_refused(bundle_copy):
+    from winback.exceptions import ModelError
+
+    manifest = json.loads((bundle_copy / "manifest.json").read_text())
+    manifest["winback_version"] = "99.1.0"
+    (bundle_copy / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelError, match="written by winback 99.1.0"):
+        load_model(bundle_copy)
+
+
+def test_a_folder_without_manifest_is_not_a_bundle(tmp_path):
+    from winback.exceptions import ModelError
+
+    with pytest.raises(ModelError, match="manifest.json is missing"):
+        load_model(tmp_path)
+    with pytest.raises(ModelError, match="No model bundle at"):
+        load_model(tmp_path / "nope")
+
+
+def test_the_model_is_not_parsed_before_the_hash_check(bundle_copy, monkeypatch):
+    from winback.exceptions import ModelError
+    from winback.models import _bundle
+
+    calls = []
+    monkeypatch.setattr(_bundle, "_restore_task", lambda *a, **k: calls.append(a))
+    (bundle_copy / "repurchase_hybrid.txt").write_text("tree\n")
+    with pytest.raises(ModelError):
+        load_model(bundle_copy)
+    assert calls == []

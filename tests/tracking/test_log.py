@@ -11,7 +11,7 @@ from mlflow import MlflowClient
 from winback.exceptions import ConfigError
 from winback.tracking import config_params, evaluation_metrics, log_training_run, version_tags
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("tracking")]  # one training
 
 PROBABILITY_TASKS = ("repurchase_30d", "churn_60d")
 

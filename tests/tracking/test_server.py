@@ -18,7 +18,7 @@ from mlflow import MlflowClient
 
 from winback.tracking import config_params, evaluation_metrics, log_training_run
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("tracking")]  # one training
 
 STARTUP_TIMEOUT_S = 90
 

@@ -7,6 +7,8 @@ from importlib.resources import files
 
 import pandas as pd
 
+from winback.exceptions import DataError
+
 __all__ = ["load_cdnow"]
 
 _MASTER = "CDNOW_master.txt.gz"
@@ -37,7 +39,7 @@ def _parsed_cdnow(sample: bool) -> pd.DataFrame:
             compression="gzip",
             dtype={"customer_id": "int64", "date": "str", "quantity": "int64", "amount": "float64"},
         )
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "customer_id": raw["customer_id"].astype("int64"),
             "order_ts": pd.to_datetime(raw["date"], format="%Y%m%d").astype("datetime64[ns]"),
@@ -45,6 +47,19 @@ def _parsed_cdnow(sample: bool) -> pd.DataFrame:
             "quantity": raw["quantity"].astype("float64"),
         }
     )
+    return _validated(frame, name=_SAMPLE if sample else _MASTER)
+
+
+def _validated(frame: pd.DataFrame, *, name: str) -> pd.DataFrame:
+    """Pass the parsed file through the data gate; the shipped files have no bad row."""
+    from winback.io import read_orders
+
+    data, rejects = read_orders(frame, name=name, end=pd.Timestamp("1998-06-30"))
+    if len(rejects):  # pragma: no cover - would mean the shipped file was altered
+        raise DataError(
+            f"{name}: {len(rejects)} row(s) rejected by the data gate: {rejects.head()}"
+        )
+    return data
 
 
 def load_cdnow(*, sample: bool = False) -> pd.DataFrame:

@@ -48,10 +48,14 @@ class FittedBTYD:
 
 
 def _fit_or_none(model: Any, data: pd.DataFrame, label: str) -> Any:
+    """Fit ``model`` or return None; convergence warnings are logged, not raised to the user."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            return model.fit(data)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fitted = model.fit(data)
+        for w in caught:
+            logger.info("%s: %s", label, w.message)
+        return fitted
     except (WinbackError, ValueError, FloatingPointError, np.linalg.LinAlgError) as exc:
         logger.warning("%s could not be fitted (%s); its features will be missing.", label, exc)
         return None

@@ -205,9 +205,12 @@ def _recency(features: pd.DataFrame, _: re.Match[str]) -> pd.Series:
 
 
 def _overdue(features: pd.DataFrame, _: re.Match[str]) -> pd.Series:
-    since = _num(features, "days_since_last_order")
+    since = _int(_num(features, "days_since_last_order"))
     ratio = _num(features, "overdue_ratio")
-    return "no order for " + _int(since) + " days, " + _fixed(ratio, 1) + "x the usual gap"
+    late = "no order for " + since + " days, " + _fixed(ratio, 1) + "x the usual gap"
+    usual = _int(_num(features, "gap_mean_days"))
+    on_time = "last order " + since + " days ago, within the usual gap of " + usual + " days"
+    return late.where(ratio > 1, on_time)
 
 
 def _spend_trend(features: pd.DataFrame, match: re.Match[str]) -> pd.Series:

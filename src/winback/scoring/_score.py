@@ -21,10 +21,17 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from winback.actions import ActionsConfig, allocate_actions, assign_tiers, load_actions_config
-from winback.actions import rfm_segments as _rfm_segments
-from winback.actions._config import AllOf, AnyOf, Condition
-from winback.actions._segments import SegmentTable
+from winback.actions import (
+    ActionsConfig,
+    AllOf,
+    AnyOf,
+    Condition,
+    SegmentTable,
+    allocate_actions,
+    assign_tiers,
+    load_actions_config,
+    rfm_segments,
+)
 from winback.exceptions import ConfigError, DataError, DriftWarning
 from winback.models import WinbackModel, load_model
 from winback.scoring._config import ScoringConfig
@@ -397,7 +404,7 @@ def _assemble(
     frame["value_tier"] = assign_tiers(
         frame["expected_value"], cuts=config.value_cuts, labels=TIERS, by=config.value_tiers_by
     )
-    segmented = _rfm_segments(frame[list(_RFM)].astype(float), table=segment_table)
+    segmented = rfm_segments(frame[list(_RFM)].astype(float), table=segment_table)
     frame["segment"] = segmented["segment"]
     frame["reasons"] = frame["reasons"].astype("str")
     frame["model"] = model.name

@@ -8,6 +8,7 @@ import math
 import os
 import re
 import tempfile
+import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -170,15 +171,17 @@ def _log_model(result: TrainResult, name: str) -> Any:
 
     from winback import __version__
 
-    return mlflow.pyfunc.log_model(
-        name=MODEL_ARTIFACT,
-        python_model=str(Path(__file__).with_name("_model_code.py")),
-        # absolute: MLflow would read a relative "models/<name>" as a models:/ URI
-        artifacts={"bundle": str(Path(result.bundle_path).resolve())},
-        signature=_signature(result.model),
-        registered_model_name=name,
-        pip_requirements=[f"winback=={__version__}", f"mlflow=={mlflow.__version__}"],
-    )
+    with warnings.catch_warnings():  # the signature is given; a features example needs data
+        warnings.filterwarnings("ignore", message=".*input example was not provided")
+        return mlflow.pyfunc.log_model(
+            name=MODEL_ARTIFACT,
+            python_model=str(Path(__file__).with_name("_model_code.py")),
+            # absolute: MLflow would read a relative "models/<name>" as a models:/ URI
+            artifacts={"bundle": str(Path(result.bundle_path).resolve())},
+            signature=_signature(result.model),
+            registered_model_name=name,
+            pip_requirements=[f"winback=={__version__}", f"mlflow=={mlflow.__version__}"],
+        )
 
 
 def log_training_run(result: TrainResult, config: TrainConfig) -> str:

@@ -174,14 +174,14 @@ def _log_likelihood(
         ]
     )[:, position]  # fmt: skip
     rx = r + x
-    log_alive = -rx * np.log(alpha + T)
-    log_dead = np.where(x > 0, np.log(a) + per_value[4] - rx * np.log(alpha + t_x), -np.inf)
+    log_age, log_recency = np.log(alpha + T), np.log(alpha + t_x)
+    log_alive = -rx * log_age
+    log_dead = np.where(x > 0, np.log(a) + per_value[4] - rx * log_recency, -np.inf)
     log_tail = np.logaddexp(log_alive, log_dead)
     w_dead = np.exp(log_dead - log_tail)
-    w_alive = 1.0 - w_dead
     ll = per_value[0] + r * np.log(alpha) + log_tail
-    d_r = per_value[1] + np.log(alpha) - w_alive * np.log(alpha + T) - w_dead * np.log(alpha + t_x)
-    d_alpha = r / alpha - rx * (w_alive / (alpha + T) + w_dead / (alpha + t_x))
+    d_r = per_value[1] + np.log(alpha) - log_age + w_dead * (log_age - log_recency)
+    d_alpha = r / alpha - rx * ((1.0 - w_dead) / (alpha + T) + w_dead / (alpha + t_x))
     d_a = per_value[2] + w_dead / a
     d_b = per_value[3] - w_dead * per_value[5]
     return ll, np.stack([d_r * r, d_alpha * alpha, d_a * a, d_b * b])

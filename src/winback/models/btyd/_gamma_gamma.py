@@ -12,7 +12,13 @@ import numpy as np
 from scipy.special import digamma, gammaln
 
 from winback.exceptions import ConfigError
-from winback.models.btyd._base import BTYDModel, collapse_rows, fit_log_params, weighted_sum
+from winback.models.btyd._base import (
+    BTYDModel,
+    collapse_rows,
+    distinct_values,
+    fit_log_params,
+    weighted_sum,
+)
 from winback.models.btyd._validate import (
     RFMData,
     frequency_array,
@@ -170,18 +176,30 @@ def _log_likelihood(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return each repeat buyer's log-density of their mean value and its log-parameter gradient.
 
-    ``ln G(px+q) - ln G(px) - ln G(q) + q ln gamma + (px-1) ln m + px ln x - (px+q) ln(xm+gamma)``.
+    ``ln G(px+q) - ln G(px) - ln G(q) + q ln gamma + (px-1) ln m + px ln x - (px+q) ln(xm+gamma)``;
+    the gamma and digamma functions of ``x`` are computed once per distinct frequency.
     """
     p, q, gamma = params
+    values, position = distinct_values(x)
+    psi = digamma(p * values + q)
+    per_value = np.stack(
+        [
+            gammaln(p * values + q) - gammaln(p * values) - gammaln(q),
+            psi - digamma(p * values),
+            psi - digamma(q),
+        ]
+    )[:, position]
     px = p * x
-    log_total = np.log(x * m + gamma)
+    log_m, log_total = np.log(m), np.log(x * m + gamma)
     ll = (
-        gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(gamma)
-        + (px - 1.0) * np.log(m) + px * np.log(x) - (px + q) * log_total
-    )  # fmt: skip
-    psi = digamma(px + q)
-    d_p = x * (psi - digamma(px) + np.log(m) + np.log(x) - log_total)
-    d_q = psi - digamma(q) + np.log(gamma) - log_total
+        per_value[0]
+        + q * np.log(gamma)
+        + (px - 1.0) * log_m
+        + px * np.log(x)
+        - (px + q) * log_total
+    )
+    d_p = x * (per_value[1] + log_m + np.log(x) - log_total)
+    d_q = per_value[2] + np.log(gamma) - log_total
     d_gamma = q / gamma - (px + q) / (x * m + gamma)
     return ll, np.stack([d_p * p, d_q * q, d_gamma * gamma])
 

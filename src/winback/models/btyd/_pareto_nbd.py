@@ -14,6 +14,7 @@ from winback.models.btyd._base import (
     BTYDModel,
     collapse_rows,
     distinct_rows,
+    distinct_values,
     fit_log_params,
     value_or_inf,
     weighted_sum,
@@ -185,6 +186,7 @@ class _Histories:
 
     def __init__(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> None:
         self.x, self.T = x, T
+        self._values, self._position = distinct_values(x)
         (self._point_x, self._point_y), where = distinct_rows(
             np.concatenate([x, x]), np.concatenate([t_x, T])
         )
@@ -198,7 +200,8 @@ class _Histories:
         ``J(y) = int_y^inf (alpha+u)^-(r+x) (beta+u)^-(s+1) du`` (Fader & Hardie 2005, eq. 18).
         """
         r, alpha, s, beta = np.exp(theta)
-        log_c = gammaln(r + self.x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
+        log_gamma_ratio = (gammaln(r + self._values) - gammaln(r))[self._position]
+        log_c = log_gamma_ratio + r * np.log(alpha) + s * np.log(beta)
         return log_c + np.logaddexp(*self.log_alive_and_dead((r, alpha, s, beta)))
 
     def log_alive_and_dead(self, params: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:

@@ -38,7 +38,7 @@ def rfm_arrays(data: RFMData, *, where: str) -> tuple[np.ndarray, np.ndarray, np
     columns = _numeric_columns(data, _RFM_COLUMNS, where=where)
     labels = _row_labels(data, len(columns["T"]))
     for name, values in columns.items():
-        _require_valid_durations(values, name, labels, where)
+        _require_finite_non_negative(values, name, labels, where)
     x, t_x, T = (columns[name] for name in _RFM_COLUMNS)
     _require_whole(x, labels, where)
     _require_rows(
@@ -63,7 +63,7 @@ def frequency_array(data: RFMData, *, where: str) -> np.ndarray:
     """Return ``frequency`` (whole number of repeat purchase periods, >= 0) as float64."""
     x = _numeric_columns(data, ("frequency",), where=where)["frequency"]
     labels = _row_labels(data, len(x))
-    _require_valid_durations(x, "frequency", labels, where)
+    _require_finite_non_negative(x, "frequency", labels, where)
     _require_whole(x, labels, where)
     return x
 
@@ -179,7 +179,9 @@ def _numeric_columns(data: RFMData, names: Sequence[str], *, where: str) -> dict
     return out
 
 
-def _require_valid_durations(values: np.ndarray, name: str, labels: np.ndarray, where: str) -> None:
+def _require_finite_non_negative(
+    values: np.ndarray, name: str, labels: np.ndarray, where: str
+) -> None:
     _require_rows(
         ~np.isfinite(values),
         labels,
