@@ -4,7 +4,7 @@ Exception tree::
 
     WinbackError                 base of every error winback raises on purpose
     ├── DataError                input data cannot be used as given (file, column, rows named)
-    │   └── LeakageError         a request would let data from after a cutoff reach features or labels
+    │   └── LeakageError         a request would let data after a cutoff reach features or labels
     ├── ConfigError              a config file or argument is invalid (key and expected form named)
     └── ModelError               a model bundle is missing, tampered with, or incompatible
 
@@ -39,7 +39,7 @@ class DataError(WinbackError):
 
 
 class LeakageError(DataError):
-    """A cutoff or window would let data from after the cutoff into features or labels."""
+    """A cutoff or window would let data after the cutoff into features or labels."""
 
 
 class ConfigError(WinbackError):
@@ -47,7 +47,7 @@ class ConfigError(WinbackError):
 
 
 class ModelError(WinbackError):
-    """A model bundle is missing, fails its hash check, or was written by an incompatible version."""
+    """A model bundle is missing, fails its hash check, or comes from an incompatible version."""
 
 
 class WinbackWarning(UserWarning):
