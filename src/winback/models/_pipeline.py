@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -201,14 +202,87 @@ def _evaluation_plots(
     return plots
 
 
+def _profile(reference: pd.DataFrame, columns: list[str]) -> dict[str, Any]:
+    """Feature distributions of the population at the data's end, the reference for drift."""
+    from winback.scoring import feature_profile
+
+    return feature_profile(reference, columns)
+
+
 def _png(ax: Any) -> bytes:
     buf = io.BytesIO()
     ax.figure.savefig(buf, format="png", dpi=100, bbox_inches="tight", metadata={"Software": None})
     return buf.getvalue()
 
 
+def _builder(
+    config: TrainConfig, data: TrainingData, horizons: list[int], end: pd.Timestamp, progress: bool
+) -> FrameBuilder:
+    return FrameBuilder(
+        orders=data.orders,
+        events=data.events,
+        customers=data.customers,
+        feature_config=_pinned_feature_config(config, data.events),
+        label_horizons_days=horizons,
+        btyd_horizons_days=horizons,
+        data_end=end,
+        progress=progress,
+    )
+
+
+def _data_metadata(orders: pd.DataFrame, first: pd.Timestamp, end: pd.Timestamp) -> dict:
+    return {
+        "fingerprint": fingerprint(orders),
+        "first_order": str(first.date()),
+        "end": str(end.date()),
+        "n_orders": len(orders),
+        "n_customers": int(orders["customer_id"].nunique()),
+    }
+
+
+def _fitted_model(
+    builder: FrameBuilder,
+    plans: dict[str, WindowPlan],
+    config: TrainConfig,
+    *,
+    at: pd.Timestamp,
+    metadata: dict[str, Any],
+) -> tuple[WinbackModel, dict[str, dict[str, pd.DataFrame]]]:
+    """Fit every task of ``plans``; BTYD feature parameters are those fitted at ``at``."""
+    tasks, frames = _fit_tasks(builder, plans, config)
+    reference = builder.at(at)
+    model = WinbackModel(
+        name=config.name,
+        tasks=tasks,
+        feature_config=builder.feature_config,
+        btyd=builder.fitted_btyd[at],
+        btyd_horizons_days=builder.btyd_horizons_days,
+        metadata={**metadata, "plans": _plan_metadata(plans), "btyd_fitted_at": str(at.date())},
+    )
+    for name in frames:
+        frames[name]["test"] = reference
+    return model, frames
+
+
+def _bundle_files(config: TrainConfig, evaluation: dict, plots: dict[str, bytes]) -> dict:
+    return {
+        "evaluation.json": json.dumps(evaluation, indent=2, sort_keys=True, default=float).encode(),
+        "config.yaml": yaml.safe_dump(config.model_dump(mode="json"), sort_keys=True).encode(),
+        **plots,
+    }
+
+
 def train(config: TrainConfig, *, base_dir: Path = Path("."), progress: bool = True) -> TrainResult:
     """Run a full training: backtest, evaluation, production fit, bundle. No tracking here.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        The validated config (see :func:`winback.config.load_config`).
+    base_dir : Path
+        Folder that relative data paths in the config are resolved against.
+    progress : bool
+        Show progress bars on long steps.
 
     Returns
     -------
@@ -217,9 +291,8 @@ def train(config: TrainConfig, *, base_dir: Path = Path("."), progress: bool = T
         the bundle path and the printed comparison table.
     """
     data = load_training_data(config, base_dir=base_dir)
-    orders = data.orders
-    first = orders["order_ts"].min().floor("D")
-    end = pd.Timestamp(config.data.end) if config.data.end else orders["order_ts"].max().floor("D")
+    first = data.orders["order_ts"].min().floor("D")
+    end = _data_end(config, data.orders)
     cutoff = pd.Timestamp(config.backtest.evaluation_cutoff)
     _check_evaluation_window(config, cutoff, end)
     bt_plans, prod_plans = _plans(config, first, cutoff), _plans(config, first, end)
@@ -231,70 +304,42 @@ def train(config: TrainConfig, *, base_dir: Path = Path("."), progress: bool = T
             for d in (p.horizon_days, p.label_days)
         }
     )
-    builder = FrameBuilder(
-        orders=orders,
-        events=data.events,
-        customers=data.customers,
-        feature_config=_pinned_feature_config(config, data.events),
-        label_horizons_days=horizons,
-        btyd_horizons_days=horizons,
-        data_end=end,
-        progress=progress,
-    )
-    meta = {
-        "data": {
-            "fingerprint": fingerprint(orders),
-            "first_order": str(first.date()),
-            "end": str(end.date()),
-            "n_orders": len(orders),
-            "n_customers": int(orders["customer_id"].nunique()),
-        },
-        "seed": config.seed,
-    }
-    bt_tasks, frames = _fit_tasks(builder, bt_plans, config)
-    test = builder.at(cutoff)
-    for name in frames:
-        frames[name]["test"] = test
-    backtest = WinbackModel(
-        name=config.name,
-        tasks=bt_tasks,
-        feature_config=builder.feature_config,
-        btyd=builder.fitted_btyd[cutoff],
-        btyd_horizons_days=horizons,
-        metadata={
-            **meta,
-            "plans": _plan_metadata(bt_plans),
-            "evaluation_cutoff": str(cutoff.date()),
-        },
+    builder = _builder(config, data, horizons, end, progress)
+    meta = {"data": _data_metadata(data.orders, first, end), "seed": config.seed}
+    backtest, frames = _fitted_model(
+        builder,
+        bt_plans,
+        config,
+        at=cutoff,
+        metadata={**meta, "evaluation_cutoff": str(cutoff.date())},
     )
     evaluation = evaluate_backtest(
         backtest, frames, n_boot=config.backtest.bootstrap, seed=config.seed
     )
     plots = _evaluation_plots(backtest, frames)
-    prod_tasks, _ = _fit_tasks(builder, prod_plans, config)
-    builder.at(end)
-    model = WinbackModel(
-        name=config.name,
-        tasks=prod_tasks,
-        feature_config=builder.feature_config,
-        btyd=builder.fitted_btyd[end],
-        btyd_horizons_days=horizons,
+    model, prod_frames = _fitted_model(
+        builder,
+        prod_plans,
+        config,
+        at=end,
         metadata={
             **meta,
-            "plans": _plan_metadata(prod_plans),
-            "btyd_fitted_at": str(end.date()),
             "backtest": {
                 "evaluation_cutoff": str(cutoff.date()),
                 "plans": _plan_metadata(bt_plans),
             },
         },
     )
-    import json
-
-    extra = {
-        "evaluation.json": json.dumps(evaluation, indent=2, sort_keys=True, default=float).encode(),
-        "config.yaml": yaml.safe_dump(config.model_dump(mode="json"), sort_keys=True).encode(),
-        **plots,
-    }
+    reference = next(iter(prod_frames.values()))["test"]
+    model.metadata["feature_profile"] = _profile(reference, model.feature_names)
+    model.metadata["feature_profile_as_of"] = str(end.date())
+    extra = _bundle_files(config, evaluation, plots)
     bundle = save_model(model, Path(config.output_dir) / config.name, extra_files=extra)
     return TrainResult(model, backtest, evaluation, bundle, format_table(evaluation), plots)
+
+
+def _data_end(config: TrainConfig, orders: pd.DataFrame) -> pd.Timestamp:
+    """The data's stated end, or its last order day."""
+    if config.data.end is not None:
+        return pd.Timestamp(config.data.end)
+    return orders["order_ts"].max().floor("D")
