@@ -24,7 +24,7 @@ train: $(STAMP) ## train on the bundled CDNOW data, evaluate against baselines, 
 	$(BIN)/winback train --config $(CONFIG)
 
 test: $(STAMP) ## run the test suite
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
 lint: $(STAMP) ## check style with ruff
 	$(BIN)/ruff check src tests bench

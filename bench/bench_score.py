@@ -108,7 +108,7 @@ def _child(args: argparse.Namespace) -> None:
             figures["read_seconds"] = round(time.perf_counter() - start, 2)
             start = time.perf_counter()
             result = score(
-                args.model,
+                model,
                 frames["orders"],
                 as_of=AS_OF,
                 events=frames["events"],
@@ -119,7 +119,7 @@ def _child(args: argparse.Namespace) -> None:
             )
         else:
             result = score_files(
-                args.model,
+                model,
                 paths["orders"],
                 out=root / "scores.parquet",
                 as_of=AS_OF,

@@ -127,7 +127,7 @@ def _score(
 ) -> None:
     import time
 
-    from winback.io._columns import parse_columns_option
+    from winback.io import parse_columns_option
     from winback.scoring import ScoringConfig, output_paths, score_files
 
     start = time.perf_counter()
@@ -221,8 +221,7 @@ def report(
 def _report(
     scores: Path | None, orders: Path | None, *, as_of: str | None, out: Path, columns: str | None
 ) -> None:
-    from winback.io import read_orders
-    from winback.io._columns import parse_columns_option
+    from winback.io import parse_columns_option, read_orders
     from winback.report import build_report
     from winback.scoring import read_scores
 

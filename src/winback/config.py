@@ -60,7 +60,7 @@ class BacktestConfig(_Strict):
     max_train_cutoffs: int = Field(default=12, gt=0, description="most recent cutoffs kept")
     min_train_cutoffs: int = Field(default=4, gt=0, description="shorten labels to keep these")
     min_history_days: int = Field(default=28, ge=0, description="history before the 1st cutoff")
-    bootstrap: int = Field(default=500, ge=0, description="bootstrap resamples for AUC CIs")
+    bootstrap: int = Field(default=500, ge=10, description="bootstrap resamples for AUC CIs")
 
 
 class LightGBMConfig(_Strict):

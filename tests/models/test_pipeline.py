@@ -13,6 +13,8 @@ from winback.config import TrainConfig
 from winback.datasets import simulate
 from winback.models import load_model, train
 
+pytestmark = pytest.mark.xdist_group("pipeline")  # one worker trains the shared fixture once
+
 EVAL_CUTOFF = "2023-06-30"
 END = "2023-12-31"
 

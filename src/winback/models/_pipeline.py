@@ -334,7 +334,7 @@ def train(config: TrainConfig, *, base_dir: Path = Path("."), progress: bool = T
     model.metadata["feature_profile"] = _profile(reference, model.feature_names)
     model.metadata["feature_profile_as_of"] = str(end.date())
     extra = _bundle_files(config, evaluation, plots)
-    bundle = save_model(model, Path(config.output_dir) / config.name, extra_files=extra)
+    bundle = save_model(model, Path(config.output_dir).resolve() / config.name, extra_files=extra)
     return TrainResult(model, backtest, evaluation, bundle, format_table(evaluation), plots)
 
 
