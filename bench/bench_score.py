@@ -163,7 +163,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--train-customers", type=int, default=5_000)
-    parser.add_argument("--chunk-size", type=int, default=200_000)
+    parser.add_argument("--chunk-size", type=int, default=50_000)
     parser.add_argument("--with-gate", action="store_true")
     parser.add_argument("--child", choices=["score", "score_files"])
     parser.add_argument("--root")

@@ -105,7 +105,7 @@ def score(
     ] = None,
     chunk_size: Annotated[
         int, typer.Option("--chunk-size", min=1, help="customers scored at a time")
-    ] = 200_000,
+    ] = 50_000,
 ) -> None:
     """Score customers as of a date; write scores, <stem>.rejects.csv and <stem>.summary.json."""
     run(

@@ -228,3 +228,13 @@ def test_the_model_is_not_parsed_before_the_hash_check(bundle_copy, monkeypatch)
     with pytest.raises(ModelError):
         load_model(bundle_copy)
     assert calls == []
+
+
+def test_a_baseline_that_could_not_be_fitted_gets_nan_metrics_not_a_crash():
+    from winback.models._evaluate import _classification_or_nan, _regression_or_nan
+
+    y = np.array([0, 1, 0, 1])
+    nan = np.full(4, np.nan)
+    assert all(np.isnan(v) for v in _classification_or_nan(y, nan, probabilistic=True).values())
+    assert all(np.isnan(v) for v in _regression_or_nan(y.astype(float), nan).values())
+    assert _classification_or_nan(y, np.array([0.1, 0.9, 0.2, 0.8]), probabilistic=True)["auc"] == 1

@@ -154,6 +154,8 @@ def test_output_files_are_byte_identical_across_runs(model, trained, as_of, tmp_
 
 
 def test_drift_is_reported_only_when_the_model_has_a_profile(model, frames, as_of):
+    assert score(model, frames["orders"], as_of=as_of).summary["drift"]["computed"] is True
+    model.metadata.pop("feature_profile")  # a bundle trained before profiles were recorded
     summary = score(model, frames["orders"], as_of=as_of).summary
     assert summary["drift"]["computed"] is False
     assert "feature_profile" in summary["drift"]["reason"]

@@ -73,6 +73,23 @@ def spend_predictions(task: SpendTask, test: pd.DataFrame) -> dict[str, np.ndarr
     return preds
 
 
+def _regression_or_nan(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
+    """Regression metrics on the finite predictions; all NaN when a baseline could not be fitted."""
+    y_ok, pred_ok = _finite(y, pred)
+    if len(pred_ok) == 0:
+        return dict.fromkeys(("mae", "rmse", "spearman", "total_relative_error"), float("nan"))
+    return regression_metrics(y_ok, pred_ok)
+
+
+def _classification_or_nan(y: np.ndarray, score: np.ndarray, *, probabilistic: bool) -> dict:
+    """Classification metrics on the finite scores; all NaN when a baseline could not be fitted."""
+    y_ok, score_ok = _finite(y, score)
+    if len(np.unique(y_ok)) < 2:
+        keys = ("auc", "pr_auc", "brier", "log_loss", "ece", "lift_top_decile")
+        return dict.fromkeys(keys, float("nan"))
+    return classification_metrics(y_ok, score_ok, probabilistic=probabilistic)
+
+
 def _finite(y: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     ok = np.isfinite(score)
     return y[ok], score[ok]
@@ -90,11 +107,10 @@ def evaluate_task(
     y = task.spec.target(test, days=task.spec.horizon_days)
     if isinstance(task, SpendTask):
         preds = spend_predictions(task, test)
-        return {"methods": {m: regression_metrics(*_finite(y, p)) for m, p in preds.items()}}
+        return {"methods": {m: _regression_or_nan(y, p) for m, p in preds.items()}}
     scores = probability_scores(task, frames["train"], frames["validation"], test)
     methods = {
-        m: classification_metrics(*_finite(y, s), probabilistic=prob)
-        for m, (s, prob) in scores.items()
+        m: _classification_or_nan(y, s, probabilistic=prob) for m, (s, prob) in scores.items()
     }
     best = max(
         (

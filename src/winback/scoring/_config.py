@@ -43,7 +43,7 @@ class ScoringConfig(BaseModel):
     value_cuts: tuple[_Cut, ...] = (0.5, 0.8)
     value_tiers_by: Literal["quantile", "value"] = "quantile"
     margin: Annotated[float, Field(gt=0, le=1)] | None = None
-    chunk_size: Annotated[int, Field(gt=0)] = 200_000
+    chunk_size: Annotated[int, Field(gt=0)] = 50_000
     drift_threshold: Annotated[float, Field(gt=0)] = 0.25
     n_reasons: Annotated[int, Field(ge=0)] = 3
 
