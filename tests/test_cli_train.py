@@ -43,3 +43,24 @@ def test_version_and_help():
     help_text = runner.invoke(app, ["--help"]).output
     for command in ("train", "score", "export", "report"):
         assert command in help_text
+
+
+def test_score_rejects_an_unknown_reasons_method(tmp_path):
+    result = runner.invoke(
+        app,
+        [
+            "score",
+            "--model",
+            str(tmp_path),
+            "--orders",
+            str(tmp_path / "o.csv"),
+            "--as-of",
+            "2024-01-31",
+            "--out",
+            str(tmp_path / "s.csv"),
+            "--reasons",
+            "fast",
+        ],
+    )
+    assert result.exit_code == 1
+    assert result.output.startswith("ConfigError: winback score: reasons_method")

@@ -106,6 +106,9 @@ def score(
     chunk_size: Annotated[
         int, typer.Option("--chunk-size", min=1, help="customers scored at a time")
     ] = 50_000,
+    reasons: Annotated[
+        str, typer.Option("--reasons", help="reason attribution: shap (exact) or path (faster)")
+    ] = "shap",
 ) -> None:
     """Score customers as of a date; write scores, <stem>.rejects.csv and <stem>.summary.json."""
     run(
@@ -119,11 +122,19 @@ def score(
         actions=actions,
         columns=columns,
         chunk_size=chunk_size,
+        reasons=reasons,
     )
 
 
 def _score(
-    model: Path, orders: Path, *, out: Path, columns: str | None, chunk_size: int, **kwargs
+    model: Path,
+    orders: Path,
+    *,
+    out: Path,
+    columns: str | None,
+    chunk_size: int,
+    reasons: str,
+    **kwargs,
 ) -> None:
     import time
 
@@ -137,7 +148,7 @@ def _score(
         orders,
         out=out,
         columns=mapping,
-        config=ScoringConfig(chunk_size=chunk_size),
+        config=_scoring_config(ScoringConfig, chunk_size=chunk_size, reasons_method=reasons),
         **kwargs,
     )
     counts = result.summary["customers"]
@@ -232,6 +243,19 @@ def _report(
         order_frame, _ = read_orders(orders, columns=mapping)
     path = build_report(scored=scored, orders=order_frame, cutoff=as_of, out_dir=out)
     typer.echo(str(path))
+
+
+def _scoring_config(cls: type, **settings: object) -> object:
+    """Validate scoring options, turning pydantic's error into a ConfigError naming the option."""
+    from pydantic import ValidationError
+
+    from winback.config import pydantic_error_message
+    from winback.exceptions import ConfigError
+
+    try:
+        return cls(**settings)
+    except ValidationError as exc:
+        raise ConfigError(pydantic_error_message(exc, source="winback score")) from exc
 
 
 def main() -> None:

@@ -238,3 +238,24 @@ def test_a_baseline_that_could_not_be_fitted_gets_nan_metrics_not_a_crash():
     assert all(np.isnan(v) for v in _classification_or_nan(y, nan, probabilistic=True).values())
     assert all(np.isnan(v) for v in _regression_or_nan(y.astype(float), nan).values())
     assert _classification_or_nan(y, np.array([0.1, 0.9, 0.2, 0.8]), probabilistic=True)["auc"] == 1
+
+
+@pytest.mark.parametrize("method", ["shap", "path"])
+def test_contributions_add_up_to_the_raw_score(sim_orders, trained, method):
+    orders, _ = sim_orders
+    model = trained.model
+    features = model.build_features(orders, cutoff=END).head(300)
+    contrib = model.contributions(features, task="churn", method=method)
+    lgbm = model.tasks["churn"].shipped_model
+    raw = lgbm.booster_.predict(features[list(lgbm.feature_names_in_)], raw_score=True)
+    np.testing.assert_allclose(contrib.sum(axis=1).to_numpy(), raw, atol=1e-9)
+    assert list(contrib.columns[:-1]) == list(lgbm.feature_names_in_)
+
+
+def test_path_attribution_mostly_agrees_with_shap_on_the_top_driver(sim_orders, trained):
+    orders, _ = sim_orders
+    features = trained.model.build_features(orders, cutoff=END)
+    shap = trained.model.contributions(features, method="shap").drop(columns="bias")
+    path = trained.model.contributions(features, method="path").drop(columns="bias")
+    agree = (shap.to_numpy().argmax(1) == path.to_numpy().argmax(1)).mean()
+    assert agree > 0.6

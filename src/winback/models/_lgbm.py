@@ -98,10 +98,25 @@ class _LGBMBase(BaseEstimator):
         check_is_fitted(self, "booster_")
         return self.booster_.predict(_aligned(X, self.feature_names_in_))
 
-    def contributions(self, X: pd.DataFrame) -> pd.DataFrame:
-        """Per-feature contributions to the raw score (SHAP values from LightGBM), plus ``bias``."""
+    def contributions(self, X: pd.DataFrame, *, method: str = "shap") -> pd.DataFrame:
+        """Per-feature contributions to the raw score, plus ``bias``; rows sum to the raw score.
+
+        ``method="shap"``: exact TreeSHAP values from LightGBM (``pred_contrib``).
+        ``method="path"``: decision-path attribution (Saabas; treeinterpreter, XGBoost's
+        ``approx_contribs``): each split on a customer's path credits its feature with the change
+        in the node's expected value. About ten times faster, same sum, not consistent in
+        the SHAP sense; used for reasons on large batches.
+        """
         check_is_fitted(self, "booster_")
-        values = self.booster_.predict(_aligned(X, self.feature_names_in_), pred_contrib=True)
+        X = _aligned(X, self.feature_names_in_)
+        if method == "shap":
+            values = self.booster_.predict(X, pred_contrib=True)
+        elif method == "path":
+            if getattr(self, "path_tables_", None) is None:
+                self.path_tables_ = _leaf_tables(self.booster_, len(self.feature_names_in_))
+            values = _path_contributions(self.booster_, X, self.path_tables_)
+        else:
+            raise ValueError(f"method must be 'shap' or 'path', got {method!r}")
         columns = [*self.feature_names_in_, "bias"]
         return pd.DataFrame(values, index=X.index, columns=columns)
 
@@ -168,6 +183,44 @@ class LGBMSpend(RegressorMixin, _LGBMBase):
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         """Return the expected spend per row."""
         return self._raw_predict(X)
+
+
+def _leaf_tables(booster: lgb.Booster, n_features: int) -> tuple[np.ndarray, float]:
+    """Return ``tables[t, leaf, feature]`` (path credit of each leaf) and the summed root values."""
+    trees = booster.dump_model()["tree_info"]
+    n_leaves = max(t["num_leaves"] for t in trees)
+    tables = np.zeros((len(trees), n_leaves, n_features))
+    bias = 0.0
+    for t, info in enumerate(trees):
+        root = info["tree_structure"]
+        bias += root.get("internal_value", root.get("leaf_value", 0.0))
+        _credit_paths(root, tables[t], np.zeros(n_features))
+    return tables, bias
+
+
+def _credit_paths(node: dict, table: np.ndarray, credit: np.ndarray) -> None:
+    if "leaf_index" in node or "split_feature" not in node:
+        table[node.get("leaf_index", 0)] = credit
+        return
+    here = node["internal_value"]
+    for child in (node["left_child"], node["right_child"]):
+        value = child["internal_value"] if "split_feature" in child else child["leaf_value"]
+        step = credit.copy()
+        step[node["split_feature"]] += value - here
+        _credit_paths(child, table, step)
+
+
+def _path_contributions(
+    booster: lgb.Booster, X: pd.DataFrame, path_tables: tuple[np.ndarray, float]
+) -> np.ndarray:
+    tables, bias = path_tables
+    n_features = tables.shape[2]
+    leaves = booster.predict(X, pred_leaf=True).reshape(len(X), -1)
+    out = np.zeros((len(X), n_features + 1))
+    for t in range(tables.shape[0]):
+        out[:, :n_features] += tables[t][leaves[:, t]]
+    out[:, n_features] = bias
+    return out
 
 
 def _binary(y: Any, name: str) -> np.ndarray:

@@ -35,6 +35,10 @@ class ScoringConfig(BaseModel):
         PSI above which a feature is reported as drifted (0.25: a significant shift).
     n_reasons
         Churn drivers listed per customer.
+    reasons_method
+        ``"shap"`` (default): exact TreeSHAP contributions from LightGBM; ``"path"``:
+        decision-path attribution, about 4x faster on large batches (same per-customer sum;
+        top driver agrees with SHAP for most customers). See ``WinbackModel.contributions``.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -46,6 +50,7 @@ class ScoringConfig(BaseModel):
     chunk_size: Annotated[int, Field(gt=0)] = 50_000
     drift_threshold: Annotated[float, Field(gt=0)] = 0.25
     n_reasons: Annotated[int, Field(ge=0)] = 3
+    reasons_method: Literal["shap", "path"] = "shap"
 
     @field_validator("risk_cuts", "value_cuts")
     @classmethod

@@ -371,7 +371,9 @@ def _score_chunk(
         )
     part = model.predict(features)
     reasons = churn_reasons(
-        features, model.contributions(features, task="churn"), n=config.n_reasons
+        features,
+        model.contributions(features, task="churn", method=config.reasons_method),
+        n=config.n_reasons,
     )
     part = part.join(features[[c for c in keep if c in features.columns]]).assign(reasons=reasons)
     counts = None if not profile else bin_counts(profile, features)
