@@ -26,6 +26,7 @@ __all__ = [
     "TrainConfig",
     "load_config",
     "pydantic_error_message",
+    "read_yaml",
 ]
 
 BUILTIN_DATASETS = ("cdnow", "cdnow_sample")
@@ -125,6 +126,17 @@ def pydantic_error_message(exc: ValidationError, *, source: str) -> str:
     return "\n".join(lines)
 
 
+def read_yaml(path: str | os.PathLike[str], *, what: str) -> Any:
+    """Return the parsed YAML of ``path``; ConfigError (naming ``what`` and the path) otherwise."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{what} {path} does not exist.")
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
+
+
 def load_config(path: str | os.PathLike[str]) -> TrainConfig:
     """Read and validate a training config YAML file.
 
@@ -133,13 +145,7 @@ def load_config(path: str | os.PathLike[str]) -> TrainConfig:
     ConfigError
         If the file is missing, is not YAML, or a key is unknown or of the wrong form.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"Config file {path} does not exist.")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
+    raw = read_yaml(path, what="Config file")
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of keys at the top level, got {raw!r}.")
     try:

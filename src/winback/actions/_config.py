@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -25,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from winback.config import read_yaml
 from winback.exceptions import ConfigError
 
 __all__ = [
@@ -179,12 +179,7 @@ def load_actions_config(path: str | os.PathLike[str]) -> ActionsConfig:
         every problem is listed, each naming the action (``actions[2] 'discount'``) and the key.
     """
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"Actions config {path} does not exist.")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
+    raw = read_yaml(path, what="Actions config")
     return parse_actions_config(raw, source=str(path))
 
 

@@ -16,9 +16,9 @@ from typing import Annotated, Literal
 
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
+from winback.config import read_yaml
 from winback.exceptions import ConfigError, DataError
 
 __all__ = [
@@ -141,12 +141,7 @@ def load_segment_table(path: str | os.PathLike[str]) -> SegmentTable:
         message names the entry (``segments[3] 'New'``) and the key.
     """
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"Segment table {path} does not exist.")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
+    raw = read_yaml(path, what="Segment table")
     try:
         return SegmentTable.model_validate(raw)
     except ValidationError as exc:
