@@ -13,6 +13,7 @@ from typing import Any
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
@@ -213,12 +214,17 @@ def _credit_paths(node: dict, table: np.ndarray, credit: np.ndarray) -> None:
 def _path_contributions(
     booster: lgb.Booster, X: pd.DataFrame, path_tables: tuple[np.ndarray, float]
 ) -> np.ndarray:
+    """Sum each tree's leaf credit rows: a sparse one-hot of the leaves times the stacked tables."""
     tables, bias = path_tables
-    n_features = tables.shape[2]
-    leaves = booster.predict(X, pred_leaf=True).reshape(len(X), -1)
-    out = np.zeros((len(X), n_features + 1))
-    for t in range(tables.shape[0]):
-        out[:, :n_features] += tables[t][leaves[:, t]]
+    n_trees, n_leaves, n_features = tables.shape
+    leaves = booster.predict(X, pred_leaf=True).reshape(len(X), -1).astype(np.int64)
+    columns = (leaves + np.arange(n_trees) * n_leaves).ravel()  # row-major: one row per customer
+    indptr = np.arange(0, columns.size + 1, n_trees)
+    onehot = sparse.csr_matrix(
+        (np.ones(columns.size), columns, indptr), shape=(len(X), n_trees * n_leaves)
+    )
+    out = np.empty((len(X), n_features + 1))
+    out[:, :n_features] = onehot @ tables.reshape(n_trees * n_leaves, n_features)
     out[:, n_features] = bias
     return out
 
