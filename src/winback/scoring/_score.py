@@ -346,9 +346,11 @@ def _split(
     wanted = position >= 0
     if stamp is not None:
         wanted &= (_column(frame, stamp, table) < bound).to_numpy()
-    chunk = np.where(wanted, position // size, n)
-    order = np.argsort(chunk, kind="stable")
+    chunk = np.where(wanted, position // size, n).astype(np.int32)
+    del position, wanted  # the generator lives for the whole run: keep only what it needs
+    order = np.argsort(chunk, kind="stable").astype(np.int32)
     bounds = np.searchsorted(chunk[order], np.arange(n + 1))
+    del chunk
     for k in range(n):
         yield frame.iloc[order[bounds[k] : bounds[k + 1]]]
 
@@ -466,9 +468,9 @@ def _rejects(
     """One row per input customer not in ``population``, with the most telling reason."""
     like = orders["customer_id"]
     candidates = [
-        _candidates(orders.loc[~known, "customer_id"], "after_as_of"),
-        _candidates(_ids(customers, like), "customers_only"),
-        _candidates(_ids(events, like), "events_only"),
+        _candidates(_unscored(orders.loc[~known, "customer_id"], population), "after_as_of"),
+        _candidates(_unscored(_ids(customers, like), population), "customers_only"),
+        _candidates(_unscored(_ids(events, like), population), "events_only"),
     ]
     if data_rejects is not None and len(data_rejects):
         ids = _as_id_dtype(data_rejects["customer_id"], like)
@@ -488,6 +490,12 @@ def _rejects(
     frame = frame.sort_values(["customer_id", "priority"], kind="stable")
     frame = frame.drop_duplicates("customer_id", keep="first")
     return frame[list(REJECT_COLUMNS)].reset_index(drop=True)
+
+
+def _unscored(ids: pd.Series, population: pd.Index) -> pd.Series:
+    """The distinct ``ids`` not in ``population`` (before any per-row text is built)."""
+    distinct = pd.Series(pd.unique(ids.to_numpy()), dtype=ids.dtype)
+    return distinct.loc[~distinct.isin(population)].reset_index(drop=True)
 
 
 def _candidates(ids: pd.Series, key: str, *, detail: pd.Series | None = None) -> pd.DataFrame:
