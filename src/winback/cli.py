@@ -80,6 +80,12 @@ def _train(config_path: Path, *, tracking: bool) -> None:
 
         result.run_id = log_training_run(result, config)
     typer.echo(result.table)
+    for table, rejects in sorted(result.rejects.items()):
+        if len(rejects):
+            typer.echo(
+                f"{len(rejects)} {table} row(s) rejected by the data gate: "
+                f"{result.bundle_path / 'rejects' / f'{table}.csv'}"
+            )
     typer.echo(f"\nmodel bundle: {result.bundle_path}")
     if result.run_id:
         typer.echo(f"MLflow run: {result.run_id}")

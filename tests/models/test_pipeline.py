@@ -11,6 +11,7 @@ import pytest
 
 from winback.config import TrainConfig
 from winback.datasets import simulate
+from winback.exceptions import RejectedRowsWarning
 from winback.models import load_model, train
 
 pytestmark = pytest.mark.xdist_group("pipeline")  # one worker trains the shared fixture once
@@ -259,3 +260,28 @@ def test_path_attribution_mostly_agrees_with_shap_on_the_top_driver(sim_orders, 
     path = trained.model.contributions(features, method="path").drop(columns="bias")
     agree = (shap.to_numpy().argmax(1) == path.to_numpy().argmax(1)).mean()
     assert agree > 0.6
+
+
+def test_rows_the_data_gate_rejects_are_kept_in_the_bundle_and_reported(sim_orders, tmp_path):
+    from typer.testing import CliRunner
+
+    from winback.cli import app
+
+    orders, _ = sim_orders
+    messy = orders[["customer_id", "order_ts", "amount"]].astype({"customer_id": "str"})
+    bad = pd.DataFrame(
+        {"customer_id": [None, "7"], "order_ts": ["2023-01-05", "not a date"], "amount": [1.0, 2.0]}
+    )
+    path = tmp_path / "orders.csv"
+    pd.concat([messy.astype({"order_ts": "str"}), bad]).to_csv(path, index=False)
+    config = _config(path, output_dir=tmp_path / "out").model_dump(mode="json")
+    (tmp_path / "train.yaml").write_text(json.dumps(config))
+    with pytest.warns(RejectedRowsWarning):
+        result = CliRunner().invoke(app, ["train", "-c", str(tmp_path / "train.yaml")])
+    assert result.exit_code == 0, result.output
+    assert "2 orders row(s) rejected by the data gate" in result.output
+    rejects = pd.read_csv(tmp_path / "out" / "sim" / "rejects" / "orders.csv")
+    assert len(rejects) == 2
+    assert set(rejects["reason"].str.split(":").str[0]) >= {"null customer_id"}
+    files = json.loads((tmp_path / "out" / "sim" / "manifest.json").read_text())["files"]
+    assert "rejects/orders.csv" in files

@@ -56,6 +56,7 @@ class TrainResult:
     bundle_path: Path
     table: str
     plots: dict[str, bytes]
+    rejects: dict[str, pd.DataFrame] = field(default_factory=dict)
     run_id: str | None = None
 
 
@@ -264,12 +265,22 @@ def _fitted_model(
     return model, frames
 
 
-def _bundle_files(config: TrainConfig, evaluation: dict, plots: dict[str, bytes]) -> dict:
-    return {
+def _bundle_files(
+    config: TrainConfig,
+    evaluation: dict,
+    plots: dict[str, bytes],
+    rejects: dict[str, pd.DataFrame],
+) -> dict:
+    """Evaluation, config, plots, and the data gate's rejected rows (``rejects/<table>.csv``)."""
+    files = {
         "evaluation.json": json.dumps(evaluation, indent=2, sort_keys=True, default=float).encode(),
         "config.yaml": yaml.safe_dump(config.model_dump(mode="json"), sort_keys=True).encode(),
         **plots,
     }
+    for table, frame in sorted(rejects.items()):
+        if len(frame):
+            files[f"rejects/{table}.csv"] = frame.to_csv(index=False, lineterminator="\n").encode()
+    return files
 
 
 def train(config: TrainConfig, *, base_dir: Path = Path("."), progress: bool = True) -> TrainResult:
@@ -333,9 +344,10 @@ def train(config: TrainConfig, *, base_dir: Path = Path("."), progress: bool = T
     reference = next(iter(prod_frames.values()))["test"]
     model.metadata["feature_profile"] = _profile(reference, model.feature_names)
     model.metadata["feature_profile_as_of"] = str(end.date())
-    extra = _bundle_files(config, evaluation, plots)
+    extra = _bundle_files(config, evaluation, plots, data.rejects)
     bundle = save_model(model, Path(config.output_dir).resolve() / config.name, extra_files=extra)
-    return TrainResult(model, backtest, evaluation, bundle, format_table(evaluation), plots)
+    table = format_table(evaluation)
+    return TrainResult(model, backtest, evaluation, bundle, table, plots, data.rejects)
 
 
 def _data_end(config: TrainConfig, orders: pd.DataFrame) -> pd.Timestamp:
