@@ -285,3 +285,27 @@ def test_rows_the_data_gate_rejects_are_kept_in_the_bundle_and_reported(sim_orde
     assert set(rejects["reason"].str.split(":").str[0]) >= {"null customer_id"}
     files = json.loads((tmp_path / "out" / "sim" / "manifest.json").read_text())["files"]
     assert "rejects/orders.csv" in files
+
+
+def test_a_config_maps_a_real_files_column_names(sim_orders, tmp_path):
+    orders, _ = sim_orders
+    raw = pd.DataFrame(
+        {
+            "Customer ID": orders["customer_id"],
+            "InvoiceDate": orders["order_ts"].dt.strftime("%Y-%m-%d %H:%M"),
+            "Price": orders["amount"] / 2,
+            "Quantity": 2,
+        }
+    )
+    path = tmp_path / "online_retail.csv"
+    raw.to_csv(path, index=False)
+    config = _config(path, output_dir=tmp_path).model_dump(mode="json")
+    config["data"]["columns"] = {
+        "customer_id": "Customer ID",
+        "order_ts": "InvoiceDate",
+        "price": "Price",
+        "quantity": "Quantity",
+    }
+    result = train(TrainConfig.model_validate(config), base_dir=tmp_path, progress=False)
+    assert result.model.metadata["data"]["n_orders"] == len(orders)
+    assert result.evaluation["repurchase_60d"]["methods"]["winback"]["auc"] > 0.7
