@@ -4,9 +4,9 @@ A probability task trains LightGBM on the base features and a hybrid on base + B
 calibrates both on the validation cutoff, builds a calibrated blend of the better one with the best
 BTYD model, and ships whichever has the lowest cross-validated log loss on the validation cutoff.
 When the label window trained on (``label_days``) is shorter than the task's horizon, the
-calibrated probability of buying within ``label_days`` is extended to the horizon with the best
-BTYD model's per-customer ratio P(X(h) >= 1) / P(X(L) >= 1): LightGBM supplies the calibrated
-level over the window labels can check, BTYD only the extrapolation beyond it.
+calibrated probability of no order within ``label_days`` is extended to the horizon with the best
+BTYD model's per-customer probability of no order in (L, h] given none in (0, L]: LightGBM
+supplies the calibrated level over the window labels can check, BTYD only the extrapolation.
 """
 
 from __future__ import annotations
@@ -58,18 +58,21 @@ def btyd_probability(frame: pd.DataFrame, model: str, spec: TaskSpec, days: int)
     return 1 - p if spec.name == "churn" else p
 
 
-def extend_horizon(p: np.ndarray, frame: pd.DataFrame, spec: TaskSpec, btyd: str) -> np.ndarray:
-    """Extend P(event within label_days) to horizon_days with a BTYD model's purchase ratio.
+def extend_horizon(
+    p: np.ndarray, frame: pd.DataFrame, spec: TaskSpec, btyd: str
+) -> np.ndarray:
+    """Extend P(event within label_days L) to horizon_days h through BTYD's survival ratio.
 
-    The ratio r = P(X(h) >= 1) / P(X(L) >= 1) is clipped to [1, h / L] (NaN -> 1). Repurchase:
-    p * r; churn (no purchase): 1 - (1 - p) * r; both clipped to [0, 1].
+    q = (1 - P(X(h) >= 1)) / (1 - P(X(L) >= 1)) is the BTYD model's probability of no order in
+    (L, h] given none in (0, L], clipped to [0, 1] (NaN -> 1). Churn (no order): p * q;
+    repurchase: 1 - (1 - p) * q. Both stay in [0, 1] and keep the calibrated L-day level.
     """
     L, h = spec.label_days, spec.horizon_days
-    p_h = frame[f"{btyd}_p_purchase_{h}d"].to_numpy(dtype=float)
-    p_l = frame[f"{btyd}_p_purchase_{L}d"].to_numpy(dtype=float)
+    none_h = 1 - frame[f"{btyd}_p_purchase_{h}d"].to_numpy(dtype=float)
+    none_l = 1 - frame[f"{btyd}_p_purchase_{L}d"].to_numpy(dtype=float)
     with np.errstate(all="ignore"):
-        ratio = np.clip(np.nan_to_num(p_h / p_l, nan=1.0, posinf=h / L), 1.0, h / L)
-    out = 1 - (1 - p) * ratio if spec.name == "churn" else p * ratio
+        q = np.clip(np.nan_to_num(none_h / none_l, nan=1.0, posinf=1.0), 0.0, 1.0)
+    out = p * q if spec.name == "churn" else 1 - (1 - p) * q
     return np.clip(out, 0.0, 1.0)
 
 
@@ -165,7 +168,7 @@ class ProbabilityTask:
             f"trained on {self.spec.label_days}-day labels (no {self.spec.horizon_days}-day window "
             f"fits twice before the label bound); calibrated {self.spec.label_days}-day "
             f"probabilities extended to {self.spec.horizon_days} days by {self.horizon_btyd}'s "
-            "per-customer ratio P(X(h) >= 1) / P(X(L) >= 1)"
+            "per-customer P(no order in (L, h] | none in (0, L])"
         )
 
     def predict_method(
