@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from winback.exceptions import WinbackError
+
+if TYPE_CHECKING:
+    from winback.scoring import ScoringConfig
 
 app = typer.Typer(
     add_completion=False,
@@ -145,7 +148,7 @@ def _score(
     import time
 
     from winback.io import parse_columns_option
-    from winback.scoring import ScoringConfig, output_paths, score_files
+    from winback.scoring import output_paths, score_files
 
     start = time.perf_counter()
     mapping = parse_columns_option(columns) if columns else None
@@ -154,7 +157,7 @@ def _score(
         orders,
         out=out,
         columns=mapping,
-        config=_scoring_config(ScoringConfig, chunk_size=chunk_size, reasons_method=reasons),
+        config=_scoring_config(chunk_size=chunk_size, reasons_method=reasons),
         **kwargs,
     )
     counts = result.summary["customers"]
@@ -251,15 +254,16 @@ def _report(
     typer.echo(str(path))
 
 
-def _scoring_config(cls: type, **settings: object) -> object:
+def _scoring_config(**settings: object) -> ScoringConfig:
     """Validate scoring options, turning pydantic's error into a ConfigError naming the option."""
     from pydantic import ValidationError
 
     from winback.config import pydantic_error_message
     from winback.exceptions import ConfigError
+    from winback.scoring import ScoringConfig
 
     try:
-        return cls(**settings)
+        return ScoringConfig(**settings)
     except ValidationError as exc:
         raise ConfigError(pydantic_error_message(exc, source="winback score")) from exc
 

@@ -34,9 +34,7 @@ def _rfm_matrix(frame: pd.DataFrame) -> np.ndarray:
     return np.log1p(frame[RFM_LOGIT_COLUMNS].clip(lower=0).fillna(0).to_numpy(dtype=float))
 
 
-def rfm_logit_scores(
-    task: ProbabilityTask, train: pd.DataFrame, val: pd.DataFrame, test: pd.DataFrame
-) -> np.ndarray:
+def rfm_logit_scores(task: ProbabilityTask, train: pd.DataFrame, test: pd.DataFrame) -> np.ndarray:
     """Fit the RFM logistic baseline on ``train``, score ``test`` (horizon-extended as winback)."""
     model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0))
     model.fit(_rfm_matrix(train), task.spec.target(train))
@@ -46,9 +44,10 @@ def rfm_logit_scores(
     return score
 
 
-def probability_scores(
-    task: ProbabilityTask, train: pd.DataFrame, val: pd.DataFrame, test: pd.DataFrame
-) -> dict[str, tuple[np.ndarray, bool]]:
+Scores = dict[str, tuple[np.ndarray, bool]]
+
+
+def probability_scores(task: ProbabilityTask, train: pd.DataFrame, test: pd.DataFrame) -> Scores:
     """Return method -> (score, is_probability) on ``test`` for one probability task."""
     h = task.spec.horizon_days
     scores = {"winback": (task.predict(test), True)}
@@ -58,8 +57,22 @@ def probability_scores(
         scores[model] = (btyd_probability(test, model, task.spec, h), True)
     days = test["rfm_days_since_last"].to_numpy(dtype=float)
     scores["recency"] = (days if task.spec.name == "churn" else -days, False)
-    scores["rfm_logit"] = (rfm_logit_scores(task, train, val, test), True)
+    scores["rfm_logit"] = (rfm_logit_scores(task, train, test), True)
     return scores
+
+
+def backtest_scores(
+    model: WinbackModel, frames: dict[str, dict[str, pd.DataFrame]]
+) -> dict[str, Scores]:
+    """Return task name -> method -> (score, is_probability) on each probability task's test frame.
+
+    Computed once and shared by the evaluation and its plots.
+    """
+    return {
+        name: probability_scores(task, frames[name]["train"], frames[name]["test"])
+        for name, task in model.tasks.items()
+        if isinstance(task, ProbabilityTask)
+    }
 
 
 def spend_predictions(task: SpendTask, test: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -99,16 +112,19 @@ def evaluate_task(
     task: ProbabilityTask | SpendTask,
     frames: dict[str, pd.DataFrame],
     *,
+    scores: Scores | None,
     n_boot: int,
     seed: int,
 ) -> dict[str, Any]:
-    """Return method -> metric -> value (plus a bootstrap comparison) for one task."""
+    """Return method -> metric -> value (plus a bootstrap comparison) for one task.
+
+    ``scores`` are the probability task's :func:`probability_scores` (None for spend).
+    """
     test = frames["test"]
     y = task.spec.target(test, days=task.spec.horizon_days)
     if isinstance(task, SpendTask):
         preds = spend_predictions(task, test)
         return {"methods": {m: _regression_or_nan(y, p) for m, p in preds.items()}}
-    scores = probability_scores(task, frames["train"], frames["validation"], test)
     methods = {
         m: _classification_or_nan(y, s, probabilistic=prob) for m, (s, prob) in scores.items()
     }
@@ -130,6 +146,7 @@ def evaluate_backtest(
     model: WinbackModel,
     frames: dict[str, dict[str, pd.DataFrame]],
     *,
+    scores: dict[str, Scores] | None = None,
     n_boot: int = 500,
     seed: int = 0,
 ) -> dict[str, Any]:
@@ -142,6 +159,8 @@ def evaluate_backtest(
     frames : dict
         task name -> {"train", "validation", "test"} frames; "test" holds the features at the
         evaluation cutoff and labels for the task's full horizon after it.
+    scores : dict, optional
+        :func:`backtest_scores` of ``model`` on ``frames``, if already computed.
 
     Returns
     -------
@@ -149,10 +168,13 @@ def evaluate_backtest(
         ``{task_key: {"methods": {method: {metric: value}}, ...}}`` with task keys like
         ``repurchase_91d``.
     """
+    scores = backtest_scores(model, frames) if scores is None else scores
     out = {}
     for name, task in model.tasks.items():
         key = f"{name}_{task.spec.horizon_days}d"
-        out[key] = evaluate_task(task, frames[name], n_boot=n_boot, seed=seed)
+        out[key] = evaluate_task(
+            task, frames[name], scores=scores.get(name), n_boot=n_boot, seed=seed
+        )
         out[key]["label_days_trained"] = task.spec.label_days
         out[key]["selection"] = task.selection
     return out

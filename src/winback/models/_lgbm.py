@@ -18,7 +18,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from winback.exceptions import ModelError
-from winback.models._calibration import Calibrator, choose_calibrator
+from winback.models._calibration import choose_calibrator
 
 __all__ = ["LGBMProbability", "LGBMSpend"]
 
@@ -105,8 +105,8 @@ class _LGBMBase(BaseEstimator):
         ``method="shap"``: exact TreeSHAP values from LightGBM (``pred_contrib``).
         ``method="path"``: decision-path attribution (Saabas; treeinterpreter, XGBoost's
         ``approx_contribs``): each split on a customer's path credits its feature with the change
-        in the node's expected value. About ten times faster, same sum, not consistent in
-        the SHAP sense; used for reasons on large batches.
+        in the node's expected value. About 7x faster (``bench/bench_reasons.py``), same sum,
+        not consistent in the SHAP sense; used for reasons on large batches.
         """
         check_is_fitted(self, "booster_")
         X = _aligned(X, self.feature_names_in_)
@@ -252,8 +252,3 @@ def _aligned(X: pd.DataFrame, names: np.ndarray) -> pd.DataFrame:
 def restore_booster(model_str: str) -> lgb.Booster:
     """Return a LightGBM booster from its own text format."""
     return lgb.Booster(model_str=model_str)
-
-
-def calibrator_from_dict(spec: dict[str, Any]) -> Calibrator:
-    """Return a calibrator rebuilt from JSON."""
-    return Calibrator.from_dict(spec)

@@ -23,7 +23,7 @@ from winback.config import TrainConfig
 from winback.exceptions import ConfigError
 from winback.features import FeatureConfig
 from winback.models._bundle import save_model
-from winback.models._evaluate import evaluate_backtest, format_table, probability_scores
+from winback.models._evaluate import Scores, backtest_scores, evaluate_backtest, format_table
 from winback.models._frames import FrameBuilder, label_columns
 from winback.models._plan import WindowPlan, plan_windows
 from winback.models._tasks import ProbabilityTask, SpendTask, TaskSpec
@@ -173,25 +173,22 @@ def _check_evaluation_window(config: TrainConfig, cutoff: pd.Timestamp, end: pd.
 
 
 def _evaluation_plots(
-    model: WinbackModel, frames: dict[str, dict[str, pd.DataFrame]]
+    model: WinbackModel, frames: dict[str, dict[str, pd.DataFrame]], scores: dict[str, Scores]
 ) -> dict[str, bytes]:
     from winback.report import plot_calibration, plot_feature_importance, plot_gains, plot_roc
 
     plots = {}
-    for name, task in model.tasks.items():
-        if not isinstance(task, ProbabilityTask):
-            continue
-        f = frames[name]
-        y = task.spec.target(f["test"], days=task.spec.horizon_days)
-        scores = probability_scores(task, f["train"], f["validation"], f["test"])
+    for name, task_scores in scores.items():
+        task = model.tasks[name]
+        y = task.spec.target(frames[name]["test"], days=task.spec.horizon_days)
         shown = {
             m: np.nan_to_num(s)
-            for m, (s, _) in scores.items()
+            for m, (s, _) in task_scores.items()
             if m in ("winback", "bgnbd", "pareto_nbd", "recency")
         }
         probs = {
             m: np.nan_to_num(s)
-            for m, (s, p) in scores.items()
+            for m, (s, p) in task_scores.items()
             if p and m in ("winback", "bgnbd", "pareto_nbd")
         }
         key = f"{name}_{task.spec.horizon_days}d"
@@ -324,10 +321,11 @@ def train(config: TrainConfig, *, base_dir: Path = Path("."), progress: bool = T
         at=cutoff,
         metadata={**meta, "evaluation_cutoff": str(cutoff.date())},
     )
+    scores = backtest_scores(backtest, frames)
     evaluation = evaluate_backtest(
-        backtest, frames, n_boot=config.backtest.bootstrap, seed=config.seed
+        backtest, frames, scores=scores, n_boot=config.backtest.bootstrap, seed=config.seed
     )
-    plots = _evaluation_plots(backtest, frames)
+    plots = _evaluation_plots(backtest, frames, scores)
     model, prod_frames = _fitted_model(
         builder,
         prod_plans,

@@ -58,9 +58,7 @@ def btyd_probability(frame: pd.DataFrame, model: str, spec: TaskSpec, days: int)
     return 1 - p if spec.name == "churn" else p
 
 
-def extend_horizon(
-    p: np.ndarray, frame: pd.DataFrame, spec: TaskSpec, btyd: str
-) -> np.ndarray:
+def extend_horizon(p: np.ndarray, frame: pd.DataFrame, spec: TaskSpec, btyd: str) -> np.ndarray:
     """Extend P(event within label_days L) to horizon_days h through BTYD's survival ratio.
 
     q = (1 - P(X(h) >= 1)) / (1 - P(X(L) >= 1)) is the BTYD model's probability of no order in

@@ -98,7 +98,7 @@ class WinbackModel:
         """Per-feature contributions (log-odds scale) of the task's shipped LightGBM.
 
         ``method`` is ``"shap"`` (exact TreeSHAP) or ``"path"`` (decision-path attribution,
-        about ten times faster); see :meth:`LGBMProbability.contributions`.
+        about 7x faster); see :meth:`LGBMProbability.contributions`.
         """
         model = self.tasks[task]
         lgbm = (

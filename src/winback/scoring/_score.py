@@ -23,14 +23,12 @@ from tqdm.auto import tqdm
 
 from winback.actions import (
     ActionsConfig,
-    AllOf,
-    AnyOf,
-    Condition,
     SegmentTable,
     allocate_actions,
     assign_tiers,
     load_actions_config,
     rfm_segments,
+    rule_fields,
 )
 from winback.exceptions import ConfigError, DataError, DriftWarning
 from winback.models import WinbackModel, load_model
@@ -188,7 +186,7 @@ def score(
     population = pd.Index(ids[known].unique()).sort_values()
     if population.empty:
         raise DataError(_nobody_message(orders_ts, day))
-    keep = sorted({*_RFM.values(), *(_rule_fields(campaign) - set(SCORE_COLUMNS))})
+    keep = sorted({*_RFM.values(), *(_campaign_fields(campaign) - set(SCORE_COLUMNS))})
     parts, counts = [], None
     profile = model.metadata.get("feature_profile")
     for chunk in tqdm(
@@ -266,20 +264,9 @@ def _campaign(actions: ActionsConfig | str | os.PathLike[str] | None) -> Actions
     return load_actions_config(actions)
 
 
-def _rule_fields(campaign: ActionsConfig | None) -> set[str]:
-    """Columns the campaign's conditions read."""
-    fields: set[str] = set()
-
-    def visit(rule: Condition | AllOf | AnyOf) -> None:
-        if isinstance(rule, Condition):
-            fields.add(rule.field)
-        else:
-            for child in rule.all if isinstance(rule, AllOf) else rule.any:
-                visit(child)
-
-    for action in campaign.actions if campaign is not None else ():
-        visit(action.when)
-    return fields
+def _campaign_fields(campaign: ActionsConfig | None) -> set[str]:
+    """Columns the campaign's conditions read (none without a campaign)."""
+    return set(rule_fields(campaign)) if campaign is not None else set()
 
 
 # ----------------------------------------------------------------------------- chunks
