@@ -24,6 +24,7 @@ from winback.exceptions import (
     LeakageError,
     ModelError,
     RejectedRowsWarning,
+    TrackingError,
     WinbackError,
     WinbackWarning,
 )
@@ -64,6 +65,7 @@ __all__ = [
     "LeakageError",
     "ModelError",
     "RejectedRowsWarning",
+    "TrackingError",
     "WinbackError",
     "WinbackWarning",
     "__version__",

@@ -6,7 +6,8 @@ Exception tree::
     ├── DataError                input data cannot be used as given (file, column, rows named)
     │   └── LeakageError         a request would let data after a cutoff reach features or labels
     ├── ConfigError              a config file or argument is invalid (key and expected form named)
-    └── ModelError               a model bundle is missing, tampered with, or incompatible
+    ├── ModelError               a model bundle is missing, tampered with, or incompatible
+    └── TrackingError            MLflow refused a run or its tracking store cannot be reached
 
     WinbackWarning (UserWarning)
     ├── RejectedRowsWarning      some rows were set aside into a rejects frame (count given)
@@ -25,6 +26,7 @@ __all__ = [
     "LeakageError",
     "ModelError",
     "RejectedRowsWarning",
+    "TrackingError",
     "WinbackError",
     "WinbackWarning",
 ]
@@ -48,6 +50,10 @@ class ConfigError(WinbackError):
 
 class ModelError(WinbackError):
     """A model bundle is missing, fails its hash check, or comes from an incompatible version."""
+
+
+class TrackingError(WinbackError):
+    """MLflow refused a run or cannot be reached: the message names the URI and its source."""
 
 
 class WinbackWarning(UserWarning):

@@ -104,6 +104,7 @@ def oracle_order_features(orders: pd.DataFrame, cutoff, windows: list[int]) -> p
         days = sorted({d for d, _ in rows})
         amounts = [a for _, a in rows]
         gaps = [(b - a).days for a, b in itertools.pairwise(days)]
+        tenure = (c - days[0]).days
         row = {
             "days_since_last_order": float((c - days[-1]).days),
             "n_orders": len(rows),
@@ -111,6 +112,8 @@ def oracle_order_features(orders: pd.DataFrame, cutoff, windows: list[int]) -> p
             "frequency": len(days) - 1,
             "tenure_days": float((c - days[0]).days),
             "active_span_days": float((days[-1] - days[0]).days),
+            "repeat_days_per_30d": 30 * (len(days) - 1) / tenure if tenure else np.nan,
+            "recency_share": (c - days[-1]).days / tenure if tenure else np.nan,
             "monetary_total": sum(amounts),
             "monetary_mean": sum(amounts) / len(amounts),
             "monetary_max": max(amounts),

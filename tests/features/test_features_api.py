@@ -85,6 +85,8 @@ def test_every_template_is_used_by_some_column():
         "event_nps_last_30d",
         "event_nps_days_since_last",
         "event_nps_last_value",
+        "events_all_last_30d",
+        "events_all_rate_ratio_30d",
         "purchased_within_30d",
         "spend_within_30d",
     ]

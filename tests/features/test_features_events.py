@@ -51,6 +51,14 @@ EXPECTED = {
     "event_nps_days_since_last": (59.0, 0.0),  # Feb 1 -> Mar 31 = 28 + 31
     "event_nps_last_value": (7.0, 9.0),  # Apr 1's 1 is after the cutoff; tie -> larger
     "event_review_last_value": (NAN, NAN),  # a default value type without events
+    # every counted type together; a: Feb 1 nps, Mar 5 and Mar 30 opens; b: two nps on Mar 31
+    "events_all_days_since_last": (1.0, 0.0),
+    "events_all_last_30d": (2, 2),
+    # per day in the window over per day on record: a's record is Feb 1..Mar 31 (60 days);
+    # b's is one day, so the window's 30 days stand in
+    "events_all_rate_ratio_30d": ((2 / 30) / (3 / 60), (2 / 30) / (2 / 30)),
+    "events_all_last_90d": (3, 2),
+    "events_all_rate_ratio_90d": ((3 / 90) / (3 / 90), (2 / 90) / (2 / 90)),
     "days_since_signup": (121.0, NAN),  # Dec 1 -> Mar 31; b signs up after the cutoff
     "marketing_opt_in": (1.0, 0.0),
 }
@@ -75,7 +83,9 @@ def test_each_event_and_profile_feature_matches_the_hand_computed_value(features
 def test_event_columns_follow_the_order_columns_types_seen_by_the_cutoff_only(features):
     # "support ticket" only happens after the cutoff: no column, so later data adds none
     extra = [
-        c for c in features.columns if c.startswith("event_") or "signup" in c or "opt_in" in c
+        c
+        for c in features.columns
+        if c.startswith(("event_", "events_all_")) or "signup" in c or "opt_in" in c
     ]
     assert extra == list(EXPECTED)
     assert features.index.tolist() == ["a", "b"]

@@ -43,6 +43,8 @@ EXPECTED = {
     "tenure_days": (90.0, 30.0, 121.0),
     # Jan 1 -> Mar 21 = 31 + 29 + 20
     "active_span_days": (80.0, 0.0, 121.0),
+    "repeat_days_per_30d": (30 * 3 / 90, 0.0, 30 * 1 / 121),  # 30 * frequency / tenure
+    "recency_share": (10 / 90, 30 / 30, 0 / 121),  # days_since_last_order / tenure
     "monetary_total": (95.0, 50.0, 60.0),  # 10 + 20 + 30 - 5 + 40
     "monetary_mean": (19.0, 50.0, 30.0),  # 95 / 5
     "monetary_max": (40.0, 50.0, 35.0),

@@ -70,3 +70,37 @@ def test_families_group_features_that_tell_the_same_story():
     assert feature_family("bgnbd_p_alive") == feature_family("pareto_nbd_p_purchase_90d")
     assert feature_family("event_email_open_last_30d") == "event email_open"
     assert feature_family("something_new") == "something_new"
+
+
+def test_rates_over_tenure_and_pooled_engagement_read_in_plain_words():
+    features = pd.DataFrame(
+        {
+            "repeat_days_per_30d": [1.5, np.nan],
+            "recency_share": [0.6, np.nan],
+            "events_all_days_since_last": [12.0, np.nan],
+            "events_all_last_30d": [3, 0],
+            "events_all_rate_ratio_30d": [0.3, np.nan],
+        }
+    )
+    assert reason_text(features, "repeat_days_per_30d").tolist() == [
+        "1.5 repeat purchase days a month",
+        "first order on the scoring day",
+    ]
+    assert reason_text(features, "recency_share").tolist() == [
+        "no order in the last 60% of their time as a customer",
+        "first order on the scoring day",
+    ]
+    assert reason_text(features, "events_all_days_since_last").tolist() == [
+        "no engagement for 12 days",
+        "no engagement on record",
+    ]
+    assert reason_text(features, "events_all_last_30d").tolist() == [
+        "3 engagement events in last 30 days",
+        "0 engagement events in last 30 days",
+    ]
+    assert reason_text(features, "events_all_rate_ratio_30d").tolist() == [
+        "engagement in last 30 days at 0.3x the usual rate",
+        "no engagement on record",
+    ]
+    assert feature_family("events_all_last_90d") == feature_family("events_all_days_since_last")
+    assert feature_family("recency_share") == feature_family("days_since_last_order")

@@ -8,7 +8,7 @@ import re
 import pytest
 from mlflow import MlflowClient
 
-from winback.exceptions import ConfigError
+from winback.exceptions import TrackingError
 from winback.tracking import config_params, evaluation_metrics, log_training_run, version_tags
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("tracking")]  # one training
@@ -81,12 +81,12 @@ def test_caller_tracking_uri_is_left_as_it_was(logged):
     assert logged.env_after is None
 
 
-def test_unusable_tracking_uri_raises_config_error_naming_it(trained, monkeypatch):
+def test_unusable_tracking_uri_raises_tracking_error_naming_it(trained, monkeypatch):
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     tracking = trained.config.tracking.model_copy(update={"uri": "bogus://tracking"})
     config = trained.config.model_copy(update={"tracking": tracking})
     expected = "MLflow at 'bogus://tracking' (tracking.uri in the config)"
-    with pytest.raises(ConfigError, match=re.escape(expected)) as err:
+    with pytest.raises(TrackingError, match=re.escape(expected)) as err:
         log_training_run(trained.result, config)
     assert "--no-tracking" in str(err.value)
     assert str(trained.result.bundle_path) in str(err.value)

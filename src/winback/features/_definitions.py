@@ -20,6 +20,14 @@ FEATURE_DEFINITIONS: dict[str, str] = {
     "frequency": "Repeat purchase days, n_purchase_days - 1 (lifetimes' frequency).",
     "tenure_days": "Days from the first purchase day to the cutoff (lifetimes' T, in days).",
     "active_span_days": "Days from the first to the last purchase day (lifetimes' recency).",
+    "repeat_days_per_30d": (
+        "Repeat purchase days per 30 days of tenure, 30 * frequency / tenure_days; "
+        "NaN when tenure_days is 0."
+    ),
+    "recency_share": (
+        "Share of the tenure since the last purchase, days_since_last_order / tenure_days "
+        "(1: nothing since the first purchase day); NaN when tenure_days is 0."
+    ),
     "monetary_total": "Sum of order amounts at or before the cutoff (refunds subtract).",
     "monetary_mean": "Mean order amount, monetary_total / n_orders.",
     "monetary_max": "Largest single order amount.",
@@ -53,6 +61,12 @@ FEATURE_DEFINITIONS: dict[str, str] = {
     "event_{type}_days_since_last": "Days from the last '{type}' event to the cutoff; NaN if none.",
     "event_{type}_last_value": (
         "Value of the latest '{type}' event that has one (e.g. an NPS score); NaN if none."
+    ),
+    "events_all_last_{w}d": "Events of every type counted above, in (cutoff - {w}d, cutoff].",
+    "events_all_days_since_last": "Days from the last event of any counted type; NaN if none.",
+    "events_all_rate_ratio_{w}d": (
+        "Events per day in (cutoff - {w}d, cutoff] over events per day since the first event "
+        "(at least {w} days): 1 usual engagement, below 1 fading; NaN if no events."
     ),
     "days_since_signup": "Days from signup_ts to the cutoff; NaN if unknown or after the cutoff.",
     "marketing_opt_in": (

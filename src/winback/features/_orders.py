@@ -125,15 +125,21 @@ def order_features(log: OrderLog, *, cutoff: int, windows: list[int]) -> dict[st
     total = _per_customer(np.add, log, log.amount)
     gaps = _gap_features(log, days)
     since_last = (cutoff - days["last_day"]).astype(np.float64)
+    tenure = (cutoff - days["first_day"]).astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         overdue = since_last / gaps["gap_mean_days"]
+        per_tenure = np.where(tenure > 0, 1.0 / tenure, np.nan)
     out: dict[str, np.ndarray] = {
         "days_since_last_order": since_last,
         "n_orders": n_orders,
         "n_purchase_days": days["n_days"],
         "frequency": days["n_days"] - 1,
-        "tenure_days": (cutoff - days["first_day"]).astype(np.float64),
+        "tenure_days": tenure,
         "active_span_days": (days["last_day"] - days["first_day"]).astype(np.float64),
+        # rates over tenure keep their range as a customer base ages, where counts and
+        # tenure itself leave the range trees were trained on
+        "repeat_days_per_30d": 30.0 * (days["n_days"] - 1) * per_tenure,
+        "recency_share": since_last * per_tenure,
         "monetary_total": total,
         "monetary_mean": total / n_orders,
         "monetary_max": _per_customer(np.maximum, log, log.amount),

@@ -64,6 +64,8 @@ def _model_spec(model: Any, file: str) -> dict[str, Any]:
     }
     if isinstance(model, LGBMProbability):
         spec["calibrator"] = model.calibrator_.to_dict()
+    else:
+        spec["level"] = model.level_
     return spec
 
 
@@ -198,6 +200,8 @@ def _restore_lgbm(path: Path, spec: dict[str, Any], kind: str) -> LGBMProbabilit
     if kind == "probability":
         model.classes_ = np.array([0, 1])
         model.calibrator_ = Calibrator.from_dict(spec["calibrator"])
+    else:
+        model.level_ = float(spec["level"])
     return model
 
 

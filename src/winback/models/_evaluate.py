@@ -187,9 +187,10 @@ def format_table(evaluation: dict[str, Any]) -> str:
         methods = result["methods"]
         metrics = list(next(iter(methods.values())))
         lines.append(f"\n{key}")
-        lines.append(f"  {'method':<12}" + "".join(f"{m:>16}" for m in metrics))
+        widths = {m: max(16, len(m) + 2) for m in metrics}
+        lines.append(f"  {'method':<12}" + "".join(f"{m:>{widths[m]}}" for m in metrics))
         for method, values in methods.items():
-            cells = "".join(f"{values[m]:>16.4f}" for m in metrics)
+            cells = "".join(f"{values[m]:>{widths[m]}.4f}" for m in metrics)
             lines.append(f"  {method:<12}{cells}")
         comp = result.get("auc_difference_vs_best_baseline")
         if comp:

@@ -161,6 +161,7 @@ class LGBMSpend(RegressorMixin, _LGBMBase):
 
     Refunds can make a window's spend negative; the target is floored at zero for training
     (Tweedie needs non-negative labels), so predictions are expected gross positive spend.
+    Predictions are scaled by ``level_`` so that they total the validation cutoff's spend.
     """
 
     _objective = "tweedie"
@@ -176,14 +177,26 @@ class LGBMSpend(RegressorMixin, _LGBMBase):
     def fit(
         self, X: pd.DataFrame, y: np.ndarray, *, X_val: pd.DataFrame, y_val: np.ndarray
     ) -> LGBMSpend:
-        """Train on ``(X, y)`` with early stopping on ``(X_val, y_val)``; return self."""
+        """Train with early stopping on ``(X_val, y_val)``, then set the level; return self.
+
+        ``level_`` is the validation spend over the booster's predicted validation spend (1 when
+        either is 0): the spend counterpart of calibrating probabilities on that cutoff, so
+        predicted totals match the most recent window the labels can check.
+        """
         y = np.clip(np.asarray(y, dtype=float), 0, None)
         y_val = np.clip(np.asarray(y_val, dtype=float), 0, None)
-        return self._fit_booster(X, y, X_val, y_val)
+        self._fit_booster(X, y, X_val, y_val)
+        self.level_ = _level(y_val.sum(), self._raw_predict(X_val).sum())
+        return self
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         """Return the expected spend per row."""
-        return self._raw_predict(X)
+        return self.level_ * self._raw_predict(X)
+
+
+def _level(observed: float, predicted: float) -> float:
+    """Multiplier that makes ``predicted`` total ``observed`` (1.0 when either is not positive)."""
+    return float(observed / predicted) if observed > 0 and predicted > 0 else 1.0
 
 
 def _leaf_tables(booster: lgb.Booster, n_features: int) -> tuple[np.ndarray, float]:

@@ -257,6 +257,16 @@ def _event_count(features: pd.DataFrame, match: re.Match[str]) -> pd.Series:
     return _int(values) + f" {_words(match['type'])} events in last {match['w']} days"
 
 
+def _engagement_count(features: pd.DataFrame, match: re.Match[str]) -> pd.Series:
+    values = _num(features, match.string)
+    return _int(values) + f" engagement events in last {match['w']} days"
+
+
+def _engagement_ratio(features: pd.DataFrame, match: re.Match[str]) -> pd.Series:
+    ratio = _num(features, match.string)
+    return f"engagement in last {match['w']} days at " + _fixed(ratio, 1) + "x the usual rate"
+
+
 def _event_value(features: pd.DataFrame, match: re.Match[str]) -> pd.Series:
     return f"last {_words(match['type'])} score: " + _value(_num(features, match.string))
 
@@ -325,6 +335,18 @@ _TEMPLATES: tuple[tuple[re.Pattern[str], str, Template, str | None], ...] = tupl
         (r"frequency", "frequency", _simple("", _int, " repeat purchase days"), None),
         (r"tenure_days", "tenure", _simple("customer for ", _int, " days"), None),
         (r"active_span_days", "tenure", _simple("first to last order: ", _int, " days"), None),
+        (
+            r"repeat_days_per_30d",
+            "frequency",
+            _simple("", lambda v: _fixed(v, 1), " repeat purchase days a month"),
+            "first order on the scoring day",
+        ),
+        (
+            r"recency_share",
+            "recency",
+            _simple("no order in the last ", _percent, " of their time as a customer"),
+            "first order on the scoring day",
+        ),
         (r"monetary_total", "monetary", _simple("total spend ", _fixed), None),
         (r"monetary_mean", "monetary", _simple("average order value ", _fixed), None),
         (r"monetary_max", "monetary", _simple("largest order ", _fixed), None),
@@ -359,6 +381,24 @@ _TEMPLATES: tuple[tuple[re.Pattern[str], str, Template, str | None], ...] = tupl
             "no {type} score on record",
         ),
         (r"event_(?P<type>\w+)_last_(?P<w>\d+)d", "event {type}", _event_count, None),
+        (
+            r"events_all_days_since_last",
+            "engagement",
+            _simple("no engagement for ", _int, " days"),
+            "no engagement on record",
+        ),
+        (
+            r"events_all_last_(?P<w>\d+)d",
+            "engagement",
+            _engagement_count,
+            None,
+        ),
+        (
+            r"events_all_rate_ratio_(?P<w>\d+)d",
+            "engagement",
+            _engagement_ratio,
+            "no engagement on record",
+        ),
         (
             r"days_since_signup",
             "signup",

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from winback.config import TrainConfig
-from winback.exceptions import ConfigError
+from winback.exceptions import TrackingError
 from winback.io import write_json
 from winback.tracking._uri import TRACKING_URI_ENV, tracking_uri
 
@@ -209,7 +209,7 @@ def log_training_run(result: TrainResult, config: TrainConfig) -> str:
 
     Raises
     ------
-    ConfigError
+    TrackingError
         If MLflow refuses or cannot reach the tracking URI (the message names the URI and where
         it came from); the bundle on disk is not affected.
     """
@@ -219,7 +219,7 @@ def log_training_run(result: TrainResult, config: TrainConfig) -> str:
     try:
         run_id, name, version = _log(result, config, uri)
     except MlflowException as exc:
-        raise ConfigError(
+        raise TrackingError(
             f"Could not log the training run to MLflow at {uri!r} ({_uri_source(config)}): {exc} "
             f"The model bundle at {result.bundle_path} is saved. Fix the tracking URI, or rerun "
             "with --no-tracking (or tracking.enabled: false)."
