@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 
@@ -207,6 +208,18 @@ def test_a_bundle_from_another_minor_version_is_refused(bundle_copy):
     manifest["winback_version"] = "99.1.0"
     (bundle_copy / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(ModelError, match=r"written by winback 99\.1\.0"):
+        load_model(bundle_copy)
+
+
+def test_a_bundle_of_another_format_is_refused_before_parsing(bundle_copy):
+    from winback.exceptions import ModelError
+
+    manifest = json.loads((bundle_copy / "manifest.json").read_text())
+    manifest["format"] = 1
+    (bundle_copy / "model.json").write_text("not json")  # never parsed
+    manifest["files"]["model.json"] = hashlib.sha256(b"not json").hexdigest()
+    (bundle_copy / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelError, match=r"has format 1; this winback reads format 2"):
         load_model(bundle_copy)
 
 

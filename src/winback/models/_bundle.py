@@ -2,13 +2,14 @@
 
 Layout of ``models/<name>/``::
 
-    manifest.json              sha256 of every other file, winback version, creation time
-    model.json                 tasks, calibrators, blend weights, BTYD parameters, features, meta
+    manifest.json              sha256 of every other file, winback version, bundle format
+    model.json                 tasks, calibrators, spend levels, blend weights, BTYD parameters,
+                               features, metadata
     <task>_<method>.txt        LightGBM's own model files
     ...                        any extra files (evaluation.json, config.yaml, plots/*.png)
 
-:func:`load_model` verifies every hash and the package version before parsing anything; no file in
-a bundle is ever unpickled.
+:func:`load_model` verifies every hash, the package's minor version and the bundle format before
+parsing anything; no file in a bundle is ever unpickled.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from winback.models.btyd import BetaGeo, GammaGamma, ParetoNBD
 __all__ = ["load_model", "save_model", "sha256_file"]
 
 MANIFEST = "manifest.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: spend candidates (level, BTYD x Gamma-Gamma, blend)
 
 
 def sha256_file(path: Path) -> str:
@@ -87,8 +88,8 @@ def _task_spec(name: str, task: ProbabilityTask | SpendTask, files: dict[str, st
         file = f"{name}_{method}.txt"
         files[file] = model.booster_.model_to_string()
         out["models"][method] = _model_spec(model, file)
+    out["blend"] = task.blend
     if isinstance(task, ProbabilityTask):
-        out["blend"] = task.blend
         out["horizon_btyd"] = task.horizon_btyd
     return out
 
@@ -178,7 +179,16 @@ def verify_bundle(path: Path) -> dict[str, Any]:
                 "changed after training). Retrain or restore the bundle; it will not be loaded."
             )
     _check_version(path, str(manifest.get("winback_version", "")))
+    _check_format(path, manifest.get("format"))
     return manifest
+
+
+def _check_format(path: Path, written: object) -> None:
+    if written != FORMAT_VERSION:
+        raise ModelError(
+            f"Bundle {path} has format {written}; this winback reads format {FORMAT_VERSION}. "
+            "Retrain the model with this version."
+        )
 
 
 def _check_version(path: Path, written_by: str) -> None:
@@ -214,8 +224,8 @@ def _restore_task(path: Path, doc: dict[str, Any]) -> ProbabilityTask | SpendTas
     task.models = {m: _restore_lgbm(path, s, doc["kind"]) for m, s in doc["models"].items()}
     task.method = doc["method"]
     task.selection = doc["selection"]
+    task.blend = doc.get("blend")
     if isinstance(task, ProbabilityTask):
-        task.blend = doc.get("blend")
         task.horizon_btyd = doc.get("horizon_btyd")
     return task
 

@@ -2,8 +2,9 @@
 
 Methods per probability task: ``winback`` (the shipped score), ``lightgbm``, ``hybrid``,
 ``blend``, ``bgnbd``, ``pareto_nbd``, ``recency`` (days since last order; rank only) and
-``rfm_logit`` (logistic regression on log RFM). Spend: ``winback``, ``lightgbm``, ``hybrid`` and
-``bgnbd_gg`` (BG/NBD expected purchases x Gamma-Gamma expected value).
+``rfm_logit`` (logistic regression on log RFM). Spend: ``winback``, the task's candidates
+(``lightgbm``, ``hybrid``, ``<btyd>_gg``, ``blend``) and the baseline ``bgnbd_gg`` (BG/NBD
+expected purchases x Gamma-Gamma expected value).
 """
 
 from __future__ import annotations
@@ -21,7 +22,13 @@ from winback.models._metrics import (
     classification_metrics,
     regression_metrics,
 )
-from winback.models._tasks import ProbabilityTask, SpendTask, btyd_probability, extend_horizon
+from winback.models._tasks import (
+    ProbabilityTask,
+    SpendTask,
+    btyd_probability,
+    btyd_spend,
+    extend_horizon,
+)
 from winback.models._winback_model import WinbackModel
 
 __all__ = ["RFM_LOGIT_COLUMNS", "evaluate_backtest", "format_table"]
@@ -79,10 +86,9 @@ def spend_predictions(task: SpendTask, test: pd.DataFrame) -> dict[str, np.ndarr
     """Return method -> expected spend over the horizon on ``test``."""
     h = task.spec.horizon_days
     preds = {"winback": task.predict(test)}
-    for method in task.models:
+    for method in task.selection["rmse"]:
         preds[method] = task.predict_method(test, method)
-    purchases = test[f"bgnbd_expected_purchases_{h}d"].to_numpy(dtype=float)
-    preds["bgnbd_gg"] = purchases * test["gg_expected_value"].to_numpy(dtype=float)
+    preds["bgnbd_gg"] = btyd_spend(test, "bgnbd", h)
     return preds
 
 

@@ -16,11 +16,13 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import nnls
 from scipy.special import expit, logit
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss, roc_auc_score
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import KFold, StratifiedKFold
 
+from winback.exceptions import ModelError
 from winback.models._lgbm import LGBMProbability, LGBMSpend
 
 __all__ = ["ProbabilityTask", "SpendTask", "TaskSpec"]
@@ -196,10 +198,15 @@ class ProbabilityTask:
 
 @dataclass
 class SpendTask:
-    """A fitted spend task: Tweedie LightGBM on base or hybrid features, chosen by validation RMSE.
+    """A fitted spend task; the shipped candidate has the lowest validation RMSE.
 
-    When trained on a shorter label window than the horizon, predictions are scaled per customer by
-    the BTYD ratio of expected purchases over the horizon to those over the label window.
+    Candidates: Tweedie LightGBM on base or hybrid features (each scaled to the validation total,
+    see :class:`LGBMSpend`); the better BTYD model's expected purchases x Gamma-Gamma's expected
+    order value (``<btyd>_gg``); and a non-negative least-squares blend of the better LightGBM
+    with it (weights fitted on the validation cutoff, its RMSE 5-fold cross-validated). When
+    trained on a shorter label window than the horizon, LightGBM's predictions are scaled per
+    customer by the BTYD ratio of expected purchases over the horizon to those over the window;
+    the BTYD candidate predicts the horizon directly.
     """
 
     spec: TaskSpec
@@ -207,25 +214,47 @@ class SpendTask:
     hybrid_features: list[str]
     models: dict[str, LGBMSpend] = field(default_factory=dict)
     method: str = "lightgbm"
+    blend: dict[str, Any] | None = None
     selection: dict[str, Any] = field(default_factory=dict)
 
     def fit(
         self, train: pd.DataFrame, val: pd.DataFrame, *, lgbm_params: dict[str, Any], seed: int
     ) -> SpendTask:
-        """Fit both candidates on ``train``, choose on ``val``; return self."""
+        """Fit the candidates on ``train``, choose on ``val``; return self."""
         y, y_val = self.spec.target(train), self.spec.target(val)
         rmse = {}
         for name, cols in (("lightgbm", self.base_features), ("hybrid", self.hybrid_features)):
             model = LGBMSpend(**lgbm_params, random_state=seed)
             self.models[name] = model.fit(train[cols], y, X_val=val[cols], y_val=y_val)
-            rmse[name] = float(np.sqrt(np.mean((model.predict(val[cols]) - y_val) ** 2)))
+            rmse[name] = _rmse(y_val, model.predict(val[cols]))
+        rmse.update(self._fit_blend(val, y_val, rmse, seed))
         self.method = min(rmse, key=lambda m: (rmse[m], m))
         self.selection = {
-            "criterion": "RMSE on the validation cutoff",
+            "criterion": "RMSE on the validation cutoff (5-fold cross-validated for the blend)",
             "rmse": rmse,
             "chosen": self.method,
         }
         return self
+
+    def _fit_blend(
+        self, val: pd.DataFrame, y_val: np.ndarray, rmse: dict[str, float], seed: int
+    ) -> dict[str, float]:
+        """Fit the blend of the better LightGBM with the better BTYD x Gamma-Gamma; their RMSEs."""
+        days = self.spec.label_days
+        btyd = {m: btyd_spend(val, m, days) for m in BTYD_MODELS}
+        scores = {m: _rmse(y_val, p) for m, p in btyd.items() if np.isfinite(p).any()}
+        if not scores:
+            return {}
+        best = min(scores, key=lambda m: (scores[m], m))
+        base = min(self.models, key=lambda m: (rmse[m], m))
+        Z = np.column_stack([self._model_spend(val, base), np.nan_to_num(btyd[best])])
+        weights, _ = nnls(Z, y_val)
+        self.blend = {"model": base, "btyd": best, "weights": weights.tolist()}
+        return {f"{best}_gg": scores[best], "blend": _cv_nnls_rmse(Z, y_val, seed)}
+
+    def _model_spend(self, frame: pd.DataFrame, method: str) -> np.ndarray:
+        cols = self.hybrid_features if method == "hybrid" else self.base_features
+        return self.models[method].predict(frame[cols])
 
     def horizon_ratio(self, frame: pd.DataFrame) -> np.ndarray:
         """Return the per-customer scale from label_days to horizon_days (1 when equal)."""
@@ -243,9 +272,52 @@ class SpendTask:
 
     def predict_method(self, frame: pd.DataFrame, method: str) -> np.ndarray:
         """Return one candidate's expected spend over the horizon."""
-        cols = self.hybrid_features if method == "hybrid" else self.base_features
-        return self.models[method].predict(frame[cols]) * self.horizon_ratio(frame)
+        h = self.spec.horizon_days
+        if method in self.models:
+            return self._model_spend(frame, method) * self.horizon_ratio(frame)
+        b = self.blend
+        btyd = np.nan_to_num(btyd_spend(frame, b["btyd"], h))
+        if method == f"{b['btyd']}_gg":
+            return btyd
+        w_model, w_btyd = b["weights"]
+        return w_model * self.predict_method(frame, b["model"]) + w_btyd * btyd
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         """Return the shipped expected spend over the horizon."""
         return self.predict_method(frame, self.method)
+
+    @property
+    def shipped_model(self) -> LGBMSpend:
+        """The LightGBM model behind the shipped spend (the blend's base for a blend).
+
+        Raises
+        ------
+        ModelError
+            If the shipped spend is the BTYD model alone, which has no LightGBM.
+        """
+        if self.method in self.models:
+            return self.models[self.method]
+        if self.method == "blend":
+            return self.models[self.blend["model"]]
+        raise ModelError(
+            f"The spend task ships {self.method} (BTYD x Gamma-Gamma), which has no LightGBM "
+            "model and so no feature contributions."
+        )
+
+
+def btyd_spend(frame: pd.DataFrame, model: str, days: int) -> np.ndarray:
+    """Return the BTYD model's expected purchases in ``days`` x Gamma-Gamma's expected value."""
+    purchases = frame[f"{model}_expected_purchases_{days}d"].to_numpy(dtype=float)
+    return purchases * frame["gg_expected_value"].to_numpy(dtype=float)
+
+
+def _rmse(y: np.ndarray, pred: np.ndarray) -> float:
+    return float(np.sqrt(np.mean((np.nan_to_num(pred) - y) ** 2)))
+
+
+def _cv_nnls_rmse(Z: np.ndarray, y: np.ndarray, seed: int) -> float:
+    pred = np.empty(len(y))
+    for train, test in KFold(n_splits=5, shuffle=True, random_state=seed).split(Z):
+        weights, _ = nnls(Z[train], y[train])
+        pred[test] = Z[test] @ weights
+    return _rmse(y, pred)

@@ -100,13 +100,7 @@ class WinbackModel:
         ``method`` is ``"shap"`` (exact TreeSHAP) or ``"path"`` (decision-path attribution,
         about 7x faster); see :meth:`LGBMProbability.contributions`.
         """
-        model = self.tasks[task]
-        lgbm = (
-            model.shipped_model
-            if isinstance(model, ProbabilityTask)
-            else model.models[model.method]
-        )
-        return lgbm.contributions(features, method=method)
+        return self.tasks[task].shipped_model.contributions(features, method=method)
 
     @property
     def horizons(self) -> dict[str, int]:
