@@ -194,10 +194,11 @@ def format_table(evaluation: dict[str, Any]) -> str:
         metrics = list(next(iter(methods.values())))
         lines.append(f"\n{key}")
         widths = {m: max(16, len(m) + 2) for m in metrics}
-        lines.append(f"  {'method':<12}" + "".join(f"{m:>{widths[m]}}" for m in metrics))
+        first = max(12, *(len(m) + 1 for m in methods))
+        lines.append(f"  {'method':<{first}}" + "".join(f"{m:>{widths[m]}}" for m in metrics))
         for method, values in methods.items():
             cells = "".join(f"{values[m]:>{widths[m]}.4f}" for m in metrics)
-            lines.append(f"  {method:<12}{cells}")
+            lines.append(f"  {method:<{first}}{cells}")
         comp = result.get("auc_difference_vs_best_baseline")
         if comp:
             lines.append(
