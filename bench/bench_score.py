@@ -10,14 +10,17 @@ memory (``ru_maxrss``) is its own:
   SHAP reasons, tiers, segments, allocation, drift. The goal: <= 60 s and <= 4 GB.
 - ``score_files`` (``--with-gate``): the same through the data gate (``winback.io`` readers)
   and writing the three output files, i.e. what ``winback score`` does.
+- ``score_reasons_path_dask_<N>_workers`` (``--workers N``): ``score`` with path reasons on a
+  local Dask cluster of N worker processes (``client=``); its peak memory is the driver's only.
 
 Usage: ``python bench/bench_score.py [--customers 1000000] [--train-customers 5000]
-[--chunk-size 200000] [--with-gate]``
+[--chunk-size 200000] [--with-gate] [--workers N]``
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import platform
 import resource
@@ -107,17 +110,19 @@ def _child(args: argparse.Namespace) -> None:
             frames = {n: pd.read_parquet(p) for n, p in paths.items()}
             figures["read_seconds"] = round(time.perf_counter() - start, 2)
             figures["rss_after_read_mb"] = _rss_now_mb()
-            start = time.perf_counter()
-            result = score(
-                model,
-                frames["orders"],
-                as_of=AS_OF,
-                events=frames["events"],
-                customers=frames["customers"],
-                actions=ACTIONS,
-                config=config,
-                progress=False,
-            )
+            with _client(args.workers) as client:
+                start = time.perf_counter()
+                result = score(
+                    model,
+                    frames["orders"],
+                    as_of=AS_OF,
+                    events=frames["events"],
+                    customers=frames["customers"],
+                    actions=ACTIONS,
+                    config=config,
+                    progress=False,
+                    client=client,
+                )
         else:
             result = score_files(
                 model,
@@ -139,6 +144,19 @@ def _child(args: argparse.Namespace) -> None:
     print(json.dumps(figures))
 
 
+@contextlib.contextmanager
+def _client(workers: int | None):
+    """A client of a local Dask cluster of ``workers`` processes (started untimed), or None."""
+    if not workers:
+        yield None
+        return
+    from distributed import Client, LocalCluster
+
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None)
+    with cluster, Client(cluster) as client:
+        yield client
+
+
 def _rss_now_mb() -> float:
     """Current resident memory of this process (Linux /proc), in MB."""
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -147,7 +165,9 @@ def _rss_now_mb() -> float:
     return float("nan")
 
 
-def _measure(kind: str, root: Path, model: Path, chunk_size: int, reasons: str) -> dict:
+def _measure(
+    kind: str, root: Path, model: Path, chunk_size: int, reasons: str, workers: int = 0
+) -> dict:
     out = subprocess.run(
         [
             sys.executable,
@@ -162,6 +182,8 @@ def _measure(kind: str, root: Path, model: Path, chunk_size: int, reasons: str) 
             str(chunk_size),
             "--reasons",
             reasons,
+            "--workers",
+            str(workers),
         ],
         check=True,
         capture_output=True,
@@ -177,6 +199,7 @@ def main() -> None:
     parser.add_argument("--chunk-size", type=int, default=50_000)
     parser.add_argument("--with-gate", action="store_true")
     parser.add_argument("--reasons", choices=["shap", "path"], default="shap")
+    parser.add_argument("--workers", type=int, default=0)
     parser.add_argument("--child", choices=["score", "score_files"])
     parser.add_argument("--root")
     parser.add_argument("--model")
@@ -208,6 +231,10 @@ def main() -> None:
                 and run["peak_rss_mb"] <= GOALS["score_peak_rss_mb"]
             )
             result[f"score_reasons_{reasons}"] = run
+        if args.workers:
+            result[f"score_reasons_path_dask_{args.workers}_workers"] = _measure(
+                "score", root, model, args.chunk_size, "path", args.workers
+            )
         if args.with_gate:
             result["score_files_reasons_path"] = _measure(
                 "score_files", root, model, args.chunk_size, "path"

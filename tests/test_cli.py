@@ -181,3 +181,54 @@ def test_score_rejects_a_missing_model_bundle(tmp_path):
     )
     assert result.exit_code == 1
     assert result.stderr.startswith("ModelError: No model bundle at")
+
+
+def _score_args(trained, out: Path, *extra: str) -> list[str]:
+    bundle, data = trained
+    return [
+        "score",
+        "--model",
+        str(bundle),
+        "--orders",
+        str(data["orders"]),
+        "--events",
+        str(data["events"]),
+        "--as-of",
+        AS_OF,
+        "--out",
+        str(out),
+        "--chunk-size",
+        "200",
+        *extra,
+    ]
+
+
+@pytest.mark.xdist_group("dask")
+def test_score_on_a_local_dask_cluster_writes_the_same_files(trained, tmp_path):
+    runner = CliRunner()
+    here, there = tmp_path / "here.csv", tmp_path / "there.csv"
+    assert runner.invoke(app, _score_args(trained, here)).exit_code == 0
+    result = runner.invoke(app, _score_args(trained, there, "--workers", "2"))
+    assert result.exit_code == 0, result.output
+    assert here.read_bytes() == there.read_bytes()
+    assert (tmp_path / "here.summary.json").read_text() == (
+        tmp_path / "there.summary.json"
+    ).read_text()
+
+
+def test_score_takes_workers_or_a_scheduler_not_both(trained, tmp_path):
+    args = _score_args(trained, tmp_path / "s.csv", "--workers", "2", "--scheduler", "tcp://x:1")
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1
+    assert "ConfigError: Give --workers (a local cluster) or --scheduler" in result.output
+
+
+def test_score_names_a_scheduler_that_does_not_answer(trained, tmp_path):
+    import dask
+
+    args = _score_args(trained, tmp_path / "s.csv", "--scheduler", "tcp://127.0.0.1:1")
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1
+    assert "ConfigError: --scheduler tcp://127.0.0.1:1: no Dask scheduler answered" in result.output
+    assert not (tmp_path / "s.csv").exists()

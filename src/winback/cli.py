@@ -6,9 +6,11 @@ status 1; ``--debug`` shows the full traceback instead. Logging is configured he
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -118,6 +120,16 @@ def score(
     reasons: Annotated[
         str, typer.Option("--reasons", help="reason attribution: shap (exact) or path (faster)")
     ] = "shap",
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers", min=1, help="score chunks on a local Dask cluster of N processes"
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option("--scheduler", help="score chunks on a Dask cluster, e.g. tcp://host:8786"),
+    ] = None,
 ) -> None:
     """Score customers as of a date; write scores, <stem>.rejects.csv and <stem>.summary.json."""
     run(
@@ -132,6 +144,8 @@ def score(
         columns=columns,
         chunk_size=chunk_size,
         reasons=reasons,
+        workers=workers,
+        scheduler=scheduler,
     )
 
 
@@ -143,6 +157,8 @@ def _score(
     columns: str | None,
     chunk_size: int,
     reasons: str,
+    workers: int | None,
+    scheduler: str | None,
     **kwargs,
 ) -> None:
     import time
@@ -152,14 +168,11 @@ def _score(
 
     start = time.perf_counter()
     mapping = parse_columns_option(columns) if columns else None
-    result = score_files(
-        model,
-        orders,
-        out=out,
-        columns=mapping,
-        config=_scoring_config(chunk_size=chunk_size, reasons_method=reasons),
-        **kwargs,
-    )
+    config = _scoring_config(chunk_size=chunk_size, reasons_method=reasons)
+    with _dask_client(workers, scheduler) as client:
+        result = score_files(
+            model, orders, out=out, columns=mapping, config=config, client=client, **kwargs
+        )
     counts = result.summary["customers"]
     typer.echo(
         f"{counts['input']} input customers = {counts['scored']} scored + "
@@ -173,6 +186,36 @@ def _score(
     for name, path in output_paths(out).items():
         typer.echo(f"{name}: {path}")
     typer.echo(f"done in {time.perf_counter() - start:.1f} s")
+
+
+@contextlib.contextmanager
+def _dask_client(workers: int | None, scheduler: str | None) -> Iterator[Any]:
+    """A Dask client for --workers (a local cluster) or --scheduler (an existing one), or None."""
+    from winback.exceptions import ConfigError
+
+    if workers is not None and scheduler is not None:
+        raise ConfigError(
+            "Give --workers (a local cluster) or --scheduler (an existing one), not both."
+        )
+    if workers is None and scheduler is None:
+        yield None
+        return
+    from distributed import Client, LocalCluster
+
+    if scheduler is not None:
+        try:
+            client = Client(scheduler)  # waits distributed.comm.timeouts.connect
+        except OSError as exc:
+            raise ConfigError(
+                f"--scheduler {scheduler}: no Dask scheduler answered ({exc}). Start one with "
+                "`dask scheduler` and workers with `dask worker <address>`, or use --workers N."
+            ) from exc
+        with client:
+            yield client
+        return
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None)
+    with cluster, Client(cluster) as client:
+        yield client
 
 
 @app.command("export")
