@@ -23,32 +23,32 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, P
         return train_bundle(tmp_path_factory.getbasetemp() / "winback_sim")
 
 
-def test_score_export_report_end_to_end(trained, tmp_path):
+def _score_args(trained, out: Path, *extra: str) -> list[str]:
     bundle, data = trained
+    return [
+        "score",
+        "--model",
+        str(bundle),
+        "--orders",
+        str(data["orders"]),
+        "--events",
+        str(data["events"]),
+        "--as-of",
+        AS_OF,
+        "--out",
+        str(out),
+        "--chunk-size",
+        "200",
+        *extra,
+    ]
+
+
+def test_score_export_report_end_to_end(trained, tmp_path):
+    _, data = trained
     runner = CliRunner()
     scores = tmp_path / "scores.parquet"
-    result = runner.invoke(
-        app,
-        [
-            "score",
-            "--model",
-            str(bundle),
-            "--orders",
-            str(data["orders"]),
-            "--events",
-            str(data["events"]),
-            "--customers",
-            str(data["customers"]),
-            "--as-of",
-            AS_OF,
-            "--actions",
-            str(ACTIONS),
-            "--out",
-            str(scores),
-            "--chunk-size",
-            "250",
-        ],
-    )
+    extra = ("--customers", str(data["customers"]), "--actions", str(ACTIONS))
+    result = runner.invoke(app, _score_args(trained, scores, *extra))
     assert result.exit_code == 0, result.output
     summary = json.loads((tmp_path / "scores.summary.json").read_text())
     counts = summary["customers"]
@@ -181,26 +181,6 @@ def test_score_rejects_a_missing_model_bundle(tmp_path):
     )
     assert result.exit_code == 1
     assert result.stderr.startswith("ModelError: No model bundle at")
-
-
-def _score_args(trained, out: Path, *extra: str) -> list[str]:
-    bundle, data = trained
-    return [
-        "score",
-        "--model",
-        str(bundle),
-        "--orders",
-        str(data["orders"]),
-        "--events",
-        str(data["events"]),
-        "--as-of",
-        AS_OF,
-        "--out",
-        str(out),
-        "--chunk-size",
-        "200",
-        *extra,
-    ]
 
 
 @pytest.mark.xdist_group("dask")
