@@ -92,6 +92,7 @@ def _child(args: argparse.Namespace) -> None:
 
     root = Path(args.root)
     config = ScoringConfig(chunk_size=args.chunk_size, reasons_method=args.reasons)
+    common = {"as_of": AS_OF, "actions": ACTIONS, "config": config, "progress": False}
     paths = {n: root / f"{n}.parquet" for n in ("orders", "events", "customers")}
     figures: dict[str, float | int] = {}
     model = load_model(args.model)
@@ -115,25 +116,19 @@ def _child(args: argparse.Namespace) -> None:
                 result = score(
                     model,
                     frames["orders"],
-                    as_of=AS_OF,
                     events=frames["events"],
                     customers=frames["customers"],
-                    actions=ACTIONS,
-                    config=config,
-                    progress=False,
                     client=client,
+                    **common,
                 )
         else:
             result = score_files(
                 model,
                 paths["orders"],
                 out=root / "scores.parquet",
-                as_of=AS_OF,
                 events=paths["events"],
                 customers=paths["customers"],
-                actions=ACTIONS,
-                config=config,
-                progress=False,
+                **common,
             )
     figures["seconds"] = round(time.perf_counter() - start, 2)
     figures["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)

@@ -41,15 +41,15 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-from winback.config import TrainConfig
+from bench_train import SIM_CUTOFF, train_on_simulation
 from winback.datasets import Simulation, oracle_purchase_probability, simulate
 from winback.datasets._simulate import DEFAULT_EVENT_RATES
 from winback.features import build_labels, rfm_summary
 from winback.io import write_json
-from winback.models import BetaGeo, train
+from winback.models import BetaGeo
 
 RESULTS = Path(__file__).parent / "results" / "signal.json"
-CUTOFF = "2024-06-30"
+CUTOFF = SIM_CUTOFF
 TASKS = (("repurchase", 90), ("churn", 180))
 EVENT_MULTIPLIERS = (1, 4, 16)
 DAYS_PER_WEEK = 7.0
@@ -64,23 +64,8 @@ def _simulation(n: int, *, event_multiplier: float) -> tuple[Simulation, float]:
 
 def _train(sim: Simulation, out: Path, *, with_events: bool):
     """Train winback on ``sim`` as bench_train does; return the result and its wall seconds."""
-    sim.orders.to_parquet(out / "orders.parquet", index=False)
-    data = {"orders": str(out / "orders.parquet"), "end": "2024-12-31"}
-    if with_events:
-        sim.events.to_parquet(out / "events.parquet", index=False)
-        data["events"] = str(out / "events.parquet")
-    config = TrainConfig.model_validate(
-        {
-            "name": "sim",
-            "data": data,
-            "tasks": {"repurchase_days": 90, "churn_days": 180},
-            "backtest": {"evaluation_cutoff": CUTOFF, "every_days": 30, "max_train_cutoffs": 8},
-            "tracking": {"enabled": False},
-            "output_dir": str(out),
-        }
-    )
     start = time.perf_counter()
-    result = train(config, base_dir=out, progress=False)
+    result = train_on_simulation(sim, out, with_events=with_events)
     return result, time.perf_counter() - start
 
 

@@ -18,10 +18,10 @@ from pathlib import Path
 from sklearn.metrics import roc_auc_score
 
 from winback.config import TrainConfig, load_config
-from winback.datasets import oracle_purchase_probability, simulate
+from winback.datasets import Simulation, oracle_purchase_probability, simulate
 from winback.features import build_labels
 from winback.io import write_json
-from winback.models import train
+from winback.models import TrainResult, train
 
 RESULTS = Path(__file__).parent / "results" / "train.json"
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,25 +47,41 @@ def _headline(evaluation: dict) -> dict:
     }
 
 
-def _simulated(n: int, out: Path, *, with_events: bool) -> dict:
-    sim = simulate(n, start="2022-01-01", end="2024-12-31", seed=7)
+SIM_END, SIM_CUTOFF = "2024-12-31", "2024-06-30"
+
+
+def train_on_simulation(sim: Simulation, out: Path, *, with_events: bool) -> TrainResult:
+    """Train winback on a simulated base (ending SIM_END) with its backtest at SIM_CUTOFF.
+
+    Tasks: repurchase within 90 days and churn within 180; cutoffs every 30 days (at most 8);
+    no tracking. The frames are written as Parquet to ``out``, where the bundle goes too.
+    """
     sim.orders.to_parquet(out / "orders.parquet", index=False)
-    data = {"orders": str(out / "orders.parquet"), "end": "2024-12-31"}
+    data = {"orders": str(out / "orders.parquet"), "end": SIM_END}
     if with_events:
         sim.events.to_parquet(out / "events.parquet", index=False)
         data["events"] = str(out / "events.parquet")
-    cutoff = "2024-06-30"
     config = TrainConfig.model_validate(
         {
             "name": "sim",
             "data": data,
             "tasks": {"repurchase_days": 90, "churn_days": 180},
-            "backtest": {"evaluation_cutoff": cutoff, "every_days": 30, "max_train_cutoffs": 8},
+            "backtest": {
+                "evaluation_cutoff": SIM_CUTOFF,
+                "every_days": 30,
+                "max_train_cutoffs": 8,
+            },
             "tracking": {"enabled": False},
             "output_dir": str(out),
         }
     )
-    result = train(config, base_dir=out, progress=False)
+    return train(config, base_dir=out, progress=False)
+
+
+def _simulated(n: int, out: Path, *, with_events: bool) -> dict:
+    sim = simulate(n, start="2022-01-01", end=SIM_END, seed=7)
+    result = train_on_simulation(sim, out, with_events=with_events)
+    cutoff = SIM_CUTOFF
     frame = result.backtest_model.build_features(sim.orders, cutoff=cutoff)
     out_rows = {}
     for task, horizon in (("repurchase", 90), ("churn", 180)):

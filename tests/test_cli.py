@@ -43,6 +43,19 @@ def _score_args(trained, out: Path, *extra: str) -> list[str]:
     ]
 
 
+def _export_args(scores: Path, customers: Path, out: Path, *extra: str) -> list[str]:
+    return [
+        "export",
+        "--scores",
+        str(scores),
+        "--customers",
+        str(customers),
+        "--out",
+        str(out),
+        *extra,
+    ]
+
+
 def test_score_export_report_end_to_end(trained, tmp_path):
     _, data = trained
     runner = CliRunner()
@@ -62,17 +75,7 @@ def test_score_export_report_end_to_end(trained, tmp_path):
     export_dir = tmp_path / "exports" / "q1"
     result = runner.invoke(
         app,
-        [
-            "export",
-            "--scores",
-            str(scores),
-            "--customers",
-            str(data["customers"]),
-            "--out",
-            str(export_dir),
-            "--layout",
-            "mailchimp",
-        ],
+        _export_args(scores, data["customers"], export_dir, "--layout", "mailchimp"),
     )
     assert result.exit_code == 0, result.output
     export_summary = json.loads((export_dir / "summary.json").read_text())
@@ -128,37 +131,13 @@ def test_score_prints_type_and_message_for_a_bad_orders_file(trained, tmp_path):
 
 
 def test_export_without_actions_explains_how_to_get_them(trained, tmp_path):
-    bundle, data = trained
+    _, data = trained
     scores = tmp_path / "scores.csv"
     runner = CliRunner()
-    result = runner.invoke(
-        app,
-        [
-            "score",
-            "--model",
-            str(bundle),
-            "--orders",
-            str(data["orders"]),
-            "--as-of",
-            AS_OF,
-            "--out",
-            str(scores),
-        ],
-    )
+    result = runner.invoke(app, _score_args(trained, scores))
     assert result.exit_code == 0, result.output
     assert json.loads((tmp_path / "scores.summary.json").read_text())["drift"]["computed"]
-    result = runner.invoke(
-        app,
-        [
-            "export",
-            "--scores",
-            str(scores),
-            "--customers",
-            str(data["customers"]),
-            "--out",
-            str(tmp_path / "exports"),
-        ],
-    )
+    result = runner.invoke(app, _export_args(scores, data["customers"], tmp_path / "exports"))
     assert result.exit_code == 1
     assert result.stderr.startswith("ConfigError: ")
     assert "score with --actions" in result.stderr

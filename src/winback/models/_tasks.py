@@ -96,24 +96,56 @@ def _safe_auc(y: np.ndarray, score: np.ndarray) -> float:
 
 
 @dataclass
-class ProbabilityTask:
-    """A fitted repurchase or churn task; see the module docstring for how it is chosen."""
+class _Task:
+    """What every task holds: its spec, the two feature sets, its models and the choice made."""
 
     spec: TaskSpec
     base_features: list[str]
     hybrid_features: list[str]
-    models: dict[str, LGBMProbability] = field(default_factory=dict)
+    models: dict[str, Any] = field(default_factory=dict)
     method: str = "lightgbm"
     blend: dict[str, Any] | None = None
-    horizon_btyd: str | None = None
     selection: dict[str, Any] = field(default_factory=dict)
+
+    def _feature_sets(self) -> tuple[tuple[str, list[str]], ...]:
+        """The LightGBM candidates and their columns: base features, and base + BTYD (hybrid)."""
+        return (("lightgbm", self.base_features), ("hybrid", self.hybrid_features))
+
+    def _cols(self, name: str) -> list[str]:
+        return self.hybrid_features if name == "hybrid" else self.base_features
+
+    @property
+    def shipped_model(self) -> Any:
+        """The LightGBM model behind the shipped score (the blend's base for a blend).
+
+        Raises
+        ------
+        ModelError
+            If the task ships a BTYD model alone (only spend can), which has no LightGBM.
+        """
+        if self.method in self.models:
+            return self.models[self.method]
+        if self.method == "blend":
+            return self.models[self.blend["model"]]
+        raise ModelError(
+            f"The {self.spec.name} task ships {self.method} (BTYD x Gamma-Gamma), which has no "
+            "LightGBM model and so no feature contributions."
+        )
+
+
+@dataclass
+class ProbabilityTask(_Task):
+    """A fitted repurchase or churn task; see the module docstring for how it is chosen."""
+
+    models: dict[str, LGBMProbability] = field(default_factory=dict)
+    horizon_btyd: str | None = None
 
     def fit(
         self, train: pd.DataFrame, val: pd.DataFrame, *, lgbm_params: dict[str, Any], seed: int
     ) -> ProbabilityTask:
         """Fit the candidates on ``train``, choose and calibrate on ``val``; return self."""
         y, y_val = self.spec.target(train), self.spec.target(val)
-        for name, cols in (("lightgbm", self.base_features), ("hybrid", self.hybrid_features)):
+        for name, cols in self._feature_sets():
             model = LGBMProbability(**lgbm_params, random_state=seed)
             self.models[name] = model.fit(train[cols], y, X_val=val[cols], y_val=y_val)
         losses = {n: min(m.calibrator_.cv_log_loss_.values()) for n, m in self.models.items()}
@@ -159,9 +191,6 @@ class ProbabilityTask:
         p_btyd = np.nan_to_num(btyd_probability(frame, btyd, self.spec, days), nan=0.5)
         return np.column_stack([_clip_logit(p_model), _clip_logit(p_btyd)])
 
-    def _cols(self, name: str) -> list[str]:
-        return self.hybrid_features if name == "hybrid" else self.base_features
-
     def _fit_transfer(self, val: pd.DataFrame) -> None:
         self.horizon_btyd = self._best_btyd(val, self.spec.target(val)) or "bgnbd"
         self.selection["horizon_transfer"] = (
@@ -189,15 +218,9 @@ class ProbabilityTask:
         """Return the shipped probability for each row of ``frame``."""
         return self.predict_method(frame, self.method)
 
-    @property
-    def shipped_model(self) -> LGBMProbability:
-        """The LightGBM model behind the shipped score (the blend's base for a blend)."""
-        name = self.blend["model"] if self.method == "blend" else self.method
-        return self.models[name]
-
 
 @dataclass
-class SpendTask:
+class SpendTask(_Task):
     """A fitted spend task; the shipped candidate has the lowest validation RMSE.
 
     Candidates: Tweedie LightGBM on base or hybrid features (each scaled to the validation total,
@@ -209,37 +232,41 @@ class SpendTask:
     the BTYD candidate predicts the horizon directly.
     """
 
-    spec: TaskSpec
-    base_features: list[str]
-    hybrid_features: list[str]
     models: dict[str, LGBMSpend] = field(default_factory=dict)
-    method: str = "lightgbm"
-    blend: dict[str, Any] | None = None
-    selection: dict[str, Any] = field(default_factory=dict)
 
     def fit(
         self, train: pd.DataFrame, val: pd.DataFrame, *, lgbm_params: dict[str, Any], seed: int
     ) -> SpendTask:
         """Fit the candidates on ``train``, choose on ``val``; return self."""
         y, y_val = self.spec.target(train), self.spec.target(val)
-        rmse = {}
-        for name, cols in (("lightgbm", self.base_features), ("hybrid", self.hybrid_features)):
+        predicted = {}
+        for name, cols in self._feature_sets():
             model = LGBMSpend(**lgbm_params, random_state=seed)
             self.models[name] = model.fit(train[cols], y, X_val=val[cols], y_val=y_val)
-            rmse[name] = _rmse(y_val, model.predict(val[cols]))
-        rmse.update(self._fit_blend(val, y_val, rmse, seed))
+            predicted[name] = model.predict(val[cols])
+        rmse = {name: _rmse(y_val, p) for name, p in predicted.items()}
+        rmse.update(self._fit_blend(val, y_val, predicted, rmse, seed))
         self.method = min(rmse, key=lambda m: (rmse[m], m))
         self.selection = {
             "criterion": "RMSE on the validation cutoff (5-fold cross-validated for the blend)",
             "rmse": rmse,
+            "validation_levels": {n: m.level_ for n, m in self.models.items()},
             "chosen": self.method,
         }
         return self
 
     def _fit_blend(
-        self, val: pd.DataFrame, y_val: np.ndarray, rmse: dict[str, float], seed: int
+        self,
+        val: pd.DataFrame,
+        y_val: np.ndarray,
+        predicted: dict[str, np.ndarray],
+        rmse: dict[str, float],
+        seed: int,
     ) -> dict[str, float]:
-        """Fit the blend of the better LightGBM with the better BTYD x Gamma-Gamma; their RMSEs."""
+        """Fit the blend of the better LightGBM with the better BTYD x Gamma-Gamma; their RMSEs.
+
+        ``predicted`` holds each LightGBM candidate's predictions on ``val``.
+        """
         days = self.spec.label_days
         btyd = {m: btyd_spend(val, m, days) for m in BTYD_MODELS}
         scores = {m: _rmse(y_val, p) for m, p in btyd.items() if np.isfinite(p).any()}
@@ -247,14 +274,13 @@ class SpendTask:
             return {}
         best = min(scores, key=lambda m: (scores[m], m))
         base = min(self.models, key=lambda m: (rmse[m], m))
-        Z = np.column_stack([self._model_spend(val, base), np.nan_to_num(btyd[best])])
+        Z = np.column_stack([predicted[base], np.nan_to_num(btyd[best])])
         weights, _ = nnls(Z, y_val)
         self.blend = {"model": base, "btyd": best, "weights": weights.tolist()}
         return {f"{best}_gg": scores[best], "blend": _cv_nnls_rmse(Z, y_val, seed)}
 
     def _model_spend(self, frame: pd.DataFrame, method: str) -> np.ndarray:
-        cols = self.hybrid_features if method == "hybrid" else self.base_features
-        return self.models[method].predict(frame[cols])
+        return self.models[method].predict(frame[self._cols(method)])
 
     def horizon_ratio(self, frame: pd.DataFrame) -> np.ndarray:
         """Return the per-customer scale from label_days to horizon_days (1 when equal)."""
@@ -285,24 +311,6 @@ class SpendTask:
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         """Return the shipped expected spend over the horizon."""
         return self.predict_method(frame, self.method)
-
-    @property
-    def shipped_model(self) -> LGBMSpend:
-        """The LightGBM model behind the shipped spend (the blend's base for a blend).
-
-        Raises
-        ------
-        ModelError
-            If the shipped spend is the BTYD model alone, which has no LightGBM.
-        """
-        if self.method in self.models:
-            return self.models[self.method]
-        if self.method == "blend":
-            return self.models[self.blend["model"]]
-        raise ModelError(
-            f"The spend task ships {self.method} (BTYD x Gamma-Gamma), which has no LightGBM "
-            "model and so no feature contributions."
-        )
 
 
 def btyd_spend(frame: pd.DataFrame, model: str, days: int) -> np.ndarray:

@@ -34,6 +34,7 @@ from winback.actions import (
     rule_fields,
 )
 from winback.exceptions import ConfigError, DataError, DriftWarning
+from winback.features._time import cutoff_day, day_to_timestamp
 from winback.models import WinbackModel, load_model
 from winback.scoring._config import ScoringConfig
 from winback.scoring._drift import add_counts, bin_counts, drifted, stability_from_counts
@@ -234,23 +235,8 @@ def score(
 
 
 def _as_of(value: Any) -> pd.Timestamp:
-    if value is None:
-        raise ConfigError(
-            "as_of is required: pass the calendar date the scores are as of, e.g. "
-            "as_of='2024-03-31'. winback never takes it from the data's last date."
-        )
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(
-            f"as_of must be a calendar date such as '2024-03-31', got {value!r}."
-        ) from exc
-    if ts is pd.NaT or ts != ts.normalize():
-        raise ConfigError(
-            f"as_of must be a calendar date (midnight), got {value!r}; pass the day, e.g. "
-            f"'{ts.date() if ts is not pd.NaT else '2024-03-31'}'."
-        )
-    return ts.tz_convert("UTC").tz_localize(None) if ts.tzinfo is not None else ts
+    """The scoring day as a midnight Timestamp (the features' cutoff rules, named ``as_of``)."""
+    return day_to_timestamp(cutoff_day(value, name="as_of"))
 
 
 def _nobody_message(orders_ts: pd.Series, day: pd.Timestamp) -> str:

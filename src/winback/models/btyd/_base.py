@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
@@ -14,11 +15,17 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
-from winback.models.btyd._validate import check_options
+from winback.models.btyd._validate import (
+    RFMData,
+    check_options,
+    require_repeat_buyers,
+    rfm_arrays,
+)
 
 __all__ = [
     "LOG_BOUND",
     "BTYDModel",
+    "Histories",
     "Objective",
     "collapse_rows",
     "distinct_rows",
@@ -38,6 +45,26 @@ LOG_BOUND = 23.0
 # Stop when an iteration improves the mean log-likelihood by less than this relative amount:
 # parameters are then stable to ~1e-6, and numerical gradients cannot resolve much further.
 _FTOL = 1e-12
+
+
+@dataclass(frozen=True)
+class Histories:
+    """A fit's distinct (frequency, recency, T) rows, sorted, with how many customers share each."""
+
+    x: np.ndarray
+    t_x: np.ndarray
+    T: np.ndarray
+    counts: np.ndarray
+    rate: float  # repeat purchases per unit of time over all customers (sets the default start)
+
+    @property
+    def weights(self) -> np.ndarray:
+        """Each distinct row's share of the customers."""
+        return self.counts / self.counts.sum()
+
+    @property
+    def n_customers(self) -> int:
+        return int(self.counts.sum())
 
 
 class BTYDModel(BaseEstimator):
@@ -82,6 +109,15 @@ class BTYDModel(BaseEstimator):
             tol=self.tol,
             max_iter=self.max_iter,
         )
+
+    def _histories(self, data: RFMData, *, where: str) -> Histories:
+        """Check the options and ``data`` for a fit; return its collapsed histories."""
+        self._check_options()
+        x, t_x, T = rfm_arrays(data, where=where)
+        require_repeat_buyers(x, where=where)
+        (xu, tu, Tu), counts = collapse_rows(x, t_x, T)
+        rate = x.sum() / max(T.sum(), np.finfo(float).tiny)
+        return Histories(xu, tu, Tu, counts, float(rate))
 
     def _start(self, default: Mapping[str, float]) -> np.ndarray:
         """Return the optimiser's start in log-parameters: ``initial_params`` or ``default``."""

@@ -11,7 +11,6 @@ from scipy.special import digamma, gammaln, hyp2f1
 
 from winback.models.btyd._base import (
     BTYDModel,
-    collapse_rows,
     distinct_values,
     fit_log_params,
     weighted_sum,
@@ -19,7 +18,6 @@ from winback.models.btyd._base import (
 from winback.models.btyd._validate import (
     RFMData,
     horizon_array,
-    require_repeat_buyers,
     rfm_arrays,
 )
 
@@ -88,15 +86,10 @@ class BetaGeo(BTYDModel):
             If an option given to the constructor is invalid.
         """
         where = "BetaGeo.fit"
-        self._check_options()
-        x, t_x, T = rfm_arrays(data, where=where)
-        require_repeat_buyers(x, where=where)
-        (xu, tu, Tu), counts = collapse_rows(x, t_x, T)
-        weights = counts / counts.sum()
-        rate = x.sum() / max(T.sum(), np.finfo(float).tiny)
-        start = self._start({"r": 1.0, "alpha": 1.0 / rate, "a": 1.0, "b": 1.0})
+        h = self._histories(data, where=where)
+        start = self._start({"r": 1.0, "alpha": 1.0 / h.rate, "a": 1.0, "b": 1.0})
         theta = fit_log_params(
-            lambda theta: _neg_mean_log_likelihood(theta, xu, tu, Tu, weights),
+            lambda theta: _neg_mean_log_likelihood(theta, h.x, h.t_x, h.T, h.weights),
             start,
             analytic_gradient=True,
             penalizer=self.penalizer,
@@ -104,8 +97,8 @@ class BetaGeo(BTYDModel):
             max_iter=self.max_iter,
             where=where,
         )
-        log_likelihood = weighted_sum(_log_likelihood(np.exp(theta), xu, tu, Tu)[0], counts)
-        self._set_fit(theta, log_likelihood, len(x))
+        log_likelihood = weighted_sum(_log_likelihood(np.exp(theta), h.x, h.t_x, h.T)[0], h.counts)
+        self._set_fit(theta, log_likelihood, h.n_customers)
         return self
 
     def probability_alive(self, data: RFMData) -> np.ndarray:

@@ -12,7 +12,6 @@ from scipy.special import gammaln
 from winback.models.btyd._base import (
     LOG_BOUND,
     BTYDModel,
-    collapse_rows,
     distinct_rows,
     distinct_values,
     fit_log_params,
@@ -23,7 +22,6 @@ from winback.models.btyd._hypergeometric import hyp2f1_one
 from winback.models.btyd._validate import (
     RFMData,
     horizon_array,
-    require_repeat_buyers,
     rfm_arrays,
 )
 
@@ -100,14 +98,10 @@ class ParetoNBD(BTYDModel):
             If an option given to the constructor is invalid.
         """
         where = "ParetoNBD.fit"
-        self._check_options()
-        x, t_x, T = rfm_arrays(data, where=where)
-        require_repeat_buyers(x, where=where)
-        (xu, tu, Tu), counts = collapse_rows(x, t_x, T)
-        histories = _Histories(xu, tu, Tu)
-        weights = counts / counts.sum()
-        rate = x.sum() / max(T.sum(), np.finfo(float).tiny)
-        scale = 1.0 / rate
+        h = self._histories(data, where=where)
+        histories = _Histories(h.x, h.t_x, h.T)
+        weights = h.weights
+        scale = 1.0 / h.rate
         start = self._start({"r": 1.0, "alpha": scale, "s": 1.0, "beta": scale})
         theta = fit_log_params(
             lambda theta: -value_or_inf(weighted_sum(histories.log_likelihood(theta), weights)),
@@ -120,8 +114,8 @@ class ParetoNBD(BTYDModel):
             coordinates=_COORDINATES,
             bounds=_BOUNDS,
         )
-        log_likelihood = weighted_sum(histories.log_likelihood(theta), counts)
-        self._set_fit(theta, log_likelihood, len(x))
+        log_likelihood = weighted_sum(histories.log_likelihood(theta), h.counts)
+        self._set_fit(theta, log_likelihood, h.n_customers)
         return self
 
     def probability_alive(self, data: RFMData) -> np.ndarray:
