@@ -28,12 +28,11 @@ from scipy.special import logit
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
-from winback.config import load_config
 from winback.datasets import load_cdnow
+from winback.evaluation._metrics import expected_calibration_error
 from winback.features import build_labels
 from winback.io import write_json
-from winback.models import train
-from winback.models._metrics import expected_calibration_error
+from winback.training import load_config, train
 
 RESULTS = Path(__file__).parent / "results" / "calibration.json"
 ROOT = Path(__file__).resolve().parent.parent

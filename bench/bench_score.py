@@ -38,9 +38,8 @@ GOALS = {"score_seconds": 60.0, "score_peak_rss_mb": 4096.0}
 
 
 def _train(root: Path, n_customers: int) -> tuple[Path, float]:
-    from winback.config import TrainConfig
     from winback.datasets import simulate
-    from winback.models import train
+    from winback.training import TrainConfig, train
 
     sim = simulate(n_customers, start=START, end=END, seed=1)
     for name in ("orders", "events", "customers"):
@@ -88,7 +87,8 @@ def _child(args: argparse.Namespace) -> None:
     import pandas as pd
 
     from winback.models import load_model
-    from winback.scoring import ScoringConfig, feature_profile, score, score_files
+    from winback.monitoring import feature_profile
+    from winback.scoring import ScoringConfig, score, score_files
 
     root = Path(args.root)
     config = ScoringConfig(chunk_size=args.chunk_size, reasons_method=args.reasons)

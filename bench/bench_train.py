@@ -17,11 +17,10 @@ from pathlib import Path
 
 from sklearn.metrics import roc_auc_score
 
-from winback.config import TrainConfig, load_config
 from winback.datasets import Simulation, oracle_purchase_probability, simulate
 from winback.features import build_labels
 from winback.io import write_json
-from winback.models import TrainResult, train
+from winback.training import TrainConfig, TrainResult, load_config, train
 
 RESULTS = Path(__file__).parent / "results" / "train.json"
 ROOT = Path(__file__).resolve().parent.parent

@@ -74,8 +74,8 @@ def train(
 def _train(config_path: Path, *, tracking: bool) -> None:
     import time
 
-    from winback.config import load_config
-    from winback.models import train as train_model
+    from winback.training import load_config
+    from winback.training import train as train_model
 
     start = time.perf_counter()
     config = load_config(config_path)
@@ -301,9 +301,9 @@ def _scoring_config(**settings: object) -> ScoringConfig:
     """Validate scoring options, turning pydantic's error into a ConfigError naming the option."""
     from pydantic import ValidationError
 
-    from winback.config import pydantic_error_message
     from winback.exceptions import ConfigError
     from winback.scoring import ScoringConfig
+    from winback.validation import pydantic_error_message
 
     try:
         return ScoringConfig(**settings)

@@ -16,6 +16,7 @@ def test_public_names_are_exported() -> None:
         "EventsColumns",
         "OrdersColumns",
         "ReadResult",
+        "gate_rejects",
         "parse_columns_option",
         "read_customers",
         "read_events",

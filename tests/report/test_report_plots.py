@@ -17,18 +17,15 @@ from matplotlib.figure import Figure
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import roc_curve
 
+from winback.evaluation import plot_calibration, plot_feature_importance, plot_gains, plot_roc
 from winback.exceptions import ConfigError, DataError
+from winback.plotting import save_figure
 from winback.report import (
     monthly_activity,
-    plot_calibration,
     plot_churn_histogram,
-    plot_feature_importance,
-    plot_gains,
     plot_monthly_activity,
     plot_risk_tiers,
-    plot_roc,
     plot_value_at_risk,
-    save_figure,
 )
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -184,9 +181,9 @@ def test_import_and_plotting_leave_matplotlib_global_state_alone(tmp_path: Path)
         def settings():  # every rcParam but "backend", whose reading would pick a backend
             return {{k: matplotlib.rcParams[k] for k in matplotlib.rcParams if k != "backend"}}
         params = settings()
-        import winback.report as r
-        ax = r.plot_roc([0, 1, 0, 1], {{"m": [0.1, 0.9, 0.4, 0.6]}})
-        r.save_figure(ax, {str(tmp_path / "x.png")!r})
+        import winback.evaluation as e, winback.plotting as p, winback.report
+        ax = e.plot_roc([0, 1, 0, 1], {{"m": [0.1, 0.9, 0.4, 0.6]}})
+        p.save_figure(ax, {str(tmp_path / "x.png")!r})
         assert "matplotlib.pyplot" not in sys.modules, "pyplot imported"
         assert settings() == params, "rcParams changed"
         print("ok")

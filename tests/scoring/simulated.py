@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from winback.config import TrainConfig
 from winback.datasets import simulate
-from winback.models import train
+from winback.training import TrainConfig, train
 
 N_CUSTOMERS = 1000
 START, END = "2022-01-01", "2023-12-31"

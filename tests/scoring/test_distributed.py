@@ -36,6 +36,6 @@ def test_chunks_scored_on_workers_equal_a_local_run(model, frames, as_of, client
     assert here.summary == there.summary
     # every chunk was scored by a worker task; more chunks than the in-flight window of 4
     chunks = -(-len(here.scores) // 97)
-    tasks = [t for t in stream.data if t["key"].startswith("_score_chunk")]
+    tasks = [t for t in stream.data if t["key"].startswith("score_chunk")]
     assert chunks > 4
     assert len(tasks) == chunks

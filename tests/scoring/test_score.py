@@ -11,14 +11,8 @@ import pandas as pd
 import pytest
 
 from winback.exceptions import ConfigError, DataError, DriftWarning
-from winback.scoring import (
-    SCORE_COLUMNS,
-    ScoringConfig,
-    feature_profile,
-    output_paths,
-    score,
-    score_files,
-)
+from winback.monitoring import feature_profile
+from winback.scoring import SCORE_COLUMNS, ScoringConfig, output_paths, score, score_files
 
 
 def _first_orders(orders: pd.DataFrame) -> pd.Series:

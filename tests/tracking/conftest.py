@@ -14,8 +14,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from winback.config import TrainConfig
 from winback.datasets import simulate
+from winback.training import TrainConfig
 
 DATA_END = "2023-12-31"
 REGISTERED_MODEL = "winback-tracking-test"
@@ -66,7 +66,7 @@ def small_config(orders_path: Path, **tracking: object) -> TrainConfig:
 @pytest.fixture(scope="session")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
     """Train once on 300 simulated customers over two years (bundle under a temporary folder)."""
-    from winback.models import load_training_data, train
+    from winback.training import load_training_data, train
 
     workdir = tmp_path_factory.mktemp("trained")
     sim = simulate(300, start="2022-01-01", end=DATA_END, seed=3)

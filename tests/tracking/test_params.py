@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from winback.config import TrainConfig
 from winback.tracking import config_params, evaluation_metrics, registered_model_name
+from winback.training import TrainConfig
 
 
 def _config(**overrides: object) -> TrainConfig:

@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from winback.config import TrainConfig
 from winback.tracking import DEFAULT_TRACKING_URI, tracking_uri
+from winback.training import TrainConfig
 
 
 def _config(uri: str | None) -> TrainConfig:
@@ -46,7 +46,7 @@ def test_blank_environment_variable_falls_back_to_default(monkeypatch, blank):
 
 def test_importing_winback_does_not_import_mlflow():
     code = (
-        "import sys, winback, winback.cli, winback.config, winback.models; "
+        "import sys, winback, winback.cli, winback.training, winback.models; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'mlflow'))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -24,8 +24,8 @@ from pydantic import (
     model_validator,
 )
 
-from winback.config import read_yaml
 from winback.exceptions import ConfigError
+from winback.validation import SAFE_NAME, read_yaml
 
 __all__ = [
     "CHANNELS",
@@ -44,7 +44,6 @@ Channel = Literal["email", "sms", "mail", "call"]
 OPERATORS: tuple[str, ...] = get_args(Operator)
 CHANNELS: tuple[str, ...] = get_args(Channel)
 ORDERING_OPERATORS = ("<", "<=", ">", ">=")
-SAFE_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 
 Scalar = bool | int | float | str
 Money = Annotated[float, Field(ge=0, strict=True)]

@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
-from winback.config import read_yaml
 from winback.exceptions import ConfigError, DataError
+from winback.validation import read_yaml
 
 __all__ = [
     "AT_RISK_SEGMENTS",

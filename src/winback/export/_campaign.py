@@ -27,10 +27,10 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from winback.actions._config import SAFE_NAME
 from winback.exceptions import ConfigError, DataError
 from winback.export._layouts import CONTROL_FIELDS, LAYOUTS, Layout, render, select_fields
 from winback.io import write_frame, write_json
+from winback.validation import SAFE_NAME
 
 __all__ = ["ADDRESS_COLUMNS", "EXPORT_FORMAT", "CampaignExport", "export_campaign"]
 

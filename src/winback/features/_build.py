@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
+from winback.dates import DateLike, cutoff_day
 from winback.exceptions import ConfigError
 from winback.features._config import FeatureConfig
 from winback.features._events import (
@@ -23,7 +24,6 @@ from winback.features._events import (
 )
 from winback.features._log import OrderLog, prepare_orders
 from winback.features._orders import order_features, purchase_days
-from winback.features._time import DateLike, cutoff_day
 
 __all__ = [
     "build_features",

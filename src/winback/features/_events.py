@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from winback.dates import MISSING_DAY, datetime_values, day_numbers
 from winback.exceptions import DataError
 from winback.features._log import OrderLog, rows_of
-from winback.features._time import MISSING_DAY, datetime_values, day_numbers
 
 __all__ = [
     "CustomerTable",

@@ -15,11 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from winback.exceptions import ConfigError, DataError, LeakageError
-from winback.features._build import feature_frame, prepare_side_tables, resolve_config
-from winback.features._config import FeatureConfig
-from winback.features._log import OrderLog, prepare_orders, segment_reduce
-from winback.features._time import (
+from winback.dates import (
     DateLike,
     cutoff_day,
     cutoff_days,
@@ -27,6 +23,10 @@ from winback.features._time import (
     horizon_list,
     last_covered_day,
 )
+from winback.exceptions import ConfigError, DataError, LeakageError
+from winback.features._build import feature_frame, prepare_side_tables, resolve_config
+from winback.features._config import FeatureConfig
+from winback.features._log import OrderLog, prepare_orders, segment_reduce
 
 __all__ = ["build_labels", "build_training_frame", "propose_cutoffs"]
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from winback.dates import day_numbers
 from winback.exceptions import DataError
-from winback.features._time import day_numbers
 
 __all__ = ["OrderLog", "positions_in", "prepare_orders", "rows_of", "segment_reduce"]
 

@@ -43,16 +43,13 @@ Rules
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import logging
-import re
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
+from winback.dates import DateLike
 from winback.exceptions import ConfigError, DataError
 from winback.io._columns import (
     CustomersColumns,
@@ -61,22 +58,26 @@ from winback.io._columns import (
     _Columns,
     resolve_columns,
 )
+from winback.io._locate import locate_columns, mapping_fix
 from winback.io._parse import (
     Parsed,
-    parse_flags,
-    parse_ids,
-    parse_numbers,
-    parse_text,
-    parse_timestamps,
 )
 from winback.io._rejects import Rejections, quoted
 from winback.io._source import Source, column_listing, display_name, load_source
+from winback.io._tables import (
+    CUSTOMERS,
+    EVENTS,
+    ORDERS,
+    PARSE_PROBLEMS,
+    Table,
+    TableColumn,
+    orders_columns,
+)
 
 __all__ = ["ReadResult", "read_customers", "read_events", "read_orders"]
 
 logger = logging.getLogger(__name__)
 
-DateLike = str | dt.date | pd.Timestamp | np.datetime64
 _MAX_SHOWN = 5
 _COLUMN_PROBLEM_SHARE = 0.5
 
@@ -98,101 +99,6 @@ class ReadResult(NamedTuple):
 
     data: pd.DataFrame
     rejects: pd.DataFrame
-
-
-# --- table specifications -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Column:
-    """One canonical column: how to parse it and which row checks apply."""
-
-    name: str
-    parse: Callable[[pd.Series], Parsed]
-    required: bool = False
-    unique: bool = False
-    nonnegative: bool = False
-    stamped: bool = False  # compared with ``end``
-    fill: object = None  # value of every row when the column is absent (None: leave it out)
-
-
-_WHAT = {
-    parse_timestamps: (
-        "dates",
-        "write the values as ISO 8601, e.g. '2021-03-01' or '2021-03-01T14:30:00+01:00'",
-    ),
-    parse_numbers: (
-        "numbers",
-        "write plain numbers with a '.' decimal point, no currency sign or thousands "
-        "separator, e.g. 1234.5",
-    ),
-    parse_flags: ("true/false flags", "write true/false, yes/no or 1/0"),
-}
-
-
-def _key(raw: pd.Series) -> Parsed:
-    return parse_text(raw, strip=True)
-
-
-@dataclass(frozen=True)
-class _Table:
-    """A table of the data contract: its name, reader, mapping model and columns."""
-
-    name: str
-    reader: str
-    model: type[_Columns]
-    columns: tuple[_Column, ...]
-
-
-_ORDERS = _Table(
-    "orders",
-    "read_orders",
-    OrdersColumns,
-    (
-        _Column("customer_id", parse_ids, required=True),
-        _Column("order_ts", parse_timestamps, required=True, stamped=True),
-        _Column("amount", parse_numbers, required=True),
-        _Column("order_id", _key, unique=True),
-        _Column("quantity", parse_numbers),
-        _Column("discount", parse_numbers, nonnegative=True),
-        _Column("category", parse_text),
-        _Column("channel", parse_text),
-    ),
-)
-_EVENTS = _Table(
-    "events",
-    "read_events",
-    EventsColumns,
-    (
-        _Column("customer_id", parse_ids, required=True),
-        _Column("event_ts", parse_timestamps, required=True, stamped=True),
-        _Column("event_type", parse_text, required=True),
-        _Column("value", parse_numbers, fill=np.nan),
-    ),
-)
-_CUSTOMERS = _Table(
-    "customers",
-    "read_customers",
-    CustomersColumns,
-    (
-        _Column("customer_id", parse_ids, required=True, unique=True),
-        _Column("email", parse_text),
-        _Column("phone", parse_text),
-        _Column("signup_ts", parse_timestamps, stamped=True),
-        _Column("marketing_opt_in", parse_flags, fill=False),
-        _Column("country", parse_text),
-    ),
-)
-
-
-def _orders_columns(mapping: OrdersColumns) -> tuple[_Column, ...]:
-    """Orders columns; with ``price`` mapped, price and quantity replace amount (computed later)."""
-    if mapping.price is None:
-        return _ORDERS.columns
-    price = _Column("price", parse_numbers, required=True)
-    quantity = _Column("quantity", parse_numbers, required=True)
-    swap = {"amount": price, "quantity": quantity}
-    return tuple(swap.get(c.name, c) for c in _ORDERS.columns)
 
 
 # --- public readers ---------------------------------------------------------------------------
@@ -261,7 +167,7 @@ def read_orders(
     1            2 2021-01-06     4.0       1.0
     """
     mapping = resolve_columns(columns, OrdersColumns)
-    return _read(source, _ORDERS, mapping, end=end, encoding=encoding, name=name)
+    return _read(source, ORDERS, mapping, end=end, encoding=encoding, name=name)
 
 
 def read_events(
@@ -285,7 +191,7 @@ def read_events(
         e.g. an NPS score; NaN when missing, all NaN when the source has no value column).
     """
     mapping = resolve_columns(columns, EventsColumns)
-    return _read(source, _EVENTS, mapping, end=end, encoding=encoding, name=name)
+    return _read(source, EVENTS, mapping, end=end, encoding=encoding, name=name)
 
 
 def read_customers(
@@ -315,7 +221,7 @@ def read_customers(
         message says so.
     """
     mapping = resolve_columns(columns, CustomersColumns)
-    return _read(source, _CUSTOMERS, mapping, end=end, encoding=encoding, name=name)
+    return _read(source, CUSTOMERS, mapping, end=end, encoding=encoding, name=name)
 
 
 # --- the gate ---------------------------------------------------------------------------------
@@ -323,7 +229,7 @@ def read_customers(
 
 def _read(
     source: Source,
-    table: _Table,
+    table: Table,
     mapping: _Columns,
     *,
     end: DateLike | None,
@@ -334,8 +240,8 @@ def _read(
     last_day = _end_day(end)
     label = display_name(source, name)
     raw = load_source(source, encoding=encoding, label=label, reader=table.reader)
-    columns = _orders_columns(mapping) if isinstance(mapping, OrdersColumns) else table.columns
-    located, problems, fixes = _locate(raw, columns, mapping, table)
+    columns = orders_columns(mapping) if isinstance(mapping, OrdersColumns) else table.columns
+    located, problems, fixes = locate_columns(raw, columns, mapping, table)
     parsed = {c.name: c.parse(raw[located[c.name]]) for c in columns if c.name in located}
     problems += _column_problems(raw, columns, located, parsed)
     if problems:
@@ -356,11 +262,11 @@ def _read(
 
 
 def _unusable(
-    label: str, table: _Table, found: pd.Index, problems: list[str], fixes: dict[str, str]
+    label: str, table: Table, found: pd.Index, problems: list[str], fixes: dict[str, str]
 ) -> DataError:
     """One error listing every column-level problem, then the combined mapping fix if any."""
     count = "1 problem" if len(problems) == 1 else f"{len(problems)} problems"
-    together = f"\nFix all at once: {_mapping_fix(fixes)}." if len(fixes) > 1 else ""
+    together = f"\nFix all at once: {mapping_fix(fixes)}." if len(fixes) > 1 else ""
     return DataError(
         f"Cannot use {label!r} as {table.name} ({count}). Columns found: {column_listing(found)}."
         + "".join(f"\n- {p}" for p in problems)
@@ -384,135 +290,6 @@ def _end_day(end: DateLike | None) -> pd.Timestamp | None:
     return day
 
 
-# --- locating columns -------------------------------------------------------------------------
-
-_SYNONYMS = {
-    "customer_id": {"customer", "customerid", "custid", "clientid", "userid", "memberid"},
-    "order_ts": {
-        "invoicedate",
-        "orderdate",
-        "date",
-        "timestamp",
-        "orderts",
-        "purchasedate",
-        "datetime",
-        "createdat",
-        "ordertime",
-    },
-    "amount": {"total", "revenue", "sales", "ordervalue", "totalamount", "amount", "linetotal"},
-    "price": {"price", "unitprice"},
-    "quantity": {"quantity", "qty", "units"},
-    "order_id": {"invoice", "invoiceno", "orderid", "ordernumber", "transactionid"},
-    "event_ts": {"timestamp", "eventtime", "eventdate", "date", "datetime", "createdat"},
-    "event_type": {"event", "type", "eventname", "action"},
-    "signup_ts": {"signupdate", "createdat", "registrationdate", "registered", "signup"},
-    "marketing_opt_in": {
-        "optin",
-        "marketingoptin",
-        "consent",
-        "emailoptin",
-        "subscribed",
-        "acceptsmarketing",
-    },
-}
-
-
-def _normal(name: object) -> str:
-    return re.sub(r"[^a-z0-9]", "", str(name).lower())
-
-
-def _suggest(canonical: str, found: pd.Index) -> str | None:
-    """The source column that most likely holds ``canonical`` (by name), if any."""
-    wanted = {_normal(canonical)} | _SYNONYMS.get(canonical, set())
-    for exact in (True, False):
-        for column in found:
-            normal = _normal(column)
-            if (normal in wanted) if exact else any(w in normal for w in wanted if len(w) > 3):
-                return str(column)
-    return None
-
-
-def _mapping_fix(pairs: dict[str, str]) -> str:
-    python = "{" + ", ".join(f"{k!r}: {v!r}" for k, v in pairs.items()) + "}"
-    cli = ",".join(f"{k}={v}" for k, v in pairs.items())
-    return f'columns={python} (CLI: --columns "{cli}")'
-
-
-def _locate(
-    raw: pd.DataFrame, columns: tuple[_Column, ...], mapping: _Columns, table: _Table
-) -> tuple[dict[str, str], list[str], dict[str, str]]:
-    """Source column of each canonical column present, the problems, the suggested mapping."""
-    located: dict[str, str] = {}
-    problems: list[str] = []
-    fixes: dict[str, str] = {}
-    found = raw.columns
-    separator = _separator(found)
-    if separator is not None:
-        return located, [_wrong_separator(separator, table)], fixes
-    for column in columns:
-        source = mapping.source_of(column.name)
-        count = int((found == source).sum())
-        if count == 1:
-            located[column.name] = source
-        elif count > 1:
-            problems.append(
-                f"column {source!r} appears {count} times. Fix: give the columns unique names."
-            )
-        elif getattr(mapping, column.name) is not None:
-            problems.append(_absent_mapped(column.name, source, found))
-        elif column.required:
-            problems.append(_missing_required(column.name, found))
-            fixes.update(_suggested_mapping(column.name, found))
-    return located, problems, fixes
-
-
-def _separator(found: pd.Index) -> str | None:
-    """The separator of a header read as one column, e.g. ``'a;b;c'`` gives ``';'``."""
-    if len(found) != 1:
-        return None
-    return next((s for s in (";", "\t", "|") if s in str(found[0])), None)
-
-
-def _wrong_separator(separator: str, table: _Table) -> str:
-    return (
-        f"the header was read as one column: it looks {separator!r}-separated, and winback reads "
-        f"comma-separated files. Fix: save the file comma-separated, or pass a DataFrame, e.g. "
-        f"{table.reader}(pd.read_csv(path, sep={separator!r}))."
-    )
-
-
-def _absent_mapped(canonical: str, source: str, found: pd.Index) -> str:
-    same = [c for c in found if _normal(c) == _normal(source)]
-    close = same or difflib.get_close_matches(source, [str(c) for c in found], n=1)
-    hint = f"Did you mean {str(close[0])!r}? " if close else ""
-    return (
-        f"columns maps {canonical!r} to {source!r}, which is not a column of the source. "
-        f"{hint}Fix: correct the mapping (column names are case- and space-sensitive)."
-    )
-
-
-def _suggested_mapping(canonical: str, found: pd.Index) -> dict[str, str]:
-    """The mapping that would most likely supply ``canonical`` (empty when nothing fits)."""
-    guess = _suggest(canonical, found)
-    if guess is not None:
-        return {canonical: guess}
-    price, quantity = _suggest("price", found), _suggest("quantity", found)
-    if canonical == "amount" and price and quantity:
-        return {"price": price, "quantity": quantity}
-    return {}
-
-
-def _missing_required(canonical: str, found: pd.Index) -> str:
-    suggested = _suggested_mapping(canonical, found)
-    if "price" in suggested:
-        fix = f"Fix: compute amount = price x quantity by mapping {_mapping_fix(suggested)}"
-    else:
-        fix = f"Fix: map it, e.g. {_mapping_fix(suggested or {canonical: '<your column>'})}"
-        if canonical == "amount":
-            fix += ", or map price and quantity to compute amount = price x quantity"
-    return f"required column {canonical!r} is missing. {fix}."
-
-
 # --- column-level problems --------------------------------------------------------------------
 
 
@@ -530,7 +307,7 @@ def _described(canonical: str, source: str) -> str:
 
 def _column_problems(
     raw: pd.DataFrame,
-    columns: tuple[_Column, ...],
+    columns: tuple[TableColumn, ...],
     located: dict[str, str],
     parsed: dict[str, Parsed],
 ) -> list[str]:
@@ -548,7 +325,7 @@ def _column_problems(
                 f"empty. Fix: map {column.name!r} to the column that holds them."
             )
         elif bad > _COLUMN_PROBLEM_SHARE * present:
-            what, fix = _WHAT[column.parse]
+            what, fix = PARSE_PROBLEMS[column.parse]
             problems.append(
                 f"{_described(column.name, source)}: {bad} of {present} non-null values "
                 f"({bad / present:.0%}) are not {what}, e.g. "
@@ -565,7 +342,7 @@ def _column_problems(
 
 def _row_problems(
     raw: pd.DataFrame,
-    columns: tuple[_Column, ...],
+    columns: tuple[TableColumn, ...],
     located: dict[str, str],
     parsed: dict[str, Parsed],
     last_day: pd.Timestamp | None,
@@ -633,7 +410,7 @@ def _add_duplicates(rejections: Rejections, name: str, result: Parsed) -> None:
 
 
 def _assemble(
-    columns: tuple[_Column, ...],
+    columns: tuple[TableColumn, ...],
     located: dict[str, str],
     parsed: dict[str, Parsed],
     kept: np.ndarray,

@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 from winback.exceptions import RejectedRowsWarning
 from winback.io._parse import as_text
 
-__all__ = ["Rejections", "quoted"]
+__all__ = ["Rejections", "gate_rejects", "quoted"]
 
 _MAX_VALUE_CHARS = 50
 _REJECT_COLUMNS = ("row", "reason")
@@ -131,3 +131,23 @@ class Rejections:
             RejectedRowsWarning,
             stacklevel=stacklevel,
         )
+
+
+def gate_rejects(rejects: pd.DataFrame, *, table: str, id_column: str) -> pd.DataFrame:
+    """Return a data gate's rejects (``row``, ``reason``, source columns) as ``table``, ``row``,
+    ``customer_id`` (the raw id text, stripped; NA when empty) and ``reason``."""
+    raw = (
+        rejects[id_column]
+        if id_column in rejects.columns
+        else pd.Series(pd.NA, index=rejects.index)
+    )
+    ids = raw.astype("str").str.strip().replace("", pd.NA)
+    frame = pd.DataFrame(
+        {
+            "table": table,
+            "row": rejects["row"],
+            "customer_id": ids.where(raw.notna()),
+            "reason": rejects["reason"].astype("str"),
+        }
+    )
+    return frame.reset_index(drop=True)

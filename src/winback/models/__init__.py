@@ -1,28 +1,50 @@
-"""Models: LightGBM tasks, classical BTYD baselines, the backtest, and model bundles.
+"""Models: LightGBM tasks, calibration, the classical BTYD baselines, and the bundle format.
 
-``train`` runs the whole training (backtest against the baselines, production fit, bundle);
-``load_model`` loads a bundle after checking its hashes.
+- :class:`LGBMProbability`, :class:`LGBMSpend`, :class:`Calibrator`: scikit-learn estimators.
+- :class:`BetaGeo`, :class:`ParetoNBD`, :class:`GammaGamma`: BTYD baselines
+  (:mod:`winback.models.btyd`); :func:`fit_btyd`, :func:`btyd_features`: their point-in-time
+  predictions as features.
+- :class:`ProbabilityTask`, :class:`SpendTask`, :class:`TaskSpec`: one fitted task, its candidate
+  models and the shipped choice; :func:`btyd_probability`, :func:`btyd_spend`,
+  :func:`extend_horizon`: the BTYD quantities a task is compared with or extended by.
+- :class:`WinbackModel`: the three tasks plus what builds their features;
+  :func:`save_model`, :func:`load_model`: the sealed bundle (LightGBM text + JSON, sha256-checked).
 """
 
 from winback.models._bundle import load_model, save_model
 from winback.models._calibration import Calibrator
+from winback.models._hybrid import BTYD_DAYS_PER_UNIT, FittedBTYD, btyd_features, fit_btyd
 from winback.models._lgbm import LGBMProbability, LGBMSpend
-from winback.models._pipeline import TrainResult, load_training_data, train
+from winback.models._tasks import (
+    ProbabilityTask,
+    SpendTask,
+    TaskSpec,
+    btyd_probability,
+    btyd_spend,
+    extend_horizon,
+)
 from winback.models._winback_model import PREDICTION_COLUMNS, WinbackModel
 from winback.models.btyd import BetaGeo, GammaGamma, ParetoNBD
 
 __all__ = [
+    "BTYD_DAYS_PER_UNIT",
     "PREDICTION_COLUMNS",
     "BetaGeo",
     "Calibrator",
+    "FittedBTYD",
     "GammaGamma",
     "LGBMProbability",
     "LGBMSpend",
     "ParetoNBD",
-    "TrainResult",
+    "ProbabilityTask",
+    "SpendTask",
+    "TaskSpec",
     "WinbackModel",
+    "btyd_features",
+    "btyd_probability",
+    "btyd_spend",
+    "extend_horizon",
+    "fit_btyd",
     "load_model",
-    "load_training_data",
     "save_model",
-    "train",
 ]

@@ -1,11 +1,10 @@
-"""Reporting: evaluation plots, retention and churn-risk KPIs, and the `winback report` backend.
+"""Reporting: retention and churn-risk KPIs, their plots, and the `winback report` backend.
 
 Plots take ``ax=None`` and return the matplotlib ``Axes`` they drew on; new figures are plain
 Agg-backed :class:`matplotlib.figure.Figure` objects that pyplot never tracks.
 """
 
 from winback.report._build import build_report
-from winback.report._figure import save_figure
 from winback.report._kpi_plots import (
     plot_churn_histogram,
     plot_monthly_activity,
@@ -13,26 +12,15 @@ from winback.report._kpi_plots import (
     plot_value_at_risk,
 )
 from winback.report._kpis import group_summary, monthly_activity, retention_kpis, scored_kpis
-from winback.report._plots import (
-    plot_calibration,
-    plot_feature_importance,
-    plot_gains,
-    plot_roc,
-)
 
 __all__ = [
     "build_report",
     "group_summary",
     "monthly_activity",
-    "plot_calibration",
     "plot_churn_histogram",
-    "plot_feature_importance",
-    "plot_gains",
     "plot_monthly_activity",
     "plot_risk_tiers",
-    "plot_roc",
     "plot_value_at_risk",
     "retention_kpis",
-    "save_figure",
     "scored_kpis",
 ]

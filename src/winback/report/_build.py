@@ -12,10 +12,10 @@ from typing import Any
 import pandas as pd
 from matplotlib.axes import Axes
 
+from winback.dates import DateLike
 from winback.exceptions import ConfigError
-from winback.features._time import DateLike
 from winback.io import write_atomic, write_json
-from winback.report._figure import save_figure
+from winback.plotting import save_figure
 from winback.report._kpi_plots import (
     plot_churn_histogram,
     plot_monthly_activity,

@@ -11,7 +11,7 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import StrMethodFormatter
 
 from winback.exceptions import ConfigError, DataError
-from winback.report._figure import new_axes
+from winback.plotting import new_axes
 from winback.report._kpis import group_summary
 
 __all__ = [

@@ -19,8 +19,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from winback.dates import DateLike, cutoff_day, day_to_timestamp
 from winback.exceptions import ConfigError, DataError
-from winback.features._time import DateLike, cutoff_day, day_to_timestamp
 
 __all__ = ["group_summary", "monthly_activity", "retention_kpis", "scored_kpis"]
 

@@ -14,15 +14,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from winback.config import TrainConfig
 from winback.exceptions import TrackingError
 from winback.io import write_json
 from winback.tracking._uri import TRACKING_URI_ENV, tracking_uri
+from winback.training import TrainConfig
 
 if TYPE_CHECKING:
     from mlflow.models.signature import ModelSignature
 
-    from winback.models import TrainResult, WinbackModel
+    from winback.models import WinbackModel
+    from winback.training import TrainResult
 
 __all__ = [
     "config_params",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from winback.config import TrainConfig
+from winback.training import TrainConfig
 
 __all__ = ["DEFAULT_TRACKING_URI", "TRACKING_URI_ENV", "tracking_uri"]
 
@@ -24,7 +24,7 @@ def tracking_uri(config: TrainConfig) -> str:
 
     Examples
     --------
-    >>> from winback.config import TrainConfig
+    >>> from winback.training import TrainConfig
     >>> config = TrainConfig.model_validate({
     ...     "name": "demo", "data": {"orders": "orders.csv"},
     ...     "backtest": {"evaluation_cutoff": "2024-01-31"},

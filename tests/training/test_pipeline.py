@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from winback.config import TrainConfig
 from winback.datasets import simulate
 from winback.exceptions import RejectedRowsWarning
-from winback.models import load_model, train
+from winback.models import load_model
+from winback.training import TrainConfig, train
 
 pytestmark = pytest.mark.xdist_group("pipeline")  # one worker trains the shared fixture once
 
@@ -245,7 +245,7 @@ def test_the_model_is_not_parsed_before_the_hash_check(bundle_copy, monkeypatch)
 
 
 def test_a_baseline_that_could_not_be_fitted_gets_nan_metrics_not_a_crash():
-    from winback.models._evaluate import _classification_or_nan, _regression_or_nan
+    from winback.evaluation._backtest import _classification_or_nan, _regression_or_nan
 
     y = np.array([0, 1, 0, 1])
     nan = np.full(4, np.nan)

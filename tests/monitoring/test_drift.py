@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from winback.exceptions import ConfigError, DataError
-from winback.scoring import feature_profile, population_stability
+from winback.monitoring import feature_profile, population_stability
 
 
 def test_profile_has_quantile_edges_shares_and_missing_share():

@@ -1,9 +1,9 @@
-"""Calendar-day arithmetic shared by the feature and label builders: cutoffs, day numbers.
+"""The date rules: cutoffs as calendar days, day numbers, and how datetimes become days.
 
-Every duration in :mod:`winback.features` is a whole number of calendar (UTC) days between
-floored dates. Dates are handled as int64 *day numbers* (days since 1970-01-01), so that
-"at or before cutoff ``c``" is ``day <= c`` and a label window of ``h`` days is
-``c < day <= c + h``.
+Shared by features, labels, scoring and reports. Every duration is a whole number of calendar
+(UTC) days between floored dates. Dates are handled as int64 *day numbers* (days since
+1970-01-01), so that "at or before cutoff ``c``" is ``day <= c`` and a label window of ``h`` days
+is ``c < day <= c + h``.
 """
 
 from __future__ import annotations

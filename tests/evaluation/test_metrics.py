@@ -1,4 +1,4 @@
-"""Tests of winback.models._metrics against hand-computed answers and scikit-learn references."""
+"""Tests of winback.evaluation._metrics: hand-computed answers and scikit-learn references."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ from scipy.stats import norm
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import roc_auc_score
 
-from winback.exceptions import ConfigError, DataError
-from winback.models import _metrics
-from winback.models._metrics import (
+from winback.evaluation import _metrics
+from winback.evaluation._metrics import (
     bootstrap_auc_difference,
     calibration_bins,
     classification_metrics,
@@ -22,6 +21,7 @@ from winback.models._metrics import (
     lift_at,
     regression_metrics,
 )
+from winback.exceptions import ConfigError, DataError
 
 
 def test_docstring_examples_run() -> None:

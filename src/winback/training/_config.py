@@ -12,10 +12,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from winback.exceptions import ConfigError
+from winback.validation import pydantic_error_message, read_yaml
 
 __all__ = [
     "BacktestConfig",
@@ -25,11 +25,7 @@ __all__ = [
     "TrackingConfig",
     "TrainConfig",
     "load_config",
-    "pydantic_error_message",
-    "read_yaml",
 ]
-
-BUILTIN_DATASETS = ("cdnow", "cdnow_sample")
 
 
 class _Strict(BaseModel):
@@ -113,28 +109,6 @@ class TrainConfig(_Strict):
             return None
         p = Path(os.path.expanduser(path))
         return p if p.is_absolute() else base / p
-
-
-def pydantic_error_message(exc: ValidationError, *, source: str) -> str:
-    """Return one line per problem: ``source: key.path: message (got value)``."""
-    lines = []
-    for err in exc.errors():
-        key = ".".join(str(part) for part in err["loc"]) or "<root>"
-        got = err.get("input")
-        shown = "" if isinstance(got, dict) else f" (got {got!r})"
-        lines.append(f"{source}: {key}: {err['msg']}{shown}")
-    return "\n".join(lines)
-
-
-def read_yaml(path: str | os.PathLike[str], *, what: str) -> Any:
-    """Return the parsed YAML of ``path``; ConfigError (naming ``what`` and the path) otherwise."""
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"{what} {path} does not exist.")
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
 
 
 def load_config(path: str | os.PathLike[str]) -> TrainConfig:

@@ -1,6 +1,6 @@
 """The printed comparison table."""
 
-from winback.models._evaluate import format_table
+from winback.evaluation._backtest import format_table
 
 
 def test_every_metric_name_gets_its_own_column_and_rows_line_up():

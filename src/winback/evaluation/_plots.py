@@ -13,18 +13,26 @@ from matplotlib.axes import Axes
 from numpy.typing import ArrayLike
 from sklearn.metrics import roc_auc_score, roc_curve
 
-from winback.exceptions import ConfigError, DataError
-from winback.models._metrics import (
+from winback.evaluation._backtest import Scores
+from winback.evaluation._metrics import (
     BinStrategy,
-    _binary_labels,
-    _finite_values,
+    binary_labels,
     calibration_bins,
     cumulative_gains,
     expected_calibration_error,
+    finite_values,
 )
-from winback.report._figure import new_axes
+from winback.exceptions import ConfigError, DataError
+from winback.models import WinbackModel
+from winback.plotting import new_axes, png_bytes
 
-__all__ = ["plot_calibration", "plot_feature_importance", "plot_gains", "plot_roc"]
+__all__ = [
+    "evaluation_plots",
+    "plot_calibration",
+    "plot_feature_importance",
+    "plot_gains",
+    "plot_roc",
+]
 
 _REFERENCE_STYLE = {"color": "0.6", "linestyle": "--", "linewidth": 1}
 
@@ -62,10 +70,10 @@ def plot_roc(y: ArrayLike, scores: Mapping[str, ArrayLike], *, ax: Axes | None =
         label ``"name (AUC = 0.812)"``), then the line ``"chance"``.
     """
     _check_named(scores, "scores")
-    y = _binary_labels(y)
+    y = binary_labels(y)
     ax = new_axes() if ax is None else ax
     for name, score in scores.items():
-        score = _finite_values(score, n=y.size, name=f"scores[{name!r}]")
+        score = finite_values(score, n=y.size, name=f"scores[{name!r}]")
         fpr, tpr, _ = roc_curve(y, score)
         ax.plot(fpr, tpr, label=f"{name} (AUC = {roc_auc_score(y, score):.3f})")
     ax.plot([0, 1], [0, 1], label="chance", **_REFERENCE_STYLE)
@@ -84,7 +92,7 @@ def plot_calibration(
 ) -> Axes:
     """Reliability diagram: observed churn rate against mean predicted probability per bin.
 
-    Bins are those of :func:`winback.models._metrics.calibration_bins` (equal-count by default),
+    Bins are those of :func:`winback.evaluation.calibration_bins` (equal-count by default),
     the same that the ``ece`` in each label is computed on.
 
     Returns
@@ -114,7 +122,7 @@ def plot_gains(y: ArrayLike, scores: Mapping[str, ArrayLike], *, ax: Axes | None
     Returns
     -------
     Axes
-        One line per model (data from :func:`winback.models._metrics.cumulative_gains`), then
+        One line per model (data from :func:`winback.evaluation.cumulative_gains`), then
         ``"random"`` (the diagonal) and ``"perfect"`` (every churner first).
     """
     _check_named(scores, "scores")
@@ -169,3 +177,33 @@ def plot_feature_importance(
     ax.set_yticks(positions, labels=[str(name) for name in shown.index])
     ax.set(xlabel="Importance", title=f"Feature importance (top {len(shown)})")
     return ax
+
+
+def evaluation_plots(
+    model: WinbackModel, frames: dict[str, dict[str, pd.DataFrame]], scores: dict[str, Scores]
+) -> dict[str, bytes]:
+    """Return ``plots/<kind>_<task>.png`` -> PNG bytes: ROC, calibration, gains and importance.
+
+    ``scores`` are the backtest scores of ``model`` on the ``"test"`` frames of ``frames``.
+    """
+    plots = {}
+    for name, task_scores in scores.items():
+        task = model.tasks[name]
+        y = task.spec.target(frames[name]["test"], days=task.spec.horizon_days)
+        shown = {
+            m: np.nan_to_num(s)
+            for m, (s, _) in task_scores.items()
+            if m in ("winback", "bgnbd", "pareto_nbd", "recency")
+        }
+        probs = {
+            m: np.nan_to_num(s)
+            for m, (s, p) in task_scores.items()
+            if p and m in ("winback", "bgnbd", "pareto_nbd")
+        }
+        key = f"{name}_{task.spec.horizon_days}d"
+        plots[f"plots/roc_{key}.png"] = png_bytes(plot_roc(y, shown))
+        plots[f"plots/calibration_{key}.png"] = png_bytes(plot_calibration(y, probs))
+        plots[f"plots/gains_{key}.png"] = png_bytes(plot_gains(y, shown))
+        importance = task.shipped_model.feature_importance()
+        plots[f"plots/importance_{name}.png"] = png_bytes(plot_feature_importance(importance))
+    return plots

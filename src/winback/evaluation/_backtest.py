@@ -17,21 +17,27 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from winback.models._metrics import (
+from winback.evaluation._metrics import (
     bootstrap_auc_difference,
     classification_metrics,
     regression_metrics,
 )
-from winback.models._tasks import (
+from winback.models import (
     ProbabilityTask,
     SpendTask,
+    WinbackModel,
     btyd_probability,
     btyd_spend,
     extend_horizon,
 )
-from winback.models._winback_model import WinbackModel
 
-__all__ = ["RFM_LOGIT_COLUMNS", "evaluate_backtest", "format_table"]
+__all__ = [
+    "RFM_LOGIT_COLUMNS",
+    "Scores",
+    "backtest_scores",
+    "evaluate_backtest",
+    "format_table",
+]
 
 RFM_LOGIT_COLUMNS = ["rfm_days_since_last", "rfm_frequency", "rfm_monetary_value", "rfm_T"]
 BASELINES = ("bgnbd", "pareto_nbd")

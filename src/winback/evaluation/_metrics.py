@@ -26,11 +26,13 @@ from sklearn.metrics import (
 from winback.exceptions import ConfigError, DataError
 
 __all__ = [
+    "binary_labels",
     "bootstrap_auc_difference",
     "calibration_bins",
     "classification_metrics",
     "cumulative_gains",
     "expected_calibration_error",
+    "finite_values",
     "lift_at",
     "regression_metrics",
 ]
@@ -46,7 +48,7 @@ _CHUNK_CELLS = 1_000_000
 
 
 # --------------------------------------------------------------------------------------- checks
-def _binary_labels(y_true: ArrayLike) -> NDArray[np.int8]:
+def binary_labels(y_true: ArrayLike) -> NDArray[np.int8]:
     y = np.asarray(y_true)
     if y.ndim != 1 or y.size == 0:
         raise DataError(f"y_true must be a non-empty 1-D array of 0/1 labels, got shape {y.shape}.")
@@ -68,7 +70,7 @@ def _binary_labels(y_true: ArrayLike) -> NDArray[np.int8]:
     return y
 
 
-def _finite_values(values: ArrayLike, *, n: int, name: str) -> NDArray[np.float64]:
+def finite_values(values: ArrayLike, *, n: int, name: str) -> NDArray[np.float64]:
     x = np.asarray(values, dtype=np.float64)
     if x.ndim != 1 or x.size != n:
         raise DataError(
@@ -136,8 +138,8 @@ def classification_metrics(
     >>> m["auc"], m["lift_top_decile"], round(m["ece"], 3)
     (1.0, 2.0, 0.25)
     """
-    y = _binary_labels(y_true)
-    s = _finite_values(score, n=y.size, name="score")
+    y = binary_labels(y_true)
+    s = finite_values(score, n=y.size, name="score")
     nan = float("nan")
     metrics = {
         "auc": float(roc_auc_score(y, s)),
@@ -176,7 +178,7 @@ def calibration_bins(
     """
     _check_bins(n_bins, strategy)
     y = np.asarray(y_true, dtype=np.float64)
-    p = _probabilities(_finite_values(prob, n=y.size, name="prob"), name="prob")
+    p = _probabilities(finite_values(prob, n=y.size, name="prob"), name="prob")
     if strategy == "quantile":
         edges = np.percentile(p, np.linspace(0, 100, n_bins + 1))
     else:
@@ -225,8 +227,8 @@ def cumulative_gains(
     -------
     fraction_targeted, fraction_of_positives_reached : arrays of the same length
     """
-    y = _binary_labels(y_true)
-    s = _finite_values(score, n=y.size, name="score")
+    y = binary_labels(y_true)
+    s = finite_values(score, n=y.size, name="score")
     order = np.argsort(-s, kind="stable")
     s_sorted, y_sorted = s[order], y[order]
     group_ends = np.flatnonzero(np.r_[s_sorted[1:] != s_sorted[:-1], True])
@@ -274,8 +276,8 @@ def regression_metrics(y_true: ArrayLike, pred: ArrayLike) -> dict[str, float]:
     y = np.asarray(y_true, dtype=np.float64)
     if y.ndim != 1 or y.size == 0:
         raise DataError(f"y_true must be a non-empty 1-D array, got shape {y.shape}.")
-    y = _finite_values(y, n=y.size, name="y_true")
-    p = _finite_values(pred, n=y.size, name="pred")
+    y = finite_values(y, n=y.size, name="y_true")
+    p = finite_values(pred, n=y.size, name="pred")
     constant = y.min() == y.max() or p.min() == p.max()
     total_true = float(y.sum())
     return {
@@ -360,9 +362,9 @@ def bootstrap_auc_difference(
         raise ConfigError(f"n_boot must be a positive integer, got {n_boot!r}.")
     if not 0 < level < 1:
         raise ConfigError(f"level must be in (0, 1), got {level!r}.")
-    y = _binary_labels(y_true)
-    a = _finite_values(score_a, n=y.size, name="score_a")
-    b = _finite_values(score_b, n=y.size, name="score_b")
+    y = binary_labels(y_true)
+    a = finite_values(score_a, n=y.size, name="score_a")
+    b = finite_values(score_b, n=y.size, name="score_b")
     diffs = _bootstrap_auc_differences(y.astype(bool), a, b, n_boot=n_boot, seed=seed)
     diffs = diffs[np.isfinite(diffs)]
     if diffs.size == 0:

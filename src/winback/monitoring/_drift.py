@@ -19,7 +19,15 @@ import pandas as pd
 
 from winback.exceptions import ConfigError, DataError
 
-__all__ = ["DRIFT_THRESHOLD", "feature_profile", "population_stability"]
+__all__ = [
+    "DRIFT_THRESHOLD",
+    "add_counts",
+    "bin_counts",
+    "drifted",
+    "feature_profile",
+    "population_stability",
+    "stability_from_counts",
+]
 
 DRIFT_THRESHOLD = 0.25
 _FLOOR = 1e-4

@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from winback.config import load_config
 from winback.exceptions import ConfigError
+from winback.training import load_config
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 
 
 def test_the_shipped_cdnow_config_is_valid():

@@ -7,43 +7,30 @@ procedure with every window that ends by the data's end; it is what the bundle s
 
 from __future__ import annotations
 
-import hashlib
-import io
 import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import yaml
 
-from winback.config import TrainConfig
+from winback.evaluation import backtest_scores, evaluate_backtest, evaluation_plots, format_table
 from winback.exceptions import ConfigError
 from winback.features import FeatureConfig
-from winback.models._bundle import save_model
-from winback.models._evaluate import Scores, backtest_scores, evaluate_backtest, format_table
-from winback.models._frames import FrameBuilder, label_columns
-from winback.models._plan import WindowPlan, plan_windows
-from winback.models._tasks import ProbabilityTask, SpendTask, TaskSpec
-from winback.models._winback_model import WinbackModel
+from winback.models import ProbabilityTask, SpendTask, TaskSpec, WinbackModel, save_model
+from winback.monitoring import feature_profile
+from winback.training._config import TrainConfig
+from winback.training._data import TrainingData, data_end, data_metadata, load_training_data
+from winback.training._frames import FrameBuilder, label_columns
+from winback.training._plan import WindowPlan, plan_windows
 
-__all__ = ["TrainResult", "TrainingData", "load_training_data", "train"]
+__all__ = ["TrainResult", "train"]
 
 logger = logging.getLogger(__name__)
 
 TASKS = ("repurchase", "churn", "spend")
-
-
-@dataclass(frozen=True)
-class TrainingData:
-    """Validated inputs of a training run and the rows the data gate set aside."""
-
-    orders: pd.DataFrame
-    events: pd.DataFrame | None = None
-    customers: pd.DataFrame | None = None
-    rejects: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
 @dataclass
@@ -58,34 +45,6 @@ class TrainResult:
     plots: dict[str, bytes]
     rejects: dict[str, pd.DataFrame] = field(default_factory=dict)
     run_id: str | None = None
-
-
-def load_training_data(config: TrainConfig, *, base_dir: Path) -> TrainingData:
-    """Read the config's orders (or bundled dataset), events and customers through the data gate."""
-    from winback.datasets import load_cdnow
-    from winback.io import read_customers, read_events, read_orders
-
-    data = config.data
-    end = None if data.end is None else pd.Timestamp(data.end)
-    rejects: dict[str, pd.DataFrame] = {}
-    if data.orders in ("cdnow", "cdnow_sample"):
-        orders = load_cdnow(sample=data.orders == "cdnow_sample")
-    else:
-        orders, rejects["orders"] = read_orders(
-            config.resolve(data.orders, base_dir), columns=data.columns or None, end=end
-        )
-    events = customers = None
-    if data.events:
-        events, rejects["events"] = read_events(config.resolve(data.events, base_dir), end=end)
-    if data.customers:
-        customers, rejects["customers"] = read_customers(config.resolve(data.customers, base_dir))
-    return TrainingData(orders, events, customers, rejects)
-
-
-def fingerprint(orders: pd.DataFrame) -> str:
-    """Return a sha256 of the orders' content (row order matters)."""
-    hashed = pd.util.hash_pandas_object(orders, index=False).to_numpy()
-    return hashlib.sha256(hashed.tobytes()).hexdigest()
 
 
 def _horizons(config: TrainConfig) -> dict[str, int]:
@@ -172,47 +131,6 @@ def _check_evaluation_window(config: TrainConfig, cutoff: pd.Timestamp, end: pd.
         )
 
 
-def _evaluation_plots(
-    model: WinbackModel, frames: dict[str, dict[str, pd.DataFrame]], scores: dict[str, Scores]
-) -> dict[str, bytes]:
-    from winback.report import plot_calibration, plot_feature_importance, plot_gains, plot_roc
-
-    plots = {}
-    for name, task_scores in scores.items():
-        task = model.tasks[name]
-        y = task.spec.target(frames[name]["test"], days=task.spec.horizon_days)
-        shown = {
-            m: np.nan_to_num(s)
-            for m, (s, _) in task_scores.items()
-            if m in ("winback", "bgnbd", "pareto_nbd", "recency")
-        }
-        probs = {
-            m: np.nan_to_num(s)
-            for m, (s, p) in task_scores.items()
-            if p and m in ("winback", "bgnbd", "pareto_nbd")
-        }
-        key = f"{name}_{task.spec.horizon_days}d"
-        plots[f"plots/roc_{key}.png"] = _png(plot_roc(y, shown))
-        plots[f"plots/calibration_{key}.png"] = _png(plot_calibration(y, probs))
-        plots[f"plots/gains_{key}.png"] = _png(plot_gains(y, shown))
-        importance = task.shipped_model.feature_importance()
-        plots[f"plots/importance_{name}.png"] = _png(plot_feature_importance(importance))
-    return plots
-
-
-def _profile(reference: pd.DataFrame, columns: list[str]) -> dict[str, Any]:
-    """Feature distributions of the population at the data's end, the reference for drift."""
-    from winback.scoring import feature_profile
-
-    return feature_profile(reference, columns)
-
-
-def _png(ax: Any) -> bytes:
-    buf = io.BytesIO()
-    ax.figure.savefig(buf, format="png", dpi=100, bbox_inches="tight", metadata={"Software": None})
-    return buf.getvalue()
-
-
 def _builder(
     config: TrainConfig, data: TrainingData, horizons: list[int], end: pd.Timestamp, progress: bool
 ) -> FrameBuilder:
@@ -228,16 +146,6 @@ def _builder(
     )
 
 
-def _data_metadata(orders: pd.DataFrame, first: pd.Timestamp, end: pd.Timestamp) -> dict:
-    return {
-        "fingerprint": fingerprint(orders),
-        "first_order": str(first.date()),
-        "end": str(end.date()),
-        "n_orders": len(orders),
-        "n_customers": int(orders["customer_id"].nunique()),
-    }
-
-
 def _fitted_model(
     builder: FrameBuilder,
     plans: dict[str, WindowPlan],
@@ -246,9 +154,12 @@ def _fitted_model(
     at: pd.Timestamp,
     metadata: dict[str, Any],
 ) -> tuple[WinbackModel, dict[str, dict[str, pd.DataFrame]]]:
-    """Fit every task of ``plans``; BTYD feature parameters are those fitted at ``at``."""
+    """Fit every task of ``plans``; BTYD feature parameters are those fitted at ``at``.
+
+    Returns the model and, per task, its ``"train"`` and ``"validation"`` frames.
+    """
     tasks, frames = _fit_tasks(builder, plans, config)
-    reference = builder.at(at)
+    builder.at(at)  # fits the BTYD models on the past of ``at``
     model = WinbackModel(
         name=config.name,
         tasks=tasks,
@@ -257,8 +168,6 @@ def _fitted_model(
         btyd_horizons_days=builder.btyd_horizons_days,
         metadata={**metadata, "plans": _plan_metadata(plans), "btyd_fitted_at": str(at.date())},
     )
-    for name in frames:
-        frames[name]["test"] = reference
     return model, frames
 
 
@@ -286,7 +195,7 @@ def train(config: TrainConfig, *, base_dir: Path = Path("."), progress: bool = T
     Parameters
     ----------
     config : TrainConfig
-        The validated config (see :func:`winback.config.load_config`).
+        The validated config (see :func:`winback.training.load_config`).
     base_dir : Path
         Folder that relative data paths in the config are resolved against.
     progress : bool
@@ -300,7 +209,7 @@ def train(config: TrainConfig, *, base_dir: Path = Path("."), progress: bool = T
     """
     data = load_training_data(config, base_dir=base_dir)
     first = data.orders["order_ts"].min().floor("D")
-    end = _data_end(config, data.orders)
+    end = data_end(config, data.orders)
     cutoff = pd.Timestamp(config.backtest.evaluation_cutoff)
     _check_evaluation_window(config, cutoff, end)
     bt_plans, prod_plans = _plans(config, first, cutoff), _plans(config, first, end)
@@ -313,7 +222,7 @@ def train(config: TrainConfig, *, base_dir: Path = Path("."), progress: bool = T
         }
     )
     builder = _builder(config, data, horizons, end, progress)
-    meta = {"data": _data_metadata(data.orders, first, end), "seed": config.seed}
+    meta = {"data": data_metadata(data.orders, first, end), "seed": config.seed}
     backtest, frames = _fitted_model(
         builder,
         bt_plans,
@@ -321,12 +230,14 @@ def train(config: TrainConfig, *, base_dir: Path = Path("."), progress: bool = T
         at=cutoff,
         metadata={**meta, "evaluation_cutoff": str(cutoff.date())},
     )
+    for task_frames in frames.values():
+        task_frames["test"] = builder.at(cutoff)
     scores = backtest_scores(backtest, frames)
     evaluation = evaluate_backtest(
         backtest, frames, scores=scores, n_boot=config.backtest.bootstrap, seed=config.seed
     )
-    plots = _evaluation_plots(backtest, frames, scores)
-    model, prod_frames = _fitted_model(
+    plots = evaluation_plots(backtest, frames, scores)
+    model, _ = _fitted_model(
         builder,
         prod_plans,
         config,
@@ -339,17 +250,10 @@ def train(config: TrainConfig, *, base_dir: Path = Path("."), progress: bool = T
             },
         },
     )
-    reference = next(iter(prod_frames.values()))["test"]
-    model.metadata["feature_profile"] = _profile(reference, model.feature_names)
+    reference = builder.at(end)  # the population at the data's end: drift's reference
+    model.metadata["feature_profile"] = feature_profile(reference, model.feature_names)
     model.metadata["feature_profile_as_of"] = str(end.date())
     extra = _bundle_files(config, evaluation, plots, data.rejects)
     bundle = save_model(model, Path(config.output_dir).resolve() / config.name, extra_files=extra)
     table = format_table(evaluation)
     return TrainResult(model, backtest, evaluation, bundle, table, plots, data.rejects)
-
-
-def _data_end(config: TrainConfig, orders: pd.DataFrame) -> pd.Timestamp:
-    """The data's stated end, or its last order day."""
-    if config.data.end is not None:
-        return pd.Timestamp(config.data.end)
-    return orders["order_ts"].max().floor("D")

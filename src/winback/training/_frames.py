@@ -10,7 +10,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from winback.features import build_features, build_training_frame, rfm_summary
-from winback.models._hybrid import BTYD_DAYS_PER_UNIT, FittedBTYD, btyd_features, fit_btyd
+from winback.models import BTYD_DAYS_PER_UNIT, FittedBTYD, btyd_features, fit_btyd
 
 __all__ = ["FrameBuilder", "label_columns", "rfm_days_columns"]
 

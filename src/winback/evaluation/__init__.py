@@ -1,0 +1,58 @@
+"""Evaluation: metrics, the backtest of the shipped score against every baseline, and its plots.
+
+- :func:`classification_metrics`, :func:`regression_metrics`, :func:`expected_calibration_error`,
+  :func:`calibration_bins`, :func:`cumulative_gains`, :func:`lift_at`,
+  :func:`bootstrap_auc_difference`: pure functions on arrays.
+- :func:`backtest_scores`, :func:`evaluate_backtest`, :func:`format_table`: every method's scores
+  on the window after the evaluation cutoff, their metrics, and the printed comparison.
+- :func:`plot_roc`, :func:`plot_calibration`, :func:`plot_gains`, :func:`plot_feature_importance`,
+  :func:`evaluation_plots`: the evaluation's figures (``ax=None`` in, the ``Axes`` out).
+"""
+
+from winback.evaluation._backtest import (
+    RFM_LOGIT_COLUMNS,
+    Scores,
+    backtest_scores,
+    evaluate_backtest,
+    format_table,
+)
+from winback.evaluation._metrics import (
+    binary_labels,
+    bootstrap_auc_difference,
+    calibration_bins,
+    classification_metrics,
+    cumulative_gains,
+    expected_calibration_error,
+    finite_values,
+    lift_at,
+    regression_metrics,
+)
+from winback.evaluation._plots import (
+    evaluation_plots,
+    plot_calibration,
+    plot_feature_importance,
+    plot_gains,
+    plot_roc,
+)
+
+__all__ = [
+    "RFM_LOGIT_COLUMNS",
+    "Scores",
+    "backtest_scores",
+    "binary_labels",
+    "bootstrap_auc_difference",
+    "calibration_bins",
+    "classification_metrics",
+    "cumulative_gains",
+    "evaluate_backtest",
+    "evaluation_plots",
+    "expected_calibration_error",
+    "finite_values",
+    "format_table",
+    "lift_at",
+    "plot_calibration",
+    "plot_feature_importance",
+    "plot_gains",
+    "plot_roc",
+    "regression_metrics",
+]

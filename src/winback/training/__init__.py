@@ -1,0 +1,39 @@
+"""Training: the `winback train` application, from a config to a sealed, evaluated bundle.
+
+- :class:`TrainConfig`, :func:`load_config`: the training config (``configs/cdnow.yaml``).
+- :func:`load_training_data`: the config's data through the data gate.
+- :func:`plan_windows`: which cutoffs train, validate and test a task (no label past a bound).
+- :class:`FrameBuilder`: features, labels and point-in-time BTYD features per cutoff.
+- :func:`train`: backtest against the baselines, production fit, bundle (:class:`TrainResult`).
+"""
+
+from winback.training._config import (
+    BacktestConfig,
+    DataConfig,
+    LightGBMConfig,
+    TasksConfig,
+    TrackingConfig,
+    TrainConfig,
+    load_config,
+)
+from winback.training._data import TrainingData, load_training_data
+from winback.training._frames import FrameBuilder
+from winback.training._pipeline import TrainResult, train
+from winback.training._plan import WindowPlan, plan_windows
+
+__all__ = [
+    "BacktestConfig",
+    "DataConfig",
+    "FrameBuilder",
+    "LightGBMConfig",
+    "TasksConfig",
+    "TrackingConfig",
+    "TrainConfig",
+    "TrainResult",
+    "TrainingData",
+    "WindowPlan",
+    "load_config",
+    "load_training_data",
+    "plan_windows",
+    "train",
+]

@@ -1,0 +1,68 @@
+"""Training inputs: the config's data read through the data gate, and what identifies it."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from winback.datasets import load_cdnow
+from winback.io import read_customers, read_events, read_orders
+from winback.training._config import TrainConfig
+
+__all__ = ["TrainingData", "data_end", "data_metadata", "fingerprint", "load_training_data"]
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """Validated inputs of a training run and the rows the data gate set aside."""
+
+    orders: pd.DataFrame
+    events: pd.DataFrame | None = None
+    customers: pd.DataFrame | None = None
+    rejects: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+
+def load_training_data(config: TrainConfig, *, base_dir: Path) -> TrainingData:
+    """Read the config's orders (or bundled dataset), events and customers through the data gate."""
+    data = config.data
+    end = None if data.end is None else pd.Timestamp(data.end)
+    rejects: dict[str, pd.DataFrame] = {}
+    if data.orders in ("cdnow", "cdnow_sample"):
+        orders = load_cdnow(sample=data.orders == "cdnow_sample")
+    else:
+        orders, rejects["orders"] = read_orders(
+            config.resolve(data.orders, base_dir), columns=data.columns or None, end=end
+        )
+    events = customers = None
+    if data.events:
+        events, rejects["events"] = read_events(config.resolve(data.events, base_dir), end=end)
+    if data.customers:
+        customers, rejects["customers"] = read_customers(config.resolve(data.customers, base_dir))
+    return TrainingData(orders, events, customers, rejects)
+
+
+def fingerprint(orders: pd.DataFrame) -> str:
+    """Return a sha256 of the orders' content (row order matters)."""
+    hashed = pd.util.hash_pandas_object(orders, index=False).to_numpy()
+    return hashlib.sha256(hashed.tobytes()).hexdigest()
+
+
+def data_metadata(orders: pd.DataFrame, first: pd.Timestamp, end: pd.Timestamp) -> dict[str, Any]:
+    return {
+        "fingerprint": fingerprint(orders),
+        "first_order": str(first.date()),
+        "end": str(end.date()),
+        "n_orders": len(orders),
+        "n_customers": int(orders["customer_id"].nunique()),
+    }
+
+
+def data_end(config: TrainConfig, orders: pd.DataFrame) -> pd.Timestamp:
+    """The data's stated end, or its last order day."""
+    if config.data.end is not None:
+        return pd.Timestamp(config.data.end)
+    return orders["order_ts"].max().floor("D")
