@@ -299,16 +299,10 @@ def _report(
 
 def _scoring_config(**settings: object) -> ScoringConfig:
     """Validate scoring options, turning pydantic's error into a ConfigError naming the option."""
-    from pydantic import ValidationError
-
-    from winback.exceptions import ConfigError
     from winback.scoring import ScoringConfig
-    from winback.validation import pydantic_error_message
+    from winback.validation import validated
 
-    try:
-        return ScoringConfig(**settings)
-    except ValidationError as exc:
-        raise ConfigError(pydantic_error_message(exc, source="winback score")) from exc
+    return validated(ScoringConfig, settings, source="winback score", what="scoring options")
 
 
 def main() -> None:

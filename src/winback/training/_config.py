@@ -12,10 +12,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from winback.exceptions import ConfigError
-from winback.validation import pydantic_error_message, read_yaml
+from winback.validation import read_yaml, validated
 
 __all__ = [
     "BacktestConfig",
@@ -120,9 +119,4 @@ def load_config(path: str | os.PathLike[str]) -> TrainConfig:
         If the file is missing, is not YAML, or a key is unknown or of the wrong form.
     """
     raw = read_yaml(path, what="Config file")
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: expected a mapping of keys at the top level, got {raw!r}.")
-    try:
-        return TrainConfig.model_validate(raw)
-    except ValidationError as exc:
-        raise ConfigError(pydantic_error_message(exc, source=str(path))) from exc
+    return validated(TrainConfig, raw, source=str(path), what="training config")
