@@ -27,7 +27,6 @@ __all__ = [
 ]
 
 
-
 def _source_name(value: object) -> object:
     if value is not None and not (isinstance(value, str) and value.strip()):
         raise ValueError(

@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from winback.features import FeatureConfig
 from winback.validation import read_yaml, validated
 
 __all__ = [
@@ -87,7 +87,7 @@ class TrainConfig(_Strict):
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="model name (folder under output)")
     data: DataConfig
-    features: dict[str, Any] = Field(default_factory=dict, description="FeatureConfig fields")
+    features: FeatureConfig = Field(default_factory=FeatureConfig, description="feature windows")
     tasks: TasksConfig = Field(default_factory=TasksConfig)
     backtest: BacktestConfig
     lightgbm: LightGBMConfig = Field(default_factory=LightGBMConfig)
