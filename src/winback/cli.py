@@ -169,7 +169,7 @@ def _score(
     import time
 
     from winback.io import parse_columns_option
-    from winback.scoring import output_paths, score_files
+    from winback.scoring import score_files
 
     start = time.perf_counter()
     mapping = parse_columns_option(columns) if columns else None
@@ -188,7 +188,7 @@ def _score(
         typer.echo(f"drift not computed: {drift['reason']}")
     elif drift["drifted"]:
         typer.echo(f"drifted features (PSI > {drift['threshold']}): {', '.join(drift['drifted'])}")
-    for name, path in output_paths(out).items():
+    for name, path in result.paths.items():
         typer.echo(f"{name}: {path}")
     typer.echo(f"done in {time.perf_counter() - start:.1f} s")
 
@@ -241,18 +241,14 @@ def export_(
 def _export(
     scores: Path, customers: Path, *, out: Path, layout: str, campaign_id: str | None
 ) -> None:
-    import json
 
     from winback.exceptions import ConfigError
     from winback.export import export_campaign
     from winback.io import read_customers
-    from winback.scoring import output_paths, read_scores
+    from winback.scoring import read_score_summary, read_scores
 
     scored = read_scores(scores)
-    summary_path = output_paths(scores)["summary"]
-    campaign = {}
-    if summary_path.is_file():
-        campaign = json.loads(summary_path.read_text()).get("actions", {})
+    campaign = read_score_summary(scores).get("actions", {})
     campaign_id = campaign_id or campaign.get("campaign_id")
     if not campaign_id or "action" not in scored.columns:
         raise ConfigError(

@@ -9,21 +9,13 @@
   :func:`evaluation_plots`: the evaluation's figures (``ax=None`` in, the ``Axes`` out).
 """
 
-from winback.evaluation._backtest import (
-    RFM_LOGIT_COLUMNS,
-    Scores,
-    backtest_scores,
-    evaluate_backtest,
-    format_table,
-)
+from winback.evaluation._backtest import backtest_scores, evaluate_backtest, format_table
 from winback.evaluation._metrics import (
-    binary_labels,
     bootstrap_auc_difference,
     calibration_bins,
     classification_metrics,
     cumulative_gains,
     expected_calibration_error,
-    finite_values,
     lift_at,
     regression_metrics,
 )
@@ -36,10 +28,7 @@ from winback.evaluation._plots import (
 )
 
 __all__ = [
-    "RFM_LOGIT_COLUMNS",
-    "Scores",
     "backtest_scores",
-    "binary_labels",
     "bootstrap_auc_difference",
     "calibration_bins",
     "classification_metrics",
@@ -47,7 +36,6 @@ __all__ = [
     "evaluate_backtest",
     "evaluation_plots",
     "expected_calibration_error",
-    "finite_values",
     "format_table",
     "lift_at",
     "plot_calibration",
