@@ -6,19 +6,23 @@ lifetime of rate ``mu ~ Gamma(s, beta)``, and can drop out at any moment.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
-from scipy.special import gammaln
+from scipy.special import digamma, gammaln
 
 from winback.models.btyd._base import (
     LOG_BOUND,
+    VANISHED_DROPOUT_SHARE,
     BTYDModel,
+    Histories,
+    SearchSpace,
     distinct_rows,
     distinct_values,
-    fit_log_params,
-    value_or_inf,
+    percent,
     weighted_sum,
 )
-from winback.models.btyd._hypergeometric import hyp2f1_one
+from winback.models.btyd._hypergeometric import hyp2f1_one, log_hyp2f1_one_derivatives
 from winback.models.btyd._validate import (
     RFMData,
     horizon_array,
@@ -29,13 +33,16 @@ __all__ = ["ParetoNBD"]
 
 # s == 1 is a removable singularity of the expected-purchases formulas.
 _S_NEAR_ONE = 1e-10
-# The fit moves (ln r, ln alpha, ln s, ln(beta/alpha)) and keeps alpha/beta within 1e5 either
-# way: hyp2f1_one is exact to double precision for z <= 1 - 5e-6, i.e. such ratios, and a gamma
-# heterogeneity that needs a larger one is a point mass to every practical purpose.
-_MAX_SCALE_RATIO = 1e5
+# The fit moves (ln r, ln alpha, ln s, ln(beta/alpha)) and keeps alpha/beta within 1e3 either
+# way. The continued fraction needs ~2/sqrt(1-z) levels and 1 - z >= 1/ratio at y = 0: at 1e3 a
+# fit costs at most ~650 levels per point, at 1e5 ~6,000, which made fits that drift towards a
+# vanished dropout process (beta/alpha -> infinity) 10x slower for a likelihood gain of ~1e-6.
+# A fit that needs a larger ratio is reported as ending on a bound (degenerate).
+_MAX_SCALE_RATIO = 1e3
 _COORDINATES = np.array([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 1, 0, 1]], dtype=np.float64)
 _LOG_RATIO = np.log(_MAX_SCALE_RATIO)
 _BOUNDS = np.array([[-LOG_BOUND, LOG_BOUND]] * 3 + [[-_LOG_RATIO, _LOG_RATIO]])
+_SPACE = SearchSpace(_COORDINATES, _BOUNDS, ("r", "alpha", "s", "beta/alpha"))
 
 
 class ParetoNBD(BTYDModel):
@@ -50,11 +57,15 @@ class ParetoNBD(BTYDModel):
     penalizer : float, default 0.0
         L2 penalty on the parameters added to the mean negative log-likelihood per customer.
     initial_params : mapping of str to float, optional
-        Start of the optimiser, keys ``r``, ``alpha``, ``s``, ``beta``.
+        Warm start of the optimiser (e.g. an earlier cutoff's fit), keys
+        ``r``, ``alpha``, ``s``, ``beta``.
     tol : float, default 1e-7
-        Gradient tolerance of the optimiser (L-BFGS-B on log-parameters, numerical gradient).
+        Gradient tolerance of the optimiser (L-BFGS-B on log-parameters, analytic gradient).
     max_iter : int, default 500
-        Maximum number of optimiser iterations.
+        Maximum number of optimiser iterations per start.
+    try_default_start : bool, default True
+        With ``initial_params``, also fit from the default start and keep the fit with the
+        higher penalised likelihood (the default one on a tie); ``start_`` says which won.
 
     Attributes
     ----------
@@ -64,6 +75,19 @@ class ParetoNBD(BTYDModel):
         Log-likelihood of the data at ``params_`` (without the penalty).
     n_customers_ : int
         Number of customers fitted on.
+    start_ : str
+        Which start the fit came from: ``"default"`` (derived from the data) or ``"warm"``
+        (``initial_params``).
+    converged_ : bool
+        Whether the optimiser met its convergence criterion.
+    degenerate_ : bool
+        Whether the fit lost its dropout process (under 1% of customers drop out within the
+        longest history) or ended on a bound of the parameter space.
+    diagnostics_ : dict
+        JSON-ready record of the fit: ``start``, ``converged``, the optimiser's ``message``,
+        ``iterations``, ``evaluations``, ``degenerate``, ``on_bound``, ``problems`` (the
+        warnings' texts), ``longest_history``, ``dropout_share`` and, per start tried, its
+        ``log_likelihood``, ``penalised_objective``, ``converged`` and ``iterations``.
 
     Notes
     -----
@@ -71,8 +95,9 @@ class ParetoNBD(BTYDModel):
     unit. The likelihood follows Fader & Hardie, "A Note on Deriving the Pareto/NBD Model and
     Related Expressions" (2005), with its Gaussian hypergeometric terms written as the integral
     ``J(y) = int_y^inf (alpha+u)^-(r+x) (beta+u)^-(s+1) du`` and evaluated in a form that cannot
-    overflow (see ``_log_tail_integral``). Fits keep ``alpha / beta`` within ``1e-5 .. 1e5``;
-    predictions are exact to double precision there (and lose digits slowly beyond).
+    overflow (see ``_log_tail_integral``). Fits keep ``alpha / beta`` within ``1e-3 .. 1e3`` (a
+    fit on that bound is flagged degenerate); predictions are exact to double precision for
+    ratios up to ``1e5`` and lose digits slowly beyond.
 
     Examples
     --------
@@ -97,26 +122,33 @@ class ParetoNBD(BTYDModel):
         ConfigError
             If an option given to the constructor is invalid.
         """
-        where = "ParetoNBD.fit"
-        h = self._histories(data, where=where)
-        histories = _Histories(h.x, h.t_x, h.T)
-        weights = h.weights
+        h = self._histories(data, where="ParetoNBD.fit")
         scale = 1.0 / h.rate
-        start = self._start({"r": 1.0, "alpha": scale, "s": 1.0, "beta": scale})
-        theta = fit_log_params(
-            lambda theta: -value_or_inf(weighted_sum(histories.log_likelihood(theta), weights)),
-            start,
-            analytic_gradient=False,
-            penalizer=self.penalizer,
-            tol=self.tol,
-            max_iter=self.max_iter,
-            where=where,
-            coordinates=_COORDINATES,
-            bounds=_BOUNDS,
-        )
-        log_likelihood = weighted_sum(histories.log_likelihood(theta), h.counts)
-        self._set_fit(theta, log_likelihood, h.n_customers)
+        default = {"r": 1.0, "alpha": scale, "s": 1.0, "beta": scale}
+        chosen, runs = self._optimise(_Likelihood(h), default, _SPACE)
+        self._finish_fit(chosen, runs, h.n_customers, longest=h.longest)
         return self
+
+    def _dropout_share(self, longest: float) -> float:
+        """Share of new customers who drop out within ``longest``: ``1 - (beta/(beta+T))^s``."""
+        _, _, s, beta = self._params()
+        return float(-np.expm1(-s * np.log1p(longest / beta)))
+
+    def _dropout_problem(self, longest: float) -> str | None:
+        _, _, s, beta = self._params()
+        share = self._dropout_share(longest)
+        if share >= VANISHED_DROPOUT_SHARE:
+            return None
+        return (
+            f"the dropout component vanished: s = {s:.3g}, beta = {beta:.3g} (mean dropout rate "
+            f"s/beta = {s / beta:.2g} per time unit), so {percent(share)} of customers drop out "
+            f"within {longest:.4g} time units (the longest history): customers are modelled as "
+            "never dropping out and P(alive) is ~1 for everyone. Check that the summary has "
+            "lapsed customers and one row per purchase occasion, and compare with BetaGeo."
+        )
+
+    def _fit_summary(self, longest: float) -> dict[str, float]:
+        return {"longest_history": longest, "dropout_share": self._dropout_share(longest)}
 
     def probability_alive(self, data: RFMData) -> np.ndarray:
         """Return P(customer is still active at T | frequency, recency, T) for each row."""
@@ -205,6 +237,147 @@ class _Histories:
         log_j = _log_tail_integral(self._point_y, alpha, r + self._point_x, beta, s + 1.0)
         log_dead = np.log(s) + _log_difference(log_j[self._at_recency], log_j[self._at_T])
         return log_alive, log_dead
+
+
+class _Likelihood:
+    """The Pareto/NBD mean negative log-likelihood of a fit's histories and its gradient.
+
+    Set up once per fit, evaluated at log-parameters ``theta``. Per customer (Fader & Hardie
+    2005, eq. 18) ``ln L = ln C + ln(L_alive + L_dead)`` as in :meth:`_Histories.log_likelihood`,
+    with ``L_dead = s [J(t_x) - J(T)]``. Its gradient needs ``J`` and its four partial
+    derivatives at each distinct point ``(x, y)``, from :func:`_log_tail_integrals`; the
+    customers' weights on those partials, ``s J(t_x) / L`` and ``-s J(T) / L``, are gathered per
+    point first so that each partial is summed once.
+
+    The points are sorted with the one-time buyers' first (their fraction coefficients are
+    shared) and by ``y`` within each block, so ``z`` falls along each block and the
+    continued fraction works on shrinking prefixes.
+    """
+
+    def __init__(self, h: Histories) -> None:
+        w = h.weights
+        self.values, position = distinct_values(h.x)
+        self.value_weights = np.bincount(position, weights=w, minlength=self.values.size)
+        self.x, self.T, self.w, self.wx = h.x, h.T, w, w * h.x
+        self.points, where = _Points.of(h)
+        self.at_recency, self.at_T = where[: h.x.size], where[h.x.size :]
+        self.where = where
+
+    def __call__(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        """Return the mean negative log-likelihood and its gradient in ``theta``."""
+        params = np.exp(theta)
+        log_j, d_j = _log_tail_integrals(params, self.points)
+        value, grad, on_points = self._mixture(params, log_j)
+        grad += weighted_sum(d_j, on_points)
+        return -value, -grad * params
+
+    def _mixture(
+        self, params: np.ndarray, log_j: np.ndarray
+    ) -> tuple[float, np.ndarray, np.ndarray]:
+        """Return the mean of ``ln C + ln(L_alive + L_dead)``, its gradient without the ``J``
+        terms, and the customers' total weight on each point's ``d ln J``.
+
+        ``d ln(L_alive + L_dead) = P(alive) d ln L_alive + P(dead) d ln s
+        + [s J(t_x) d ln J(t_x) - s J(T) d ln J(T)] / (L_alive + L_dead)``.
+        """
+        r, alpha, s, beta = params
+        w, age, age_b = self.w, alpha + self.T, beta + self.T
+        log_age, log_age_b = np.log(age), np.log(age_b)
+        log_alive = -(r + self.x) * log_age - s * log_age_b
+        log_j1, log_j2 = log_j[self.at_recency], log_j[self.at_T]
+        with np.errstate(divide="ignore"):
+            log_dead = np.log(s) + log_j1 + np.log(-np.expm1(log_j2 - log_j1))
+        log_total = np.maximum(log_alive, log_dead) + np.log1p(
+            np.exp(-np.abs(log_alive - log_dead))
+        )
+        alive, dead = np.exp(log_alive - log_total), np.exp(log_dead - log_total)
+        on_recency = w * np.exp(np.log(s) + log_j1 - log_total)
+        on_points = np.bincount(
+            self.where,
+            weights=np.concatenate([on_recency, -on_recency * np.exp(log_j2 - log_j1)]),
+            minlength=log_j.size,
+        )
+        value, grad = self._constant_terms(params)
+        grad -= [
+            weighted_sum(alive * log_age, w),
+            weighted_sum(alive / age, r * w + self.wx),
+            weighted_sum(alive * log_age_b, w) - weighted_sum(dead, w) / s,
+            s * weighted_sum(alive / age_b, w),
+        ]
+        return value + float(weighted_sum(log_total, w)), grad, on_points
+
+    def _constant_terms(self, params: np.ndarray) -> tuple[float, np.ndarray]:
+        """The mean of ``ln C = ln[G(r+x)/G(r)] + r ln alpha + s ln beta`` and its gradient."""
+        r, alpha, s, beta = params
+        v, W = self.values, self.value_weights
+        value = weighted_sum(gammaln(r + v) - gammaln(r), W) + r * np.log(alpha) + s * np.log(beta)
+        grad = [weighted_sum(digamma(r + v) - digamma(r), W) + np.log(alpha), r / alpha]
+        return float(value), np.array([*grad, np.log(beta), s / beta])
+
+
+@dataclass(frozen=True)
+class _Points:
+    """The distinct points ``(x, y)`` where a fit needs ``J``: one-time buyers' first.
+
+    ``y`` rises within each block (so ``z`` falls); ``values`` are the repeat buyers' distinct
+    frequencies and ``group`` each repeat point's position among them.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    n_once: int
+    values: np.ndarray
+    group: np.ndarray
+
+    @classmethod
+    def of(cls, h: Histories) -> tuple[_Points, np.ndarray]:
+        """Return the points of histories ``h`` and the positions of ``(x, t_x)``, ``(x, T)``."""
+        repeat = np.concatenate([h.x > 0, h.x > 0]).astype(np.float64)
+        (repeat, y, x), where = distinct_rows(
+            repeat, np.concatenate([h.t_x, h.T]), np.concatenate([h.x, h.x])
+        )
+        n_once = int(np.count_nonzero(repeat == 0))
+        values, group = distinct_values(x[n_once:])
+        return cls(x, y, n_once, values, group), where
+
+
+def _log_tail_integrals(params: np.ndarray, points: _Points) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``ln J`` at points ``(x, y)`` and its partials in ``(r, alpha, s, beta)`` (4 rows).
+
+    ``J = int_y^inf (alpha+u)^-p (beta+u)^-q du`` with ``p = r + x``, ``q = s + 1``. With
+    ``(A, B)`` the larger and smaller of ``alpha``, ``beta`` and ``(P, Q)`` their exponents,
+    ``ln J = -p ln(alpha+y) - q ln(beta+y) + ln(B+y) + ln F - ln(p+q-1)`` with
+    ``F = 2F1(1, P; P+Q; z)``, ``z = (A-B)/(A+y)`` (see :func:`_log_tail_integral`). So
+    ``d ln J/dp = -ln(alpha+y) + d ln F/dP_p - 1/(p+q-1)`` (likewise for ``q``), and, from
+    ``dJ/dA = -P J(P+1, Q)`` and ``F(P+1, Q) P / (P+Q) = (F-1)/z``,
+    ``d ln J/dA = -(p+q-1) R / (A+y)`` and ``d ln J/dB = -(p+q-1)(1-R) / (B+y)`` with
+    ``R = (F-1)/(z F)`` (the two sum to ``d ln J/dy``, as ``J`` depends on ``A+y`` and ``B+y``).
+    The one-time buyers' points share their fraction coefficients; the repeat buyers' points get
+    theirs once per distinct frequency.
+    """
+    r, alpha, s, beta = params
+    x, y, n_once = points.x, points.y, points.n_once
+    swap = alpha < beta
+    A, B = (beta, alpha) if swap else (alpha, beta)
+    p, q = r + x, s + 1.0
+    log_ay, log_by = np.log(alpha + y), np.log(beta + y)
+    z = (A - B) / (A + y)
+    p_values = r + points.values
+    parts = [
+        log_hyp2f1_one_derivatives(*((q, r) if swap else (r, q)), z[:n_once]),
+        log_hyp2f1_one_derivatives(
+            *((q, p_values) if swap else (p_values, q)), z[n_once:], group=points.group
+        ),
+    ]
+    log_f, d_P, d_Q, ratio = (np.concatenate(arrays) for arrays in zip(*parts, strict=True))
+    d_p, d_q = (d_Q, d_P) if swap else (d_P, d_Q)
+    total = p + s  # p + q - 1
+    log_j = -p * log_ay - q * log_by + (log_ay if swap else log_by) + log_f - np.log(total)
+    d_A = -total * ratio / (A + y)
+    d_B = -total * (1.0 - ratio) / (B + y)
+    d_alpha, d_beta = (d_B, d_A) if swap else (d_A, d_B)
+    inverse = 1.0 / total
+    return log_j, np.stack([d_p - log_ay - inverse, d_alpha, d_q - log_by - inverse, d_beta])
 
 
 def _probability_alive(
