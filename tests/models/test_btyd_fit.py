@@ -93,6 +93,28 @@ def test_pareto_fit_objective_is_the_mean_per_customer_log_likelihood(histories,
     assert -value == pytest.approx(per_customer.mean(), rel=1e-12)
 
 
+@pytest.mark.parametrize(
+    "rows",
+    [
+        {"frequency": [1, 2, 5], "recency": [3.0, 10.0, 10.0], "T": [10.0, 12.0, 10.0]},
+        {"frequency": [0, 0, 0, 2, 2, 2, 2], "recency": [0, 0, 0, 5.0, 5.0, 8.0, 8.0],
+         "T": [0.0, 0.0, 7.0, 8.0, 9.0, 8.0, 12.0]},
+    ],
+    ids=["no one-time buyers", "acquired at the cutoff, shared points, last-day purchase"],
+)  # fmt: skip
+def test_pareto_fit_objective_on_edge_histories(rows):
+    columns = [np.asarray(rows[c], dtype=np.float64) for c in COLUMNS]
+    (x, t_x, T), counts = collapse_rows(*columns)
+    objective = _pareto_nbd._Likelihood(Histories(x, t_x, T, counts, rate=1.0))
+    theta = np.log(PARETO_POINTS[0])
+    per_customer = _pareto_nbd._Histories(*columns).log_likelihood(theta)
+    value, gradient = objective(theta)
+    assert -value == pytest.approx(per_customer.mean(), rel=1e-12)
+    np.testing.assert_allclose(
+        gradient, five_point_gradient(objective, theta), rtol=1e-6, atol=1e-9
+    )
+
+
 # ---- the Gaussian hypergeometric function ----------------------------------------------------
 
 HARD_CASES = [

@@ -43,6 +43,9 @@ _COORDINATES = np.array([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 1, 0, 1]]
 _LOG_RATIO = np.log(_MAX_SCALE_RATIO)
 _BOUNDS = np.array([[-LOG_BOUND, LOG_BOUND]] * 3 + [[-_LOG_RATIO, _LOG_RATIO]])
 _SPACE = SearchSpace(_COORDINATES, _BOUNDS, ("r", "alpha", "s", "beta/alpha"))
+# The fit's likelihood works through its points and customers in runs of this many: temporaries
+# of 64 KB stay in cache and in malloc's heap (megabyte ones are mapped fresh and page-fault).
+_CHUNK = 1 << 13
 
 
 class ParetoNBD(BTYDModel):
@@ -262,29 +265,36 @@ class _Likelihood:
         self.points, where = _Points.of(h)
         self.at_recency, self.at_T = where[: h.x.size], where[h.x.size :]
         self.where = where
+        # Work arrays, reused by every evaluation (fresh megabyte arrays cost page faults).
+        self.log_j, self.d_j = np.empty(self.points.y.size), np.empty((4, self.points.y.size))
+        self.on_points = np.empty(2 * h.x.size)
 
     def __call__(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
         """Return the mean negative log-likelihood and its gradient in ``theta``."""
         params = np.exp(theta)
-        log_j, d_j = _log_tail_integrals(params, self.points)
-        value, grad, on_points = self._mixture(params, log_j)
-        grad += weighted_sum(d_j, on_points)
+        _log_tail_integrals(params, self.points, self.log_j, self.d_j)
+        value, grad = self._constant_terms(params)
+        for chunk in _chunks(0, self.x.size):
+            chunk_value, chunk_grad = self._mixture(params, chunk)
+            value += chunk_value
+            grad += chunk_grad
+        on_points = np.bincount(self.where, weights=self.on_points, minlength=self.log_j.size)
+        grad += weighted_sum(self.d_j, on_points)
         return -value, -grad * params
 
-    def _mixture(
-        self, params: np.ndarray, log_j: np.ndarray
-    ) -> tuple[float, np.ndarray, np.ndarray]:
-        """Return the mean of ``ln C + ln(L_alive + L_dead)``, its gradient without the ``J``
-        terms, and the customers' total weight on each point's ``d ln J``.
+    def _mixture(self, params: np.ndarray, chunk: slice) -> tuple[float, np.ndarray]:
+        """Return the customers' summed ``ln(L_alive + L_dead)`` and its gradient without the
+        ``J`` terms; store their weights on each point's ``d ln J`` in ``on_points``.
 
         ``d ln(L_alive + L_dead) = P(alive) d ln L_alive + P(dead) d ln s
         + [s J(t_x) d ln J(t_x) - s J(T) d ln J(T)] / (L_alive + L_dead)``.
         """
         r, alpha, s, beta = params
-        w, age, age_b = self.w, alpha + self.T, beta + self.T
+        w, x, T = self.w[chunk], self.x[chunk], self.T[chunk]
+        age, age_b = alpha + T, beta + T
         log_age, log_age_b = np.log(age), np.log(age_b)
-        log_alive = -(r + self.x) * log_age - s * log_age_b
-        log_j1, log_j2 = log_j[self.at_recency], log_j[self.at_T]
+        log_alive = -(r + x) * log_age - s * log_age_b
+        log_j1, log_j2 = self.log_j[self.at_recency[chunk]], self.log_j[self.at_T[chunk]]
         with np.errstate(divide="ignore"):
             log_dead = np.log(s) + log_j1 + np.log(-np.expm1(log_j2 - log_j1))
         log_total = np.maximum(log_alive, log_dead) + np.log1p(
@@ -292,19 +302,15 @@ class _Likelihood:
         )
         alive, dead = np.exp(log_alive - log_total), np.exp(log_dead - log_total)
         on_recency = w * np.exp(np.log(s) + log_j1 - log_total)
-        on_points = np.bincount(
-            self.where,
-            weights=np.concatenate([on_recency, -on_recency * np.exp(log_j2 - log_j1)]),
-            minlength=log_j.size,
-        )
-        value, grad = self._constant_terms(params)
-        grad -= [
-            weighted_sum(alive * log_age, w),
-            weighted_sum(alive / age, r * w + self.wx),
-            weighted_sum(alive * log_age_b, w) - weighted_sum(dead, w) / s,
-            s * weighted_sum(alive / age_b, w),
+        self.on_points[chunk] = on_recency
+        self.on_points[self.x.size :][chunk] = -on_recency * np.exp(log_j2 - log_j1)
+        grad = [
+            -weighted_sum(alive * log_age, w),
+            -weighted_sum(alive / age, r * w + self.wx[chunk]),
+            weighted_sum(dead, w) / s - weighted_sum(alive * log_age_b, w),
+            -s * weighted_sum(alive / age_b, w),
         ]
-        return value + float(weighted_sum(log_total, w)), grad, on_points
+        return float(weighted_sum(log_total, w)), np.array(grad)
 
     def _constant_terms(self, params: np.ndarray) -> tuple[float, np.ndarray]:
         """The mean of ``ln C = ln[G(r+x)/G(r)] + r ln alpha + s ln beta`` and its gradient."""
@@ -329,20 +335,47 @@ class _Points:
     values: np.ndarray
     group: np.ndarray
 
+    def chunks(self) -> list[slice]:
+        """Consecutive runs of points, none across the two blocks."""
+        return [*_chunks(0, self.n_once), *_chunks(self.n_once, self.y.size)]
+
     @classmethod
     def of(cls, h: Histories) -> tuple[_Points, np.ndarray]:
-        """Return the points of histories ``h`` and the positions of ``(x, t_x)``, ``(x, T)``."""
-        repeat = np.concatenate([h.x > 0, h.x > 0]).astype(np.float64)
-        (repeat, y, x), where = distinct_rows(
-            repeat, np.concatenate([h.t_x, h.T]), np.concatenate([h.x, h.x])
+        """Return the points of histories ``h`` and the positions of ``(x, t_x)``, ``(x, T)``.
+
+        ``h`` is sorted by ``(x, t_x, T)``, so the one-time buyers come first with their ``T``
+        already sorted: their block is ``0`` and those ``T``; only the repeat buyers' points are
+        sorted (by ``y``, then ``x``) and deduplicated.
+        """
+        n_once = int(np.searchsorted(h.x, 0.0, side="right"))
+        once_y = np.concatenate([[0.0], h.T[:n_once]])
+        keep = np.ones(once_y.size, dtype=bool)
+        keep[1:] = once_y[1:] != once_y[:-1]
+        once_at = np.cumsum(keep) - 1  # position of each of [0, T...] among the kept
+        (y, x), where = distinct_rows(
+            np.concatenate([h.t_x[n_once:], h.T[n_once:]]),
+            np.concatenate([h.x[n_once:], h.x[n_once:]]),
         )
-        n_once = int(np.count_nonzero(repeat == 0))
-        values, group = distinct_values(x[n_once:])
-        return cls(x, y, n_once, values, group), where
+        n_first = int(keep.sum())
+        n_repeat = h.x.size - n_once
+        at_recency = np.concatenate([np.zeros(n_once, np.intp), n_first + where[:n_repeat]])
+        at_T = np.concatenate([once_at[1:], n_first + where[n_repeat:]])
+        values, group = distinct_values(x)
+        points = cls(
+            np.concatenate([np.zeros(n_first), x]),
+            np.concatenate([once_y[keep], y]),
+            n_first,
+            values,
+            group,
+        )
+        return points, np.concatenate([at_recency, at_T])
 
 
-def _log_tail_integrals(params: np.ndarray, points: _Points) -> tuple[np.ndarray, np.ndarray]:
-    """Return ``ln J`` at points ``(x, y)`` and its partials in ``(r, alpha, s, beta)`` (4 rows).
+def _log_tail_integrals(
+    params: np.ndarray, points: _Points, log_j: np.ndarray, d_j: np.ndarray
+) -> None:
+    """Fill ``log_j`` with ``ln J`` at the points ``(x, y)``, ``d_j`` with its partials in
+    ``(r, alpha, s, beta)`` (4 rows), a chunk of points at a time.
 
     ``J = int_y^inf (alpha+u)^-p (beta+u)^-q du`` with ``p = r + x``, ``q = s + 1``. With
     ``(A, B)`` the larger and smaller of ``alpha``, ``beta`` and ``(P, Q)`` their exponents,
@@ -355,21 +388,28 @@ def _log_tail_integrals(params: np.ndarray, points: _Points) -> tuple[np.ndarray
     The one-time buyers' points share their fraction coefficients; the repeat buyers' points get
     theirs once per distinct frequency.
     """
+    for chunk in points.chunks():
+        log_j[chunk], d_j[:, chunk] = _tail_chunk(params, points, chunk)
+
+
+def _tail_chunk(params: np.ndarray, points: _Points, chunk: slice) -> tuple[np.ndarray, np.ndarray]:
+    """``ln J`` and its partials at one chunk of points (see :func:`_log_tail_integrals`)."""
     r, alpha, s, beta = params
-    x, y, n_once = points.x, points.y, points.n_once
+    x, y = points.x[chunk], points.y[chunk]
     swap = alpha < beta
     A, B = (beta, alpha) if swap else (alpha, beta)
     p, q = r + x, s + 1.0
     log_ay, log_by = np.log(alpha + y), np.log(beta + y)
     z = (A - B) / (A + y)
-    p_values = r + points.values
-    parts = [
-        log_hyp2f1_one_derivatives(*((q, r) if swap else (r, q)), z[:n_once]),
-        log_hyp2f1_one_derivatives(
-            *((q, p_values) if swap else (p_values, q)), z[n_once:], group=points.group
-        ),
-    ]
-    log_f, d_P, d_Q, ratio = (np.concatenate(arrays) for arrays in zip(*parts, strict=True))
+    if chunk.start < points.n_once:  # one-time buyers: x = 0
+        fraction = log_hyp2f1_one_derivatives(*((q, r) if swap else (r, q)), z)
+    else:
+        p_values, offset = r + points.values, points.n_once
+        group = points.group[chunk.start - offset : chunk.stop - offset]
+        fraction = log_hyp2f1_one_derivatives(
+            *((q, p_values) if swap else (p_values, q)), z, group=group
+        )
+    log_f, d_P, d_Q, ratio = fraction
     d_p, d_q = (d_Q, d_P) if swap else (d_P, d_Q)
     total = p + s  # p + q - 1
     log_j = -p * log_ay - q * log_by + (log_ay if swap else log_by) + log_f - np.log(total)
@@ -378,6 +418,11 @@ def _log_tail_integrals(params: np.ndarray, points: _Points) -> tuple[np.ndarray
     d_alpha, d_beta = (d_B, d_A) if swap else (d_A, d_B)
     inverse = 1.0 / total
     return log_j, np.stack([d_p - log_ay - inverse, d_alpha, d_q - log_by - inverse, d_beta])
+
+
+def _chunks(start: int, stop: int) -> list[slice]:
+    """``[start, stop)`` in runs of ``_CHUNK``."""
+    return [slice(i, min(i + _CHUNK, stop)) for i in range(start, stop, _CHUNK)]
 
 
 def _probability_alive(
