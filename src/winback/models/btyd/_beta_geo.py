@@ -288,13 +288,12 @@ class _Likelihood:
         inverse_b = 1.0 / (b + np.maximum(self.values, 1.0) - 1.0)
         odds = np.log(a * inverse_b)[self.position] + rx * gap
         soft = np.maximum(odds, 0.0) + np.log1p(np.exp(-np.abs(odds)))
-        dead = np.exp(odds - soft)
-        alive_over_age = (1.0 - dead) / age + dead / recency
+        alive, dead = np.exp(-soft), np.exp(odds - soft)  # sigmoid(-d), sigmoid(d)
         value = weighted_sum(soft - rx * log_age, w)
         grad = np.array(
             [
                 weighted_sum(dead * gap - log_age, w),
-                -weighted_sum(alive_over_age, r * w + self.wx),
+                -weighted_sum(alive / age + dead / recency, r * w + self.wx),
                 weighted_sum(dead, w) / a,
                 -weighted_sum(dead * inverse_b[self.position], w),
             ]

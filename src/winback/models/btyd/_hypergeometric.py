@@ -3,6 +3,10 @@
 The Pareto/NBD needs it with P up to the largest purchase count, where ``scipy.special.hyp2f1``
 returns NaN (e.g. P = 300, Q = 2, z = 0.95 in SciPy 1.17) or loses digits when Q is near an
 integer and z is near 1. Gauss's continued fraction converges at a rate set by z alone.
+:func:`hyp2f1_one` gives values (predictions); :func:`log_hyp2f1_one_derivatives` gives the
+logarithm with its derivatives in P and Q in the same pass (the fit's analytic gradient), which
+SciPy cannot: where SciPy is accurate (z <= 0.9) the two agree to ~1e-15 (tested), and SciPy is
+no faster (~125 ns per value against ~60-135 ns here on 100k values).
 """
 
 from __future__ import annotations
@@ -17,7 +21,6 @@ MAX_DEPTH = 8192
 """Deepest fraction evaluated: full double precision for z <= 1 - 5e-6."""
 
 _DIGITS = 36.9  # -ln(1e-16): truncation error at the level of rounding error
-_DIGITS_DERIVATIVE = _DIGITS  # measured: derivatives are then within 3e-16 of a deep evaluation
 _DEPTHS = np.unique(np.round(8 * 1.5 ** np.arange(20)).astype(int).clip(max=MAX_DEPTH))
 _CHUNK = 1 << 21  # matrices held at once (x 4 float64 arrays): bounds memory to ~64 MB
 # Below this many elements per depth group the per-level cost of a NumPy call dominates, and the
@@ -197,12 +200,13 @@ def log_hyp2f1_one_derivatives(
 def _exact_depths(z: np.ndarray) -> np.ndarray:
     """Levels each element needs, ``>= 2``, made non-increasing along the array.
 
-    ``rho = z / (1 + sqrt(1 - z))^2`` is the fraction's contraction factor; ``n`` levels leave a
-    relative error of about ``n rho^n`` in the derivatives, so ``_DIGITS_DERIVATIVE`` adds margin.
+    ``rho = z / (1 + sqrt(1 - z))^2`` is the fraction's contraction factor; ``n`` levels with
+    ``rho^n <= 1e-16`` leave the value and its derivatives within ~3e-16 of a far deeper
+    evaluation (measured over P in 0.3..300, Q in 0.05..30, z in 0.05..0.99).
     """
     with np.errstate(divide="ignore"):
         rate = -np.log(z / (1.0 + np.sqrt(1.0 - z)) ** 2)
-        need = np.ceil(_DIGITS_DERIVATIVE / rate)
+        need = np.ceil(_DIGITS / rate)
     need = np.clip(need, 2, MAX_DEPTH).astype(np.int64)
     return np.maximum.accumulate(need[::-1])[::-1]
 
