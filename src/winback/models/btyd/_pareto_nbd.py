@@ -104,12 +104,17 @@ class ParetoNBD(BTYDModel):
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> data = pd.DataFrame({"frequency": [0, 2, 5, 1], "recency": [0.0, 10.0, 30.0, 4.0],
-    ...                      "T": [38.0, 35.0, 32.0, 30.0]})
-    >>> model = ParetoNBD().fit(data)
-    >>> sorted(model.params_)
-    ['alpha', 'beta', 'r', 's']
+    The published CDNOW fit (four customers, as in :class:`BetaGeo`'s example, do not identify
+    a Pareto/NBD: such a fit runs to a bound and warns):
+
+    >>> from winback.datasets import load_cdnow
+    >>> from winback.features import rfm_summary
+    >>> summary = rfm_summary(load_cdnow(sample=True), cutoff="1997-09-30", time_unit="W")
+    >>> model = ParetoNBD().fit(summary)
+    >>> {name: round(value, 2) for name, value in model.params_.items()}
+    {'r': 0.55, 'alpha': 10.58, 's': 0.61, 'beta': 11.67}
+    >>> model.converged_, model.degenerate_, model.start_
+    (True, False, 'default')
     """
 
     param_names = ("r", "alpha", "s", "beta")
