@@ -290,6 +290,13 @@ def test_a_healthy_fit_reports_convergence_and_no_problem(cdnow_fits, name):
     assert diagnostics["longest_history"] == pytest.approx(272 / 7)
 
 
+def test_gamma_gamma_records_the_same_diagnostics_without_a_dropout_process(cdnow_fits):
+    model = cdnow_fits["gamma_gamma"]
+    assert model.converged_ and not model.degenerate_ and model.start_ == "default"
+    assert json.loads(json.dumps(model.diagnostics_)) == model.diagnostics_
+    assert "dropout_share" not in model.diagnostics_ and model.diagnostics_["problems"] == []
+
+
 @pytest.fixture(scope="module")
 def no_dropout_base():
     """Pareto/NBD customers whose mean lifetime is 1e9 weeks: nobody drops out."""

@@ -222,24 +222,12 @@ class BTYDModel(BaseEstimator):
         problems = _optimiser_problems(optimum) + ([] if dropout is None else [dropout])
         self.degenerate_ = bool(optimum.on_bound) or dropout is not None
         self.diagnostics_ = {
+            **_run_record(optimum, n_customers),
             "start": chosen,
-            "converged": optimum.converged,
-            "message": optimum.message,
-            "iterations": optimum.iterations,
-            "evaluations": optimum.evaluations,
             "degenerate": self.degenerate_,
-            "on_bound": list(optimum.on_bound),
             "problems": problems,
             **self._fit_summary(longest),
-            "starts": {
-                label: {
-                    "log_likelihood": _json_float(run.log_likelihood(n_customers)),
-                    "penalised_objective": _json_float(run.objective),
-                    "converged": run.converged,
-                    "iterations": run.iterations,
-                }
-                for label, run in runs.items()
-            },
+            "starts": {label: _run_record(run, n_customers) for label, run in runs.items()},
         }
         where = f"{type(self).__name__}.fit"
         for problem in problems:
@@ -339,6 +327,19 @@ def _on_bound(u: np.ndarray, space: SearchSpace) -> tuple[str, ...]:
 def percent(share: float) -> str:
     """``share`` as a percentage with two significant digits (``0.0029`` -> ``"0.29%"``)."""
     return f"{100.0 * share:.2g}%"
+
+
+def _run_record(optimum: Optimum, n_customers: int) -> dict[str, Any]:
+    """A JSON-ready summary of one optimiser run."""
+    return {
+        "log_likelihood": _json_float(optimum.log_likelihood(n_customers)),
+        "penalised_objective": _json_float(optimum.objective),
+        "converged": optimum.converged,
+        "message": optimum.message,
+        "iterations": optimum.iterations,
+        "evaluations": optimum.evaluations,
+        "on_bound": list(optimum.on_bound),
+    }
 
 
 def _json_float(value: float) -> float | None:

@@ -68,10 +68,11 @@ class BetaGeo(BTYDModel):
         Whether the fit lost its dropout process (by a union bound, under 1% of customers drop
         out within the longest history) or ended on a bound of the parameter space.
     diagnostics_ : dict
-        JSON-ready record of the fit: ``start``, ``converged``, the optimiser's ``message``,
-        ``iterations``, ``evaluations``, ``degenerate``, ``on_bound``, ``problems`` (the
-        warnings' texts), ``longest_history``, ``dropout_share_at_most`` and, per start tried, its
-        ``log_likelihood``, ``penalised_objective``, ``converged`` and ``iterations``.
+        JSON-ready record of the fit: the chosen run's ``log_likelihood``,
+        ``penalised_objective``, ``converged``, optimiser ``message``, ``iterations``,
+        ``evaluations`` and ``on_bound``; ``start``, ``degenerate``, ``problems`` (the warnings'
+        texts), ``longest_history``, ``dropout_share_at_most`` and ``starts``: the same
+        record for each start tried.
 
     Notes
     -----

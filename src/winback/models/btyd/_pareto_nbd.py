@@ -87,10 +87,11 @@ class ParetoNBD(BTYDModel):
         Whether the fit lost its dropout process (under 1% of customers drop out within the
         longest history) or ended on a bound of the parameter space.
     diagnostics_ : dict
-        JSON-ready record of the fit: ``start``, ``converged``, the optimiser's ``message``,
-        ``iterations``, ``evaluations``, ``degenerate``, ``on_bound``, ``problems`` (the
-        warnings' texts), ``longest_history``, ``dropout_share`` and, per start tried, its
-        ``log_likelihood``, ``penalised_objective``, ``converged`` and ``iterations``.
+        JSON-ready record of the fit: the chosen run's ``log_likelihood``,
+        ``penalised_objective``, ``converged``, optimiser ``message``, ``iterations``,
+        ``evaluations`` and ``on_bound``; ``start``, ``degenerate``, ``problems`` (the warnings'
+        texts), ``longest_history``, ``dropout_share`` and ``starts``: the same
+        record for each start tried.
 
     Notes
     -----
