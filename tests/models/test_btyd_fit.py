@@ -168,7 +168,7 @@ def test_fraction_gives_the_same_numbers_for_scalar_elementwise_and_grouped_inpu
         np.testing.assert_allclose(a, b[shuffled], rtol=1e-14, atol=1e-300)
 
 
-def test_fraction_agrees_with_hyp2f1_one_and_its_derivative_in_z():
+def test_fraction_agrees_with_hyp2f1_one_and_its_contiguous_ratio():
     P, Q = np.array([0.4, 3.0, 80.0]), np.array([1.2, 0.05, 7.0])
     z = np.array([0.2, 0.9, 0.9999])
     got = log_hyp2f1_one_derivatives(P, Q, z)
