@@ -11,9 +11,22 @@ from winback.report._kpi_plots import (
     plot_risk_tiers,
     plot_value_at_risk,
 )
-from winback.report._kpis import group_summary, monthly_activity, retention_kpis, scored_kpis
+from winback.report._kpis import (
+    MIN_STAY_PROBABILITY,
+    RETENTION_KPIS,
+    VALUE_AT_RISK_DEFINITIONS,
+    group_summary,
+    monthly_activity,
+    retention_by_period,
+    retention_kpis,
+    scored_kpis,
+    value_at_risk,
+)
 
 __all__ = [
+    "MIN_STAY_PROBABILITY",
+    "RETENTION_KPIS",
+    "VALUE_AT_RISK_DEFINITIONS",
     "build_report",
     "group_summary",
     "monthly_activity",
@@ -21,6 +34,8 @@ __all__ = [
     "plot_monthly_activity",
     "plot_risk_tiers",
     "plot_value_at_risk",
+    "retention_by_period",
     "retention_kpis",
     "scored_kpis",
+    "value_at_risk",
 ]
