@@ -4,7 +4,7 @@ Plots take ``ax=None`` and return the matplotlib ``Axes`` they drew on; new figu
 Agg-backed :class:`matplotlib.figure.Figure` objects that pyplot never tracks.
 """
 
-from winback.report._build import build_report
+from winback.report._build import build_report, read_summary
 from winback.report._kpi_plots import (
     plot_churn_histogram,
     plot_monthly_activity,
@@ -34,6 +34,7 @@ __all__ = [
     "plot_monthly_activity",
     "plot_risk_tiers",
     "plot_value_at_risk",
+    "read_summary",
     "retention_by_period",
     "retention_kpis",
     "scored_kpis",
