@@ -1,5 +1,11 @@
 """Reporting: retention and churn-risk KPIs, their plots, and the `winback report` backend.
 
+- :func:`build_report`: the self-contained ``report.html`` (model evaluation, retention KPIs per
+  period, at-risk segments, top at-risk customers, campaign plan, campaign results), with
+  ``report.md`` and ``report.json``; :func:`read_summary` reads the summaries it shows.
+- :func:`retention_by_period`, :func:`retention_kpis` (defined in :data:`RETENTION_KPIS`),
+  :func:`monthly_activity`, :func:`scored_kpis`, :func:`group_summary`, :func:`value_at_risk`.
+
 Plots take ``ax=None`` and return the matplotlib ``Axes`` they drew on; new figures are plain
 Agg-backed :class:`matplotlib.figure.Figure` objects that pyplot never tracks.
 """

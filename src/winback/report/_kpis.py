@@ -265,15 +265,8 @@ def retention_kpis(
 ) -> dict[str, Any]:
     """Retention KPIs of the ``period_days`` days ending on ``cutoff``, from orders up to it.
 
-    Parameters
-    ----------
-    orders : DataFrame
-        Validated orders with at least ``customer_id``, ``order_ts``, ``amount`` (optional
-        ``order_id``). Rows after the cutoff day are ignored.
-    cutoff : date-like
-        Last calendar day (UTC) of the latest period; required, never inferred from the data.
-    period_days : int, default 90
-        Length of the latest and of the previous period in days.
+    ``orders``, ``cutoff`` and ``period_days`` are those of :func:`retention_by_period`; the
+    previous period is the ``period_days`` days before the latest one.
 
     Returns
     -------
