@@ -232,3 +232,16 @@ def test_read_summary_refusals(tmp_path):
     (tmp_path / "bad.json").write_text("[1, 2]")
     with pytest.raises(DataError, match="must hold a JSON object, got list"):
         read_summary(tmp_path / "bad.json")
+
+
+def test_report_command_names_a_missing_export_folder(demo, tmp_path):
+    from typer.testing import CliRunner
+
+    from winback.cli import app
+
+    missing = tmp_path / "exports"
+    args = ["report", "--scores", str(demo.scores), "--export", str(missing)]
+    result = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"DataError: Summary {missing / 'summary.json'} does not exist")
+    assert not (tmp_path / "out").exists()
