@@ -272,29 +272,70 @@ def report(
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="report date (required with --orders)")
     ] = None,
+    model: Annotated[
+        Path | None,
+        typer.Option("--model", help="model bundle: report its evaluation against the baselines"),
+    ] = None,
+    export: Annotated[
+        Path | None,
+        typer.Option("--export", help="folder written by `winback export`: who was left out"),
+    ] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="report folder")] = Path("reports"),
     columns: Annotated[
         str | None,
         typer.Option("--columns", help='orders column mapping: "customer_id=Customer ID,..."'),
     ] = None,
 ) -> None:
-    """Write the KPI report (report.md, report.json, charts) of scores and/or orders."""
-    run(_report, scores, orders, as_of=as_of, out=out, columns=columns)
+    """Write report.html (self-contained), report.md, report.json and charts; print the page."""
+    run(
+        _report,
+        scores,
+        orders,
+        as_of=as_of,
+        model=model,
+        export=export,
+        out=out,
+        columns=columns,
+    )
 
 
 def _report(
-    scores: Path | None, orders: Path | None, *, as_of: str | None, out: Path, columns: str | None
+    scores: Path | None,
+    orders: Path | None,
+    *,
+    as_of: str | None,
+    model: Path | None,
+    export: Path | None,
+    out: Path,
+    columns: str | None,
 ) -> None:
     from winback.io import parse_columns_option, read_orders
-    from winback.report import build_report
-    from winback.scoring import read_scores
+    from winback.report import build_report, read_summary
+    from winback.scoring import output_paths, read_scores
 
-    scored = None if scores is None else read_scores(scores)
+    scored = summary = None
+    if scores is not None:
+        scored = read_scores(scores)
+        summary_file = output_paths(scores)["summary"]
+        summary = read_summary(summary_file) if summary_file.is_file() else None
+    export_summary = None if export is None else read_summary(export / "summary.json")
     order_frame = None
     if orders is not None:
         mapping = parse_columns_option(columns) if columns else None
         order_frame, _ = read_orders(orders, columns=mapping)
-    path = build_report(scored=scored, orders=order_frame, cutoff=as_of, out_dir=out)
+    sources = {
+        k: p.name for k, p in (("scores", scores), ("orders", orders), ("model", model)) if p
+    }
+    path = build_report(
+        scored=scored,
+        orders=order_frame,
+        cutoff=as_of,
+        out_dir=out,
+        model=model,
+        scores_summary=summary,
+        export_summary=export_summary,
+        sources=sources,
+    )
     typer.echo(str(path))
 
 

@@ -6,7 +6,8 @@
 - :func:`backtest_scores`, :func:`evaluate_backtest`, :func:`format_table`: every method's scores
   on the window after the evaluation cutoff, their metrics, and the printed comparison.
 - :func:`plot_roc`, :func:`plot_calibration`, :func:`plot_gains`, :func:`plot_feature_importance`,
-  :func:`evaluation_plots`: the evaluation's figures (``ax=None`` in, the ``Axes`` out).
+  :func:`evaluation_plots`: the evaluation's figures (``ax=None`` in, the ``Axes`` out), each
+  titled with :func:`task_title` (:func:`task_plots`) and labelled with its task's event.
 """
 
 from winback.evaluation._backtest import backtest_scores, evaluate_backtest, format_table
@@ -25,6 +26,8 @@ from winback.evaluation._plots import (
     plot_feature_importance,
     plot_gains,
     plot_roc,
+    task_plots,
+    task_title,
 )
 
 __all__ = [
@@ -43,4 +46,6 @@ __all__ = [
     "plot_gains",
     "plot_roc",
     "regression_metrics",
+    "task_plots",
+    "task_title",
 ]
