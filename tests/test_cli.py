@@ -33,6 +33,8 @@ def _score_args(trained, out: Path, *extra: str) -> list[str]:
         str(data["orders"]),
         "--events",
         str(data["events"]),
+        "--customers",
+        str(data["customers"]),
         "--as-of",
         AS_OF,
         "--out",

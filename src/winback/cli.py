@@ -27,6 +27,14 @@ app = typer.Typer(
 )
 _state = {"debug": False}
 
+_DATE_FORMAT_HELP = (
+    "strftime format of dates that are not ISO 8601, in the files and --as-of, "
+    "e.g. '%d.%m.%Y' or '%d/%m/%Y %H:%M'"
+)
+_ENCODING_HELP = "text encoding of the CSV files, e.g. cp1252 (Excel on Windows) or latin-1"
+DateFormat = Annotated[str | None, typer.Option("--date-format", help=_DATE_FORMAT_HELP)]
+Encoding = Annotated[str, typer.Option("--encoding", help=_ENCODING_HELP)]
+
 
 @app.callback()
 def _main(
@@ -135,6 +143,16 @@ def score(
         str | None,
         typer.Option("--scheduler", help="score chunks on a Dask cluster, e.g. tcp://host:8786"),
     ] = None,
+    allow_missing: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow-missing",
+            help="score a model trained with events or customers without them "
+            "(events, customers; repeat the option for both); recorded in the summary",
+        ),
+    ] = None,
+    date_format: DateFormat = None,
+    encoding: Encoding = "utf-8",
 ) -> None:
     """Score customers as of a date; write scores, <stem>.rejects.csv and <stem>.summary.json."""
     run(
@@ -151,7 +169,15 @@ def score(
         reasons=reasons,
         workers=workers,
         scheduler=scheduler,
+        allow_missing=_tables_option(allow_missing),
+        date_format=date_format,
+        encoding=encoding,
     )
+
+
+def _tables_option(values: list[str] | None) -> list[str]:
+    """``--allow-missing events --allow-missing customers`` or ``events,customers``."""
+    return [part.strip() for value in values or () for part in value.split(",") if part.strip()]
 
 
 def _score(
@@ -179,10 +205,18 @@ def _score(
             model, orders, out=out, columns=mapping, config=config, client=client, **kwargs
         )
     counts = result.summary["customers"]
+    items = result.summary.get("line_items")
+    if items and items["lines"] > items["orders"]:
+        typer.echo(
+            f"orders: aggregated {items['lines']:,} lines into {items['orders']:,} orders "
+            f"({items['cancellations']:,} cancellations)"
+        )
     typer.echo(
         f"{counts['input']} input customers = {counts['scored']} scored + "
         f"{counts['rejected']} rejected"
     )
+    if result.summary.get("allowed_missing"):
+        typer.echo(f"scored without: {', '.join(result.summary['allowed_missing'])}")
     drift = result.summary["drift"]
     if not drift["computed"]:
         typer.echo(f"drift not computed: {drift['reason']}")
@@ -233,13 +267,31 @@ def export_(
         str | None,
         typer.Option("--campaign-id", help="default: the one in the scores' summary.json"),
     ] = None,
+    date_format: DateFormat = None,
+    encoding: Encoding = "utf-8",
 ) -> None:
-    """Write the campaign's per-action list files, control list and summary for marketing."""
-    run(_export, scores, customers, out=out, layout=layout, campaign_id=campaign_id)
+    """Write the campaign's per-action list files, control and excluded lists and summary."""
+    run(
+        _export,
+        scores,
+        customers,
+        out=out,
+        layout=layout,
+        campaign_id=campaign_id,
+        date_format=date_format,
+        encoding=encoding,
+    )
 
 
 def _export(
-    scores: Path, customers: Path, *, out: Path, layout: str, campaign_id: str | None
+    scores: Path,
+    customers: Path,
+    *,
+    out: Path,
+    layout: str,
+    campaign_id: str | None,
+    date_format: str | None,
+    encoding: str,
 ) -> None:
 
     from winback.exceptions import ConfigError
@@ -255,9 +307,15 @@ def _export(
             f"{scores} has no campaign: score with --actions (e.g. configs/actions.yaml) so each "
             "customer gets an action, or pass --campaign-id for scores that have actions."
         )
-    table, _ = read_customers(customers)
+    people = read_customers(customers, date_format=date_format, encoding=encoding)
     result = export_campaign(
-        scored, table, out, campaign_id=campaign_id, layout=layout, budget=campaign.get("budget")
+        scored,
+        people.data,
+        out,
+        campaign_id=campaign_id,
+        layout=layout,
+        budget=campaign.get("budget"),
+        consent_conflicts=people.consent_conflicts,
     )
     for path in result.files:
         typer.echo(str(path))
@@ -285,6 +343,8 @@ def report(
         str | None,
         typer.Option("--columns", help='orders column mapping: "customer_id=Customer ID,..."'),
     ] = None,
+    date_format: DateFormat = None,
+    encoding: Encoding = "utf-8",
 ) -> None:
     """Write report.html (self-contained), report.md, report.json and charts; print the page."""
     run(
@@ -296,6 +356,8 @@ def report(
         export=export,
         out=out,
         columns=columns,
+        date_format=date_format,
+        encoding=encoding,
     )
 
 
@@ -308,6 +370,8 @@ def _report(
     export: Path | None,
     out: Path,
     columns: str | None,
+    date_format: str | None,
+    encoding: str,
 ) -> None:
     from winback.io import parse_columns_option, read_orders
     from winback.report import build_report, read_summary
@@ -322,7 +386,12 @@ def _report(
     order_frame = None
     if orders is not None:
         mapping = parse_columns_option(columns) if columns else None
-        order_frame, _ = read_orders(orders, columns=mapping)
+        read = read_orders(orders, columns=mapping, date_format=date_format, encoding=encoding)
+        read.require_rows()
+        order_frame = read.data
+    if as_of is not None:
+        as_of = _report_day(as_of, order_frame, date_format)
+
     sources = {
         k: p.name for k, p in (("scores", scores), ("orders", orders), ("model", model)) if p
     }
@@ -337,6 +406,26 @@ def _report(
         sources=sources,
     )
     typer.echo(str(path))
+
+
+#: How far past the last order a report's --as-of may lie (a year of quiet is still a report).
+_REPORT_DAYS_AFTER_DATA = 366
+
+
+def _report_day(as_of: str, orders: Any, date_format: str | None) -> str:
+    """``--as-of`` of a report as an ISO date, checked against the orders' dates when given."""
+    from winback.dates import check_day_in_data, cutoff_day, day_to_timestamp, parse_date
+
+    day = parse_date(as_of, name="--as-of", date_format=date_format)
+    if orders is not None and len(orders):
+        check_day_in_data(
+            day,
+            name="--as-of",
+            first=orders["order_ts"].min(),
+            last=orders["order_ts"].max(),
+            after_days=_REPORT_DAYS_AFTER_DATA,
+        )
+    return str(day_to_timestamp(cutoff_day(day, name="--as-of")).date())
 
 
 def _scoring_config(**settings: object) -> ScoringConfig:

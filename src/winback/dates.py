@@ -9,6 +9,7 @@ is ``c < day <= c + h``.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from typing import TypeAlias
 
@@ -20,6 +21,8 @@ from winback.exceptions import ConfigError, DataError
 __all__ = [
     "MISSING_DAY",
     "DateLike",
+    "check_date_format",
+    "check_day_in_data",
     "cutoff_day",
     "cutoff_days",
     "datetime_values",
@@ -27,6 +30,7 @@ __all__ = [
     "day_to_timestamp",
     "horizon_list",
     "last_covered_day",
+    "parse_date",
 ]
 
 DateLike: TypeAlias = str | dt.date | dt.datetime | np.datetime64 | pd.Timestamp
@@ -36,24 +40,130 @@ MISSING_DAY = np.iinfo(np.int64).min
 _UNITS_PER_DAY = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": 86_400_000_000_000}
 
 
-def _timestamp(value: object, *, name: str) -> pd.Timestamp:
-    """Return ``value`` as a tz-naive UTC Timestamp, or raise ConfigError naming ``name``."""
+#: Text dates accepted without a format: ISO 8601 calendar dates, optionally with a time and an
+#: offset (``2024-03-31``, ``2024-03-31T00:00``, ``2024-03-31 00:00:00+01:00``).
+_ISO_DATE = re.compile(
+    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?"
+)
+_FORMAT_PROBE = dt.datetime(2001, 2, 3, 4, 5, 6)
+
+
+def check_date_format(date_format: object, *, name: str = "date_format") -> str:
+    """Return ``date_format`` if it is a strftime format that reads back what it writes.
+
+    Raises
+    ------
+    ConfigError
+        If it is not text with at least one ``%`` directive, or a directive is unknown.
+    """
+    example = "'%d.%m.%Y' (31.12.2023), '%d/%m/%Y %H:%M' or '%m/%d/%Y'"
+    if not isinstance(date_format, str) or "%" not in date_format:
+        raise ConfigError(
+            f"{name} must be a strftime format such as {example}, got {date_format!r}."
+        )
+    try:
+        dt.datetime.strptime(_FORMAT_PROBE.strftime(date_format), date_format)
+    except ValueError as exc:
+        raise ConfigError(
+            f"{name} {date_format!r} is not a usable strftime format ({exc}); use one such as "
+            f"{example}."
+        ) from exc
+    return date_format
+
+
+def parse_date(value: object, *, name: str, date_format: str | None = None) -> pd.Timestamp:
+    """Return ``value`` as a tz-naive UTC Timestamp; text must be ISO 8601 or ``date_format``.
+
+    Text such as ``06/07/1998`` is never guessed (day first or month first?), nor is a bare
+    year (``1998``): without ``date_format`` text must be an ISO 8601 date (``1998-07-06``,
+    optionally with a time and an offset). Dates, datetimes, numpy datetimes and Timestamps are
+    taken as they are (tz-aware ones converted to UTC).
+
+    Raises
+    ------
+    ConfigError
+        If ``value`` is missing or is not such a date; the message names ``name``.
+    """
     if value is None:
         raise ConfigError(
             f"{name} is required: pass the calendar date features are computed at, e.g. "
             f"{name}='2024-03-31'. winback never defaults it to the data's last date."
         )
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError) as exc:
+    if isinstance(value, str):
+        ts = _text_date(value.strip(), name=name, date_format=date_format)
+    elif isinstance(value, dt.date | np.datetime64):
+        try:
+            ts = pd.Timestamp(value)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(
+                f"{name} must be a calendar date such as '2024-03-31', got {value!r}."
+            ) from exc
+    else:
         raise ConfigError(
-            f"{name} must be a calendar date such as '2024-03-31', got {value!r}."
-        ) from exc
+            f"{name} must be a calendar date such as '2024-03-31' (text, date or Timestamp), "
+            f"got {type(value).__name__} {value!r}."
+        )
     if ts is pd.NaT:
         raise ConfigError(f"{name} must be a calendar date such as '2024-03-31', got NaT.")
     if ts.tzinfo is not None:
         ts = ts.tz_convert("UTC").tz_localize(None)
     return ts
+
+
+def _text_date(text: str, *, name: str, date_format: str | None) -> pd.Timestamp:
+    if date_format is not None:
+        try:
+            return pd.Timestamp(dt.datetime.strptime(text, check_date_format(date_format)))
+        except ValueError:
+            pass  # ISO 8601 is accepted too
+    if _ISO_DATE.fullmatch(text):
+        try:
+            return pd.Timestamp(text)
+        except ValueError:
+            pass
+    given = f" or in the given format {date_format!r}" if date_format else ""
+    raise ConfigError(
+        f"{name} must be a calendar date written as YYYY-MM-DD (ISO 8601){given}, e.g. "
+        f"'2024-03-31', got {text!r}. Dates like 06/07/1998 are not guessed (day or month "
+        "first?): write the ISO date, or give the format (date_format= in Python, "
+        "--date-format on the command line)."
+    )
+
+
+def check_day_in_data(
+    day: pd.Timestamp,
+    *,
+    name: str,
+    first: DateLike,
+    last: DateLike,
+    after_days: int,
+    before_ok: bool = False,
+    what: str = "the orders",
+) -> None:
+    """Refuse a day more than ``after_days`` after the data's last day, or before its first
+    (unless ``before_ok``). An as-of date far past the data (``9999-12-31``) is a typo, not a
+    question the data can answer.
+
+    Raises
+    ------
+    ConfigError
+        Naming ``name``, the day, the data's date range and the days that are accepted.
+    """
+    first_day, last_day = pd.Timestamp(first).normalize(), pd.Timestamp(last).normalize()
+    latest = last_day + pd.Timedelta(days=after_days)
+    early = not before_ok and day < first_day
+    if early or day > latest:
+        accepted = f"from {first_day.date()} to" if not before_ok else "on or before"
+        raise ConfigError(
+            f"{name} {day.date()} is {'before' if early else 'too far after'} the data: "
+            f"{what} run from {first_day.date()} to {last_day.date()}. Pass a day {accepted} "
+            f"{latest.date()} (at most {after_days} days after the last one), as YYYY-MM-DD."
+        )
+
+
+def _timestamp(value: object, *, name: str) -> pd.Timestamp:
+    """Return ``value`` as a tz-naive UTC Timestamp, or raise ConfigError naming ``name``."""
+    return parse_date(value, name=name)
 
 
 def cutoff_day(cutoff: object, *, name: str = "cutoff") -> int:

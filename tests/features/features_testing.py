@@ -1,7 +1,10 @@
 """Shared helpers of the feature tests: contract frames, hypothesis strategies, a slow oracle.
 
 The oracle (:func:`oracle_order_features`, :func:`oracle_labels`) recomputes the definitions
-customer by customer in plain Python, independently of the vectorised implementation.
+customer by customer in plain Python, independently of the vectorised implementation. A purchase
+is an order with a positive amount (these frames have no quantity, so a 0 amount is no
+purchase); orders with an amount <= 0 (cancellations, refunds) only reduce money and count in
+``refund_share``.
 """
 
 from __future__ import annotations
@@ -94,15 +97,17 @@ def oracle_order_features(orders: pd.DataFrame, cutoff, windows: list[int]) -> p
     c = day_of(cutoff)
     out = {}
     for cid, group in orders.groupby("customer_id", sort=True):
-        rows = [
+        every = [
             (day_of(t), a)
             for t, a in zip(group["order_ts"], group["amount"], strict=True)
             if day_of(t) <= c
         ]
+        rows = [(d, a) for d, a in every if a > 0]  # the purchases
         if not rows:
             continue
         days = sorted({d for d, _ in rows})
         amounts = [a for _, a in rows]
+        net = sum(a for _, a in every)
         gaps = [(b - a).days for a, b in itertools.pairwise(days)]
         tenure = (c - days[0]).days
         row = {
@@ -114,8 +119,8 @@ def oracle_order_features(orders: pd.DataFrame, cutoff, windows: list[int]) -> p
             "active_span_days": float((days[-1] - days[0]).days),
             "repeat_days_per_30d": 30 * (len(days) - 1) / tenure if tenure else np.nan,
             "recency_share": (c - days[-1]).days / tenure if tenure else np.nan,
-            "monetary_total": sum(amounts),
-            "monetary_mean": sum(amounts) / len(amounts),
+            "monetary_total": net,
+            "monetary_mean": net / len(amounts),
             "monetary_max": max(amounts),
             "first_purchase_value": sum(a for d, a in rows if d == days[0]),
             "gap_mean_days": float(np.mean(gaps)) if gaps else np.nan,
@@ -124,13 +129,13 @@ def oracle_order_features(orders: pd.DataFrame, cutoff, windows: list[int]) -> p
         }
         row["overdue_ratio"] = row["days_since_last_order"] / row["gap_mean_days"]
         for w in windows:
-            recent = [a for d, a in rows if 0 <= (c - d).days < w]
-            previous = [a for d, a in rows if w <= (c - d).days < 2 * w]
-            row[f"orders_last_{w}d"] = len(recent)
+            recent = [a for d, a in every if 0 <= (c - d).days < w]
+            previous = [a for d, a in every if w <= (c - d).days < 2 * w]
+            row[f"orders_last_{w}d"] = sum(a > 0 for a in recent)
             row[f"spend_last_{w}d"] = sum(recent)
-            row[f"orders_trend_{w}d"] = len(recent) - len(previous)
+            row[f"orders_trend_{w}d"] = sum(a > 0 for a in recent) - sum(a > 0 for a in previous)
             row[f"spend_trend_{w}d"] = sum(recent) - sum(previous)
-        row["refund_share"] = sum(a < 0 for a in amounts) / len(amounts)
+        row["refund_share"] = sum(a <= 0 for _, a in every) / len(every)
         out[cid] = row
     frame = pd.DataFrame.from_dict(out, orient="index")
     frame.index.name = "customer_id"
@@ -138,19 +143,17 @@ def oracle_order_features(orders: pd.DataFrame, cutoff, windows: list[int]) -> p
 
 
 def oracle_labels(orders: pd.DataFrame, cutoff, horizons: list[int]) -> pd.DataFrame:
-    """Labels by their definitions, for the customers with an order on or before the cutoff."""
+    """Labels by their definitions, for the customers with a purchase on or before the cutoff."""
     c = day_of(cutoff)
     out = {}
     for cid, group in orders.groupby("customer_id", sort=True):
-        days = [day_of(t) for t in group["order_ts"]]
-        if min(days) > c:
+        rows = [(day_of(t), a) for t, a in zip(group["order_ts"], group["amount"], strict=True)]
+        if not any(d <= c and a > 0 for d, a in rows):
             continue
         row = {}
         for h in horizons:
-            inside = [
-                a for d, a in zip(days, group["amount"], strict=True) if 0 < (d - c).days <= h
-            ]
-            row[f"purchased_within_{h}d"] = int(bool(inside))
+            inside = [a for d, a in rows if 0 < (d - c).days <= h]
+            row[f"purchased_within_{h}d"] = int(any(a > 0 for a in inside))
             row[f"spend_within_{h}d"] = float(sum(inside))
         out[cid] = row
     frame = pd.DataFrame.from_dict(out, orient="index")

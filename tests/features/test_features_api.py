@@ -50,7 +50,7 @@ def test_every_column_of_a_full_training_frame_has_a_one_line_definition():
     )
     assert (
         definitions["purchased_within_14d"]
-        == "1 if at least one order in (cutoff, cutoff + 14d], else 0."
+        == "1 if at least one purchase (order with amount > 0) in (cutoff, cutoff + 14d], else 0."
     )
 
 

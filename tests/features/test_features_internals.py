@@ -55,13 +55,17 @@ def test_packed_sort_equals_the_lexsort_fallback(codes, data):
 @given(orders=order_rows(customers=4))
 def test_the_log_is_sorted_by_customer_then_day_and_keeps_every_row(orders):
     log = prepare_orders(orders)
-    assert np.all(np.diff(log.key) >= 0)
-    assert sorted(log.amount.tolist()) == sorted(orders["amount"].tolist())
+    assert np.all(np.diff(log.key) >= 0) and np.all(np.diff(log.refund_key) >= 0)
+    purchase = orders["amount"] > 0
+    assert sorted(log.amount.tolist()) == sorted(orders.loc[purchase, "amount"].tolist())
+    assert sorted(log.refund_amount.tolist()) == sorted(orders.loc[~purchase, "amount"].tolist())
     for code, start, stop in zip(log.codes, log.starts, log.stops, strict=True):
         customer = log.ids_of(np.array([code]))[0]
-        mine = orders.loc[orders["customer_id"] == customer, "order_ts"]
+        mine = orders.loc[(orders["customer_id"] == customer) & purchase, "order_ts"]
         epoch_days = sorted((mine.dt.floor("D") - pd.Timestamp(0)).dt.days.tolist())
         assert log.days_at(np.arange(start, stop)).tolist() == epoch_days
+    buyers = set(orders.loc[purchase, "customer_id"])
+    assert set(log.ids_of(log.codes)) == buyers  # only customers with a purchase
 
 
 def test_positions_split_a_customers_rows_by_day():

@@ -34,9 +34,10 @@ def test_labels_count_the_days_after_the_cutoff_up_to_the_horizon(orders):
         {
             "purchased_within_1d": [1, 0, 0],  # (Mar 31, Apr 1]
             "spend_within_1d": [5.0, 0.0, 0.0],
-            "purchased_within_29d": [1, 1, 0],  # (Mar 31, Apr 29]: Apr 30 is out
+            # (Mar 31, Apr 29]: Apr 30 is out; customer 2's refund is money, not a purchase
+            "purchased_within_29d": [1, 0, 0],
             "spend_within_29d": [5.0, -4.0, 0.0],
-            "purchased_within_30d": [1, 1, 0],
+            "purchased_within_30d": [1, 0, 0],
             "spend_within_30d": [12.0, -4.0, 0.0],
         },
         index=pd.Index([1, 2, 3], name="customer_id"),

@@ -15,9 +15,10 @@ from winback.features import build_features
 
 CUTOFF = "2024-03-31"
 
-# Customer 1 buys on 4 days (Jan 1 twice, Jan 11, a refund on Feb 10, Mar 21) and once after
-# the cutoff; customer 2 once on Mar 1 (exactly 30 days before the cutoff); customer 3 on
-# Dec 1 and at 23:59 on the cutoff day; customer 4 only after the cutoff (no row).
+# Customer 1 buys on 3 days (Jan 1 twice, Jan 11, Mar 21), has a refund on Feb 10 (not a
+# purchase: it only reduces money) and buys once after the cutoff; customer 2 once on Mar 1
+# (exactly 30 days before the cutoff); customer 3 on Dec 1 and at 23:59 on the cutoff day;
+# customer 4 only after the cutoff (no row).
 ROWS = [
     (1, "2024-01-01 10:00", 10.0, "a", 0.0),
     (1, "2024-01-01 15:00", 20.0, "b", 1.0),
@@ -36,51 +37,47 @@ NAN = math.nan
 EXPECTED = {
     # last purchase Mar 21 / Mar 1 / Mar 31 -> cutoff Mar 31
     "days_since_last_order": (10.0, 30.0, 0.0),
-    "n_orders": (5, 1, 2),
-    "n_purchase_days": (4, 1, 2),
-    "frequency": (3, 0, 1),
+    "n_orders": (4, 1, 2),  # purchases: the Feb 10 refund is not one
+    "n_purchase_days": (3, 1, 2),
+    "frequency": (2, 0, 1),
     # Jan 1 -> Mar 31 2024 (leap year) = 31 + 29 + 30; Dec 1 -> Mar 31 = 31 + 31 + 29 + 30
     "tenure_days": (90.0, 30.0, 121.0),
     # Jan 1 -> Mar 21 = 31 + 29 + 20
     "active_span_days": (80.0, 0.0, 121.0),
-    "repeat_days_per_30d": (30 * 3 / 90, 0.0, 30 * 1 / 121),  # 30 * frequency / tenure
+    "repeat_days_per_30d": (30 * 2 / 90, 0.0, 30 * 1 / 121),  # 30 * frequency / tenure
     "recency_share": (10 / 90, 30 / 30, 0 / 121),  # days_since_last_order / tenure
-    "monetary_total": (95.0, 50.0, 60.0),  # 10 + 20 + 30 - 5 + 40
-    "monetary_mean": (19.0, 50.0, 30.0),  # 95 / 5
+    "monetary_total": (95.0, 50.0, 60.0),  # 10 + 20 + 30 - 5 + 40: refunds subtract
+    "monetary_mean": (23.75, 50.0, 30.0),  # 95 / 4 purchases
     "monetary_max": (40.0, 50.0, 35.0),
     "first_purchase_value": (30.0, 50.0, 25.0),  # Jan 1: 10 + 20 merged
-    # gaps of customer 1: 10, 30, 40 days; mean 80/3, sample std sqrt(1400/3 / 2)
-    "gap_mean_days": (80 / 3, NAN, 121.0),
-    "gap_std_days": (
-        math.sqrt(((10 - 80 / 3) ** 2 + (30 - 80 / 3) ** 2 + (40 - 80 / 3) ** 2) / 2),
-        NAN,
-        NAN,
-    ),
-    "gap_last_days": (40.0, NAN, 121.0),
-    "overdue_ratio": (10 / (80 / 3), NAN, 0.0),
+    # gaps of customer 1 between purchase days: 10, 70 days; mean 40, sample std sqrt(1800)
+    "gap_mean_days": (40.0, NAN, 121.0),
+    "gap_std_days": (math.sqrt(((10 - 40) ** 2 + (70 - 40) ** 2) / 1), NAN, NAN),
+    "gap_last_days": (70.0, NAN, 121.0),
+    "overdue_ratio": (10 / 40, NAN, 0.0),
     # (Mar 1, Mar 31]: only Mar 21 / none (Mar 1 is excluded) / Mar 31
     "orders_last_30d": (1, 0, 1),
     "spend_last_30d": (40.0, 0.0, 35.0),
-    # previous (Jan 31, Mar 1]: the -5 refund / the Mar 1 order / none
-    "orders_trend_30d": (0, -1, 1),
+    # previous (Jan 31, Mar 1]: the -5 refund (money, not a purchase) / the Mar 1 order / none
+    "orders_trend_30d": (1, -1, 1),
     "spend_trend_30d": (45.0, -50.0, 35.0),
-    # (Jan 1, Mar 31]: Jan 11, Feb 10, Mar 21 (Jan 1 excluded) / Mar 1 / Mar 31
-    "orders_last_90d": (3, 1, 1),
+    # (Jan 1, Mar 31]: Jan 11, Mar 21 and the Feb 10 refund (Jan 1 excluded) / Mar 1 / Mar 31
+    "orders_last_90d": (2, 1, 1),
     "spend_last_90d": (65.0, 50.0, 35.0),
     # previous (Oct 3, Jan 1]: the two Jan 1 orders / none / Dec 1
-    "orders_trend_90d": (1, 1, 0),
+    "orders_trend_90d": (0, 1, 0),
     "spend_trend_90d": (35.0, 50.0, 10.0),
     # 180 and 365 days hold everything; the windows before them are empty
-    "orders_last_180d": (5, 1, 2),
+    "orders_last_180d": (4, 1, 2),
     "spend_last_180d": (95.0, 50.0, 60.0),
-    "orders_trend_180d": (5, 1, 2),
+    "orders_trend_180d": (4, 1, 2),
     "spend_trend_180d": (95.0, 50.0, 60.0),
-    "orders_last_365d": (5, 1, 2),
+    "orders_last_365d": (4, 1, 2),
     "spend_last_365d": (95.0, 50.0, 60.0),
-    "orders_trend_365d": (5, 1, 2),
+    "orders_trend_365d": (4, 1, 2),
     "spend_trend_365d": (95.0, 50.0, 60.0),
-    "refund_share": (0.2, 0.0, 0.0),  # 1 of 5 orders is negative
-    "discount_share": (0.4, 0.0, 0.5),  # 2 of 5 (NaN discount counts as none) / 0 / 1 of 2
+    "refund_share": (0.2, 0.0, 0.0),  # 1 of the 5 orders is a refund
+    "discount_share": (0.5, 0.0, 0.5),  # of the purchases: 2 of 4 / 0 / 1 of 2
     "n_categories": (3, 1, 1),  # a, b, c (d is after the cutoff; missing not counted) / a / b
 }
 
@@ -181,7 +178,7 @@ def test_the_cutoff_is_required_and_never_defaulted(orders):
     ("cutoff", "message"),
     [
         ("2024-03-31 12:00", r"calendar date \(midnight UTC\), got 2024-03-31 12:00:00"),
-        ("not a date", "must be a calendar date such as '2024-03-31', got 'not a date'"),
+        ("not a date", r"written as YYYY-MM-DD \(ISO 8601\), e.g. '2024-03-31', got 'not a date'"),
     ],
 )
 def test_a_cutoff_that_is_not_a_calendar_date_is_rejected(orders, cutoff, message):

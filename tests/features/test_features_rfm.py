@@ -36,10 +36,10 @@ def test_days_match_the_hand_computed_summary(orders):
     rfm = rfm_summary(orders, cutoff="2024-03-31")
     expected = pd.DataFrame(
         {
-            "frequency": [3.0, 0.0, 1.0],  # repeat purchase days
+            "frequency": [2.0, 0.0, 1.0],  # repeat purchase days (the refund is not one)
             "recency": [80.0, 0.0, 121.0],  # Jan 1 -> Mar 21; -; Dec 1 -> Mar 31
             "T": [90.0, 30.0, 121.0],  # first purchase -> Mar 31
-            "monetary_value": [(30 - 5 + 40) / 3, 0.0, 35.0],  # mean of repeat-day totals
+            "monetary_value": [(30 + 40) / 2, 0.0, 35.0],  # mean of repeat purchase-day totals
         },
         index=pd.Index([1, 2, 3], name="customer_id"),
     )

@@ -178,8 +178,9 @@ def test_latin1_file_read_as_utf8_names_the_row_and_suggests_encoding(
     assert _message(lambda: read_orders(path)) == (
         f"Cannot read '{path}': its bytes are not valid utf-8 text, e.g. "
         "row 1: '1,2021-01-01,5.0,Caf\\xe9', row 2: '2,2021-01-02,3.0,Th\\xe9'. "
-        "Fix: pass the file's encoding, e.g. encoding='cp1252' (Excel on Windows) or "
-        "encoding='latin-1'."
+        "Fix: pass encoding='cp1252' in Python, --encoding cp1252 on the command line or "
+        "data.encoding: cp1252 in the training config (cp1252 decodes this file; Excel on "
+        "Windows writes it)."
     )
     data = read_orders(path, encoding="latin-1").data
     assert data["category"].tolist() == ["Café", "Thé"]
@@ -187,7 +188,7 @@ def test_latin1_file_read_as_utf8_names_the_row_and_suggests_encoding(
 
 def test_unknown_encoding_is_a_config_error(write_file: Callable[..., Path]) -> None:
     path = write_file("orders.csv", "customer_id,order_ts,amount\n1,2021-01-01,1\n")
-    with pytest.raises(ConfigError, match="encoding='utf9' is not a known text encoding"):
+    with pytest.raises(ConfigError, match="encoding 'utf9' is not a known text encoding"):
         read_orders(path, encoding="utf9")
 
 

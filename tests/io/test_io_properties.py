@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from winback.exceptions import DataError, RejectedRowsWarning
-from winback.io import read_orders
+from winback.io import ReadResult, read_orders
 
 _JUNK = st.sampled_from(["", " ", "NA", "null", "soon", "2021-13-45", "x y", "1,5", "inf", "-"])
 _IDS = st.one_of(
@@ -57,21 +57,31 @@ def messy_orders(draw: st.DrawFn) -> pd.DataFrame:
     return pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in columns.items()})
 
 
-def _read(source: pd.DataFrame | Path, **kwargs: object) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _read(source: pd.DataFrame | Path, **kwargs: object) -> ReadResult:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RejectedRowsWarning)
         return read_orders(source, **kwargs)  # type: ignore[arg-type]
+
+
+def _order_key(value: object) -> str | None:
+    """The order id as the reader reads it: stripped text, None when missing."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    text = str(value).strip()
+    return text or None
 
 
 @settings(max_examples=100, deadline=None)
 @given(frame=messy_orders(), end=st.sampled_from([None, "2020-06-30"]))
 def test_rows_in_equal_rows_kept_plus_rows_rejected(frame: pd.DataFrame, end: str | None) -> None:
     try:
-        data, rejects = _read(frame, end=end)
+        result = _read(frame, end=end)
     except DataError as exc:  # a column-level problem: allowed, but must not be the usual case
         assert str(exc).startswith("Cannot use '<DataFrame>' as orders (")
         assume(False)
-    assert len(data) + len(rejects) == len(frame)
+    data, rejects = result
+    lines = len(data) if result.line_items is None else result.line_items.lines
+    assert lines + len(rejects) == len(frame) == result.rows
     rows = rejects["row"].to_numpy()
     assert np.all(np.diff(rows) > 0) and (
         len(rows) == 0 or (rows[0] >= 1 and rows[-1] <= len(frame))
@@ -81,10 +91,20 @@ def test_rows_in_equal_rows_kept_plus_rows_rejected(frame: pd.DataFrame, end: st
     pd.testing.assert_frame_equal(
         rejects[frame.columns], frame.iloc[rows - 1].reset_index(drop=True)
     )
-    # the kept rows are the other rows, in input order, with their amounts
+    # the kept rows are the other rows, in input order, with their amounts; lines sharing an
+    # order id are one order (their amounts summed), lines without one are orders of their own
     kept = np.setdiff1d(np.arange(len(frame)), rows - 1)
-    expected = [float(str(v).strip()) for v in frame["amount"].iloc[kept]]
-    assert data["amount"].tolist() == expected
+    amounts = [float(str(v).strip()) for v in frame["amount"].iloc[kept]]
+    keys = (
+        [_order_key(v) for v in frame["order_id"].iloc[kept]]
+        if "order_id" in frame
+        else [None] * len(kept)
+    )
+    orders: dict[object, float] = {}
+    for position, (key, amount) in enumerate(zip(keys, amounts, strict=True)):
+        slot = ("alone", position) if key is None else key
+        orders[slot] = orders.get(slot, 0.0) + amount
+    np.testing.assert_allclose(data["amount"].to_numpy(), list(orders.values()), rtol=1e-9)
     assert str(data["order_ts"].dtype) == "datetime64[ns]"
     assert data["order_ts"].notna().all() and data["customer_id"].notna().all()
     assert str(data["customer_id"].dtype) in {"int64", "str"}

@@ -66,22 +66,22 @@ def test_orders_from_csv_parquet_and_frame_are_identical(tmp_path: Path) -> None
     _assert_same(results)
     data, rejects = results[0]
     assert data.to_dict("list") == {
-        "customer_id": [13085, 17001],
+        "customer_id": [13085, 17001],  # the two lines of A1 are one order
         "order_ts": [pd.Timestamp("2021-01-01 09:00"), pd.Timestamp("2021-01-05 07:15")],
-        "amount": [5.0, -8.5],
+        "amount": [8.0, -8.5],  # 2.5 x 2 + 3.0 x 1; A6 is a cancellation
         "order_id": ["A1", "A6"],
-        "quantity": [2.0, -2.0],
+        "quantity": [3.0, -2.0],
         "category": ["books", "Caf\u00e9, bar"],
     }
     assert rejects[["row", "reason"]].to_dict("list") == {
-        "row": [2, 3, 4, 5],
+        "row": [2, 3, 5],
         "reason": [
             "null customer_id",
             "null price",
-            "duplicate order_id: first seen in row 1",
             "order_ts after end: 2021-02-28 23:00:00 > 2021-02-01",  # 03-01 00:00 in Paris
         ],
     }
+    assert str(results[0].line_items) == "aggregated 3 lines into 2 orders (1 cancellations)"
 
 
 def test_events_and_customers_from_all_three_sources_are_identical(tmp_path: Path) -> None:

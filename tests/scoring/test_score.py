@@ -20,8 +20,14 @@ def _first_orders(orders: pd.DataFrame) -> pd.Series:
     return orders.groupby("customer_id")["order_ts"].min()
 
 
-def test_scores_every_customer_with_an_order_by_as_of(model, frames, as_of):
-    result = score(model, frames["orders"], as_of=as_of)
+@pytest.fixture
+def tables(frames) -> dict[str, pd.DataFrame]:
+    """The events and customers the model was trained with (it refuses to score without)."""
+    return {"events": frames["events"], "customers": frames["customers"]}
+
+
+def test_scores_every_customer_with_an_order_by_as_of(model, frames, tables, as_of):
+    result = score(model, frames["orders"], as_of=as_of, **tables)
     first = _first_orders(frames["orders"])
     expected = first.index[first < pd.Timestamp(as_of) + pd.Timedelta(days=1)]
     assert result.scores["customer_id"].tolist() == sorted(expected.tolist())
@@ -34,9 +40,11 @@ def test_scores_every_customer_with_an_order_by_as_of(model, frames, as_of):
     np.testing.assert_array_equal(result.scores["expected_value"], result.scores["expected_spend"])
 
 
-def test_risk_tiers_follow_the_configured_cut_points_and_margin_scales_value(model, frames, as_of):
+def test_risk_tiers_follow_the_configured_cut_points_and_margin_scales_value(
+    model, frames, tables, as_of
+):
     config = ScoringConfig(risk_cuts=(0.2, 0.9), margin=0.25)
-    scores = score(model, frames["orders"], as_of=as_of, config=config).scores
+    scores = score(model, frames["orders"], as_of=as_of, config=config, **tables).scores
     p = scores["p_churn"]
     expected = np.where(p >= 0.9, "high", np.where(p >= 0.2, "medium", "low"))
     assert scores["risk_tier"].tolist() == expected.tolist()
@@ -51,7 +59,7 @@ def test_customers_only_ordering_after_as_of_are_rejected_and_everyone_reconcile
         [frames["customers"], frames["customers"].iloc[:1].assign(customer_id=900_001)],
         ignore_index=True,
     )
-    result = score(model, orders, as_of=as_of, customers=customers)
+    result = score(model, orders, as_of=as_of, customers=customers, events=frames["events"])
     first = _first_orders(orders)
     later = first.index[first >= pd.Timestamp(as_of) + pd.Timedelta(days=1)]
     assert len(later) > 0
@@ -79,7 +87,14 @@ def test_score_files_lists_rows_rejected_by_the_data_gate(model, frames, as_of, 
     out = tmp_path / "out" / "scores.csv"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the gate's RejectedRowsWarning
-        result = score_files(model, path, out=out, as_of=as_of)
+        result = score_files(
+            model,
+            path,
+            out=out,
+            as_of=as_of,
+            events=frames["events"],
+            customers=frames["customers"],
+        )
     rejects = pd.read_csv(output_paths(out)["rejects"])
     reason = rejects.set_index("customer_id")["reason"]
     assert reason.loc[900_002].startswith("every order row rejected by the data gate (")
@@ -148,39 +163,36 @@ def test_output_files_are_byte_identical_across_runs(model, trained, as_of, tmp_
     assert outputs[0] == outputs[1]
 
 
-def test_drift_is_reported_only_when_the_model_has_a_profile(model, frames, as_of):
-    assert score(model, frames["orders"], as_of=as_of).summary["drift"]["computed"] is True
+def test_drift_is_reported_only_when_the_model_has_a_profile(model, frames, tables, as_of):
+    summary = score(model, frames["orders"], as_of=as_of, **tables).summary
+    assert summary["drift"]["computed"] is True
     model.metadata.pop("feature_profile")  # a bundle trained before profiles were recorded
-    summary = score(model, frames["orders"], as_of=as_of).summary
+    summary = score(model, frames["orders"], as_of=as_of, **tables).summary
     assert summary["drift"]["computed"] is False
     assert "feature_profile" in summary["drift"]["reason"]
 
 
-def test_shifted_population_raises_a_drift_warning_naming_the_features(model, frames, as_of):
-    reference = model.build_features(frames["orders"], cutoff=as_of)
+def test_shifted_population_raises_a_drift_warning_naming_the_features(
+    model, frames, tables, as_of
+):
+    reference = model.build_features(frames["orders"], cutoff=as_of, **tables)
     model.metadata["feature_profile"] = feature_profile(reference, model.feature_names)
     with warnings.catch_warnings():
         warnings.simplefilter("error", DriftWarning)
-        same = score(model, frames["orders"], as_of=as_of).summary["drift"]
+        same = score(model, frames["orders"], as_of=as_of, **tables).summary["drift"]
     assert same["computed"] and same["drifted"] == []
     assert max(same["psi"].values()) < 0.01
     richer = frames["orders"].assign(amount=frames["orders"]["amount"] * 10)
     with pytest.warns(DriftWarning, match="monetary_total") as caught:
-        shifted = score(model, richer, as_of=as_of).summary["drift"]
+        shifted = score(model, richer, as_of=as_of, **tables).summary["drift"]
     assert "monetary_total" in shifted["drifted"]
     assert "days_since_last_order" not in shifted["drifted"]
     assert shifted["psi"]["monetary_total"] > 0.25
     assert "PSI" in str(caught[0].message)
 
 
-def test_actions_add_the_allocation_columns(model, frames, as_of):
-    result = score(
-        model,
-        frames["orders"],
-        as_of=as_of,
-        customers=frames["customers"],
-        actions="configs/actions.yaml",
-    )
+def test_actions_add_the_allocation_columns(model, frames, tables, as_of):
+    result = score(model, frames["orders"], as_of=as_of, actions="configs/actions.yaml", **tables)
     scores = result.scores
     assert {"action", "offer", "expected_gain", "group"} <= set(scores.columns)
     assert set(scores["group"]) <= {"treatment", "control", "none"}
@@ -188,15 +200,17 @@ def test_actions_add_the_allocation_columns(model, frames, as_of):
     assert result.summary["actions"]["campaign_id"] == "winback-2024-q1"
 
 
-def test_an_as_of_before_every_order_is_an_error_naming_the_span(model, frames):
-    with pytest.raises(DataError, match=r"No customer has an order at or before as-of 2020-01-01"):
-        score(model, frames["orders"], as_of="2020-01-01")
+def test_an_as_of_before_every_order_is_an_error_naming_the_span(model, frames, tables):
+    with pytest.raises(
+        DataError, match=r"No customer has a purchase at or before as-of 2020-01-01: the orders run"
+    ):
+        score(model, frames["orders"], as_of="2020-01-01", **tables)
 
 
 @pytest.mark.parametrize("as_of", ["2023-06-30 12:00", "yesterday"])
-def test_as_of_must_be_a_calendar_date(model, frames, as_of):
+def test_as_of_must_be_a_calendar_date(model, frames, tables, as_of):
     with pytest.raises(ConfigError, match="as_of must be a calendar date"):
-        score(model, frames["orders"], as_of=as_of)
+        score(model, frames["orders"], as_of=as_of, **tables)
 
 
 def test_output_paths_sit_beside_the_scores(tmp_path):

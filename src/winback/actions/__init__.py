@@ -5,7 +5,8 @@
 - :func:`assign_tiers`: low/medium/high tiers from cut points or quantiles.
 - :func:`at_risk_segments`: the at-risk list for marketing.
 - :class:`ActionsConfig`, :func:`load_actions_config`: the campaign config
-  (``configs/actions.yaml``).
+  (``configs/actions.yaml``); :func:`check_rule_fields`: its fields and values checked before
+  any work.
 - :func:`allocate_actions`: the best eligible action per customer within budget and caps, plus the
   hold-out control group (:func:`control_mask`).
 """
@@ -13,7 +14,7 @@
 from winback.actions._allocate import ALLOCATION_COLUMNS, allocate_actions
 from winback.actions._config import ActionsConfig, load_actions_config, parse_actions_config
 from winback.actions._control import control_mask
-from winback.actions._rules import rule_fields
+from winback.actions._rules import check_rule_fields, rule_fields
 from winback.actions._segments import (
     AT_RISK_SEGMENTS,
     DEFAULT_SEGMENT_TABLE,
@@ -35,6 +36,7 @@ __all__ = [
     "allocate_actions",
     "assign_tiers",
     "at_risk_segments",
+    "check_rule_fields",
     "control_mask",
     "load_actions_config",
     "load_segment_table",

@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 ALLOCATION_COLUMNS = ("action", "offer", "channel", "expected_gain", "cost", "group")
 _MICROS = 1_000_000  # costs and budget are compared in whole millionths: exact integer sums
+_INT64_SAFE = 2**62  # int64 sums of costs stay below this; larger ones use Python integers
 
 
 def allocate_actions(scored: pd.DataFrame, config: ActionsConfig) -> pd.DataFrame:
@@ -74,9 +75,9 @@ def allocate_actions(scored: pd.DataFrame, config: ActionsConfig) -> pd.DataFram
         gain,
         allowed,
         tie_rank=pd.factorize(scored["customer_id"], sort=True)[0],
-        cost=_micros(np.array([a.unit_cost for a in config.actions])),
+        cost=_micros([a.unit_cost for a in config.actions], customers=len(scored)),
         cap=np.array([a.max_customers or len(scored) for a in config.actions], dtype=np.int64),
-        budget=int(_micros(np.array([config.budget]))[0]),
+        budget=_micro(config.budget),
     )
     out = _with_assignment(scored, config, choice, gain)
     logger.info(
@@ -98,8 +99,18 @@ def _gains(scored: pd.DataFrame, config: ActionsConfig) -> np.ndarray:
     return value_at_risk[:, None] * uplift[None, :] - cost[None, :]
 
 
-def _micros(money: np.ndarray) -> np.ndarray:
-    return np.round(np.asarray(money, dtype=float) * _MICROS).astype(np.int64)
+def _micro(money: float) -> int:
+    """``money`` in whole millionths, as an exact Python integer (any finite size)."""
+    return round(float(money) * _MICROS)
+
+
+def _micros(money: list[float], *, customers: int) -> np.ndarray:
+    """Unit costs in millionths: int64, or Python integers (object) when ``customers`` times
+    the dearest cost could overflow int64 (costs and budgets of any finite size work)."""
+    units = [_micro(m) for m in money]
+    if max(units, default=0) * max(customers, 1) < _INT64_SAFE:
+        return np.array(units, dtype=np.int64)
+    return np.array(units, dtype=object)
 
 
 def _greedy(
@@ -112,6 +123,9 @@ def _greedy(
     budget: int,
 ) -> np.ndarray:
     """Return each customer's action index (-1 for none) by the greedy described in the module.
+
+    ``cost`` and ``budget`` are whole millionths; ``budget`` is a Python integer of any size
+    (compared exactly with the int64 running sums, so a budget beyond int64 never overflows).
 
     Each pass gives every waiting customer their best still-open action, sorts these candidates
     by gain, accepts the longest prefix that fits the caps and the budget, and closes the actions
@@ -129,7 +143,7 @@ def _greedy(
         choice[waiting[:n_fit]] = best[:n_fit]
         budget_left -= int(cost[best[:n_fit]].sum())
         cap_left -= np.bincount(best[:n_fit], minlength=n_actions)
-        is_open &= (cap_left > 0) & (cost <= budget_left)
+        is_open &= (cap_left > 0) & (cost <= budget_left).astype(bool)
         waiting = waiting[n_fit:]
     return choice
 
@@ -159,7 +173,7 @@ def _fitting_prefix(best: np.ndarray, cost: np.ndarray, cap_left: np.ndarray, bu
         rows = np.flatnonzero(best == action)
         running[rows] = np.arange(1, len(rows) + 1)
     too_many = running > cap_left[best]
-    too_dear = np.cumsum(cost[best]) > budget
+    too_dear = (np.cumsum(cost[best]) > budget).astype(bool)
     rejected = np.flatnonzero(too_many | too_dear)
     return int(rejected[0]) if rejected.size else len(best)
 

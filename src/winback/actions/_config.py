@@ -8,6 +8,7 @@ into one :class:`~winback.exceptions.ConfigError` naming each offending action a
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -45,7 +46,25 @@ CHANNELS: tuple[str, ...] = get_args(Channel)
 ORDERING_OPERATORS = ("<", "<=", ">", ">=")
 
 Scalar = bool | int | float | str
-Money = Annotated[float, Field(ge=0, strict=True)]
+
+
+def _number_text(value: Any) -> Any:
+    """A finite number, also one written as text: YAML 1.1 reads ``1e13`` (an exponent without
+    a dot) as text. Text that is no number is left for pydantic to refuse; .inf and .nan are
+    refused here."""
+    if isinstance(value, str):
+        try:
+            value = float(value.strip().replace("_", ""))
+        except ValueError:
+            return value
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"expected a finite number, got {value!r} (.inf and .nan are refused)")
+    return value
+
+
+#: A finite, non-negative amount of money; ``1e13`` (read by YAML as text) is taken as a number.
+Money = Annotated[float, BeforeValidator(_number_text), Field(ge=0, strict=True)]
+_Share = Annotated[float, BeforeValidator(_number_text), Field(strict=True)]
 
 
 class _Strict(BaseModel):
@@ -140,7 +159,7 @@ class Action(_Strict):
     channel: Channel
     offer: str = Field(min_length=1)
     unit_cost: Money
-    uplift: Annotated[float, Field(ge=0, le=1, strict=True)]
+    uplift: Annotated[_Share, Field(ge=0, le=1)]
     max_customers: Annotated[int, Field(gt=0, strict=True)] | None = None
     when: Rule
 
@@ -149,12 +168,14 @@ class ActionsConfig(_Strict):
     """A campaign: id, budget, control fraction and the ordered actions.
 
     The order of ``actions`` breaks ties: when two actions give a customer the same gain, the
-    earlier one wins. Customers that get no action are labelled ``default_action``.
+    earlier one wins. Customers that get no action are labelled ``default_action``. ``budget``
+    and ``unit_cost`` are finite amounts of any size (``.inf`` is refused); a number YAML reads
+    as text, such as ``1e13`` written without a dot, is taken as that number.
     """
 
     campaign_id: str = Field(pattern=SAFE_NAME)
-    budget: Annotated[float, Field(gt=0, strict=True)]
-    control_fraction: Annotated[float, Field(ge=0, lt=1, strict=True)] = 0.1
+    budget: Annotated[Money, Field(gt=0)]
+    control_fraction: Annotated[_Share, Field(ge=0, lt=1)] = 0.1
     default_action: str = Field(default="no_action", pattern=SAFE_NAME)
     actions: tuple[Action, ...] = Field(min_length=1)
 

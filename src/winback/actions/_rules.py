@@ -3,12 +3,16 @@
 Each operator maps to a vectorised pandas comparison; ``all`` / ``any`` groups combine boolean
 arrays. Fields are checked against the frame's columns and dtypes before anything is compared, and
 every problem is reported at once as a :class:`~winback.exceptions.ConfigError`.
+:func:`check_rule_fields` makes the same check before any work, against the columns a run will
+produce and the values its text columns can hold (segment names, tiers), so a typo such as
+``At risk`` for ``At Risk`` is an error instead of a rule that matches nobody.
 """
 
 from __future__ import annotations
 
+import difflib
 import operator
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 
 import numpy as np
 import pandas as pd
@@ -24,7 +28,7 @@ from winback.actions._config import (
 )
 from winback.exceptions import ConfigError
 
-__all__ = ["eligibility", "evaluate_rule", "rule_fields"]
+__all__ = ["check_rule_fields", "eligibility", "evaluate_rule", "rule_fields"]
 
 _COMPARE: dict[str, Callable[[pd.Series, object], pd.Series]] = {
     "<": operator.lt,
@@ -91,11 +95,90 @@ def _conditions(rule: Rule) -> Iterator[Condition]:
         yield rule
 
 
+def check_rule_fields(
+    config: ActionsConfig,
+    columns: Collection[str],
+    *,
+    values: Mapping[str, Collection[str]] | None = None,
+    where: str = "the scores",
+) -> None:
+    """Check every condition's field against ``columns`` and its text values against ``values``.
+
+    Parameters
+    ----------
+    config : ActionsConfig
+    columns : collection of str
+        The columns the conditions may read (e.g. the columns scoring will produce).
+    values : mapping, optional
+        Text column -> the values it can hold, e.g. ``{"segment": [...segment names],
+        "risk_tier": ["low", "medium", "high"]}``: a condition comparing it with any other text
+        (or with a number) could never match.
+    where : str
+        What ``columns`` are, for the message.
+
+    Raises
+    ------
+    ConfigError
+        One line listing every unknown field with the closest column and every value no row
+        can hold with the closest value, then the allowed fields.
+    """
+    values = values or {}
+    problems = []
+    for i, action in enumerate(config.actions):
+        for cond in _conditions(action.when):
+            if cond.field not in columns:
+                problems.append(
+                    f"{action_label(i, action.name)}: condition field {cond.field!r} is not a "
+                    f"column of {where}{_closest(cond.field, columns)}"
+                )
+            elif cond.field in values:
+                problems += [
+                    f"{action_label(i, action.name)}: {problem}"
+                    for problem in _value_problems(cond, values[cond.field])
+                ]
+    if problems:
+        fields = ", ".join(sorted(columns))
+        raise ConfigError(
+            f"Cannot use the actions config {config.campaign_id!r}: "
+            + "; ".join(problems)
+            + f". Allowed fields: {fields}."
+        )
+
+
+def _closest(word: str, choices: Collection[str]) -> str:
+    close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.5)
+    if not close:  # case or spacing only: 'At risk' -> 'At Risk'
+        folded = {c.casefold().replace(" ", ""): c for c in choices}
+        close = [folded[key]] if (key := word.casefold().replace(" ", "")) in folded else []
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _value_problems(cond: Condition, allowed: Collection[str]) -> list[str]:
+    items = cond.value if isinstance(cond.value, tuple) else (cond.value,)
+    problems = []
+    for item in items:
+        if not isinstance(item, str):
+            problems.append(
+                f"condition {cond.field!r} {cond.op} {item!r} compares a "
+                f"{_scalar_kind(item)} with the text column {cond.field!r}"
+            )
+        elif item not in allowed:
+            problems.append(
+                f"condition {cond.field!r} {cond.op} {item!r}: no customer can have "
+                f"{cond.field} {item!r}{_closest(item, allowed)}; {cond.field} values: "
+                + ", ".join(repr(v) for v in allowed)
+            )
+    return problems
+
+
 def _field_problems(rule: Rule, frame: pd.DataFrame) -> list[str]:
     problems = []
     for cond in _conditions(rule):
         if cond.field not in frame.columns:
-            problems.append(f"condition field {cond.field!r} is not a column of the scored frame")
+            problems.append(
+                f"condition field {cond.field!r} is not a column of the scored frame"
+                + _closest(cond.field, [str(c) for c in frame.columns])
+            )
             continue
         kind = _value_kind(cond.value)
         column_kind = _column_kind(frame[cond.field])

@@ -15,8 +15,11 @@ __all__ = ["FEATURE_DEFINITIONS", "LABEL_DEFINITIONS", "describe_columns"]
 
 FEATURE_DEFINITIONS: dict[str, str] = {
     "days_since_last_order": "Days from the last purchase day to the cutoff (0: bought that day).",
-    "n_orders": "Orders (rows, refunds included) at or before the cutoff.",
-    "n_purchase_days": "Distinct calendar days with at least one order at or before the cutoff.",
+    "n_orders": (
+        "Purchases (orders with amount > 0; cancellations and refunds excluded) at or before "
+        "the cutoff."
+    ),
+    "n_purchase_days": "Distinct calendar days with a purchase at or before the cutoff.",
     "frequency": "Repeat purchase days, n_purchase_days - 1 (lifetimes' frequency).",
     "tenure_days": "Days from the first purchase day to the cutoff (lifetimes' T, in days).",
     "active_span_days": "Days from the first to the last purchase day (lifetimes' recency).",
@@ -29,8 +32,8 @@ FEATURE_DEFINITIONS: dict[str, str] = {
         "(1: nothing since the first purchase day); NaN when tenure_days is 0."
     ),
     "monetary_total": "Sum of order amounts at or before the cutoff (refunds subtract).",
-    "monetary_mean": "Mean order amount, monetary_total / n_orders.",
-    "monetary_max": "Largest single order amount.",
+    "monetary_mean": "Net amount per purchase, monetary_total / n_orders.",
+    "monetary_max": "Largest single purchase amount.",
     "first_purchase_value": "Total amount of the first purchase day (same-day orders merged).",
     "gap_mean_days": (
         "Mean days between consecutive purchase days, active_span_days / frequency; "
@@ -45,17 +48,20 @@ FEATURE_DEFINITIONS: dict[str, str] = {
         "days_since_last_order / gap_mean_days (above 1: later than usual); "
         "NaN with one purchase day."
     ),
-    "orders_last_{w}d": "Orders in the {w} days up to the cutoff, (cutoff - {w}d, cutoff].",
-    "spend_last_{w}d": "Sum of order amounts in (cutoff - {w}d, cutoff].",
+    "orders_last_{w}d": "Purchases in the {w} days up to the cutoff, (cutoff - {w}d, cutoff].",
+    "spend_last_{w}d": "Sum of order amounts in (cutoff - {w}d, cutoff] (refunds subtract).",
     "orders_trend_{w}d": (
-        "orders_last_{w}d minus the orders of the {w} days before, "
+        "orders_last_{w}d minus the purchases of the {w} days before, "
         "(cutoff - 2*{w}d, cutoff - {w}d]."
     ),
     "spend_trend_{w}d": (
         "spend_last_{w}d minus the spend of the {w} days before, (cutoff - 2*{w}d, cutoff - {w}d]."
     ),
-    "refund_share": "Share of the orders with a negative amount (refunds, returns).",
-    "discount_share": "Share of the orders with a discount > 0 (orders with a discount column).",
+    "refund_share": (
+        "Share of the orders with an amount <= 0 (cancellations, refunds, returns) among all "
+        "orders."
+    ),
+    "discount_share": "Share of the purchases with a discount > 0 (orders with a discount column).",
     "n_categories": "Distinct categories bought (orders with a category column).",
     "event_{type}_last_{w}d": "Events of type '{type}' in (cutoff - {w}d, cutoff].",
     "event_{type}_days_since_last": "Days from the last '{type}' event to the cutoff; NaN if none.",
@@ -76,8 +82,12 @@ FEATURE_DEFINITIONS: dict[str, str] = {
 }
 
 LABEL_DEFINITIONS: dict[str, str] = {
-    "purchased_within_{h}d": "1 if at least one order in (cutoff, cutoff + {h}d], else 0.",
-    "spend_within_{h}d": "Sum of order amounts in (cutoff, cutoff + {h}d]; 0 if no order.",
+    "purchased_within_{h}d": (
+        "1 if at least one purchase (order with amount > 0) in (cutoff, cutoff + {h}d], else 0."
+    ),
+    "spend_within_{h}d": (
+        "Sum of order amounts in (cutoff, cutoff + {h}d], refunds subtract; 0 if no order."
+    ),
 }
 
 _PLACEHOLDERS = {"{w}": r"(?P<w>\d+)", "{h}": r"(?P<h>\d+)", "{type}": r"(?P<type>\w+)"}

@@ -68,15 +68,22 @@ def _refuse_open_windows(
 def label_frame(log: OrderLog, codes: np.ndarray, cutoff: int, horizons: list[int]) -> pd.DataFrame:
     """Labels of the customers with ``codes`` (sorted) from the rows of ``log`` after ``cutoff``.
 
-    Per horizon: ``purchased_within_{h}d`` (int64 0/1) and ``spend_within_{h}d`` (float64).
+    Per horizon: ``purchased_within_{h}d`` (int64 0/1: a purchase, an order with amount > 0,
+    in the window; a refund alone is not one) and ``spend_within_{h}d`` (float64, net of the
+    window's refunds).
     """
     start = log.positions(codes, cutoff)
+    refund_start = log.refund_positions(codes, cutoff)
     out: dict[str, np.ndarray] = {}
     for h in horizons:
         end = log.positions(codes, cutoff + h)
+        refund_end = log.refund_positions(codes, cutoff + h)
         spend = segment_reduce(np.add, log.amount, np.column_stack([start, end]), empty=0.0)
+        refunded = segment_reduce(
+            np.add, log.refund_amount, np.column_stack([refund_start, refund_end]), empty=0.0
+        )
         out[f"purchased_within_{h}d"] = (end > start).astype(np.int64)
-        out[f"spend_within_{h}d"] = spend[:, 0]
+        out[f"spend_within_{h}d"] = spend[:, 0] + refunded[:, 0]
     return pd.DataFrame(out, index=log.ids_of(codes), copy=False)
 
 
@@ -104,9 +111,11 @@ def build_labels(
     Returns
     -------
     DataFrame
-        Indexed by ``customer_id`` (sorted); per horizon ``purchased_within_{h}d`` (int64,
-        1 if at least one order in the window) and ``spend_within_{h}d`` (float64, the sum of
-        the window's amounts; refunds subtract).
+        Indexed by ``customer_id`` (sorted), the customers with a purchase (an order with
+        amount > 0) at or before ``cutoff``; per horizon ``purchased_within_{h}d`` (int64, 1 if
+        at least one purchase in the window: cancellations and refunds, amount <= 0, are not
+        purchases) and ``spend_within_{h}d`` (float64, the sum of the window's amounts;
+        refunds subtract).
 
     Raises
     ------

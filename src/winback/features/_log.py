@@ -8,18 +8,26 @@ contiguous run, and the rows of any day range of a customer are a sub-run found 
 :meth:`OrderLog.positions` (a binary search on ``key``). Features are reductions over runs
 (``ufunc.reduceat``, :func:`segment_reduce`, ``np.bincount``), so nothing loops over customers
 in Python and every customer's values depend on that customer's rows alone.
+
+**A purchase is an order with a positive amount** (or a free one: amount 0, quantity > 0; see
+:func:`winback.io.purchase_mask`). The other orders (cancellations, refunds, returns; the reader
+nets the lines of an order first) are kept apart in
+``refund_key``/``refund_amount``: they never count as an order, a purchase day, for recency or
+for a label, and a customer with nothing but such orders is not in the population. They only
+reduce money (``monetary_total``, windowed spend, spend labels) and count in ``refund_share``.
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
 from winback.dates import day_numbers
 from winback.exceptions import DataError
+from winback.io import purchase_mask
 
 __all__ = ["OrderLog", "positions_in", "prepare_orders", "rows_of", "segment_reduce"]
 
@@ -45,6 +53,8 @@ class OrderLog:
     id_offset, id_values
         How codes map back to customer ids: ``code + id_offset`` for compact integer ids,
         else ``id_values[code]`` (the sorted distinct ids).
+    refund_key, refund_amount
+        The orders that are not purchases (amount <= 0), keyed and sorted like ``key``.
     """
 
     key: np.ndarray
@@ -56,6 +66,8 @@ class OrderLog:
     id_offset: int | None
     id_values: pd.Index | None
     id_is_string: bool
+    refund_key: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    refund_amount: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float64))
 
     @functools.cached_property
     def starts(self) -> np.ndarray:
@@ -90,8 +102,10 @@ class OrderLog:
 
     def upto(self, last_day: int) -> OrderLog:
         """The log of the rows dated on or before ``last_day`` (``self`` if that is all)."""
-        keep = (self.key & ((1 << self.day_bits) - 1)) <= last_day - self.day0
-        if keep.all():
+        mask = (1 << self.day_bits) - 1
+        keep = (self.key & mask) <= last_day - self.day0
+        keep_refunds = (self.refund_key & mask) <= last_day - self.day0
+        if keep.all() and keep_refunds.all():
             return self
 
         def cut(values: np.ndarray | None) -> np.ndarray | None:
@@ -103,7 +117,21 @@ class OrderLog:
             amount=self.amount[keep],
             discount=cut(self.discount),
             category=cut(self.category),
+            refund_key=self.refund_key[keep_refunds],
+            refund_amount=self.refund_amount[keep_refunds],
         )
+
+    def refund_positions(self, codes: np.ndarray, last_days: np.ndarray | int) -> np.ndarray:
+        """Per customer code, the first refund row after its refunds dated ``<= last_days``
+        (as :meth:`positions`, on ``refund_key``)."""
+        return positions_in(self.refund_key, self.day_bits, self.day0, codes, last_days)
+
+    def refund_totals(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per customer code (sorted): the number and the sum of its refunds in the log."""
+        first = np.searchsorted(self.refund_key, codes << self.day_bits)
+        stop = np.searchsorted(self.refund_key, (codes + 1) << self.day_bits)
+        sums = segment_reduce(np.add, self.refund_amount, np.column_stack([first, stop]), empty=0.0)
+        return stop - first, sums[:, 0]
 
     def positions(self, codes: np.ndarray, last_days: np.ndarray | int) -> np.ndarray:
         """Per customer code, the first row after its rows dated ``<= last_days``.
@@ -269,6 +297,9 @@ def prepare_orders(
 ) -> OrderLog:
     """Return the :class:`OrderLog` of ``orders``, keeping rows with ``day <= last_day`` only.
 
+    The purchases (:func:`winback.io.purchase_mask`) make ``key``; the other rows are kept
+    apart as refunds (``refund_key``), see the module docstring.
+
     Parameters
     ----------
     orders
@@ -283,13 +314,14 @@ def prepare_orders(
     days = day_numbers(orders["order_ts"], column="order_ts")
     amount = _finite_amounts(orders)
     ids = _id_values(orders["customer_id"], frame="orders")
+    purchase = purchase_mask(orders)
     keep = None
     if last_day is not None:
         keep = days <= last_day
         if keep.all():
             keep = None
         else:
-            days, amount, ids = days[keep], amount[keep], ids[keep]
+            days, amount, ids, purchase = days[keep], amount[keep], ids[keep], purchase[keep]
     n = len(days)
     day0 = int(days.min()) if n else 0
     days -= day0
@@ -303,10 +335,16 @@ def prepare_orders(
         )
     id_is_string = ids.dtype.kind not in "iu"
     del ids
+    refund_key, refund_order = _sorted_keys(
+        codes[~purchase], days[~purchase], day_bits, row_bits, n_codes
+    )
+    refund_amount = amount[~purchase][refund_order]
+    if not purchase.all():
+        codes, days, amount = codes[purchase], days[purchase], amount[purchase]
     key, order = _sorted_keys(codes, days, day_bits, row_bits, n_codes)
     del codes, days
     extras = {
-        column: _extra_column(orders, column, keep)[order]
+        column: _extra_column(orders, column, keep, purchase)[order]
         for column in ("discount", "category")
         if optional_columns and column in orders.columns
     }
@@ -320,13 +358,19 @@ def prepare_orders(
         id_offset=id_offset,
         id_values=id_values,
         id_is_string=id_is_string,
+        refund_key=refund_key,
+        refund_amount=refund_amount,
     )
 
 
-def _extra_column(orders: pd.DataFrame, column: str, keep: np.ndarray | None) -> np.ndarray:
+def _extra_column(
+    orders: pd.DataFrame, column: str, keep: np.ndarray | None, purchase: np.ndarray
+) -> np.ndarray:
+    """The purchases' values of ``discount`` (NaN read as 0) or ``category`` (codes, -1 missing)."""
     series = orders[column]
     if column == "discount":
         values = np.nan_to_num(series.to_numpy(dtype=np.float64, na_value=np.nan), nan=0.0)
     else:
         values = pd.factorize(series)[0].astype(np.int64, copy=False)
-    return values if keep is None else values[keep]
+    values = values if keep is None else values[keep]
+    return values if purchase.all() else values[purchase]

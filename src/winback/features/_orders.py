@@ -2,14 +2,15 @@
 
 The functions take a log holding only rows dated on or before the cutoff (``log.upto``) and
 return numpy arrays aligned with ``log.codes``; the column definitions are in
-:mod:`winback.features._definitions`.
+:mod:`winback.features._definitions`. Counts, days and gaps are of purchases (amount > 0);
+money nets the refunds in (see :mod:`winback.features._log`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from winback.features._log import OrderLog, segment_reduce
+from winback.features._log import OrderLog, rows_of, segment_reduce
 
 __all__ = ["order_features", "purchase_days"]
 
@@ -83,8 +84,14 @@ def _window_features(log: OrderLog, cutoff: int, windows: list[int]) -> dict[str
     size = len(log.starts) * n_cells
     counts = np.bincount(cell, minlength=size).reshape(-1, n_cells)
     spend = np.bincount(cell, weights=log.amount, minlength=size).astype(np.float64, copy=False)
-    spend = spend.reshape(-1, n_cells)
     del cell
+    owner = rows_of(log.codes, log.refund_key >> log.day_bits)  # refunds of the population
+    known = owner >= 0
+    refund_cell = (
+        owner[known] * n_cells + interval[log.refund_key[known] & ((1 << log.day_bits) - 1)]
+    )
+    spend += np.bincount(refund_cell, weights=log.refund_amount[known], minlength=size)
+    spend = spend.reshape(-1, n_cells)
     # cell j >= 1 holds the rows dated in (bounds[j - 1], bounds[j]]; cell 0 the older ones
     column = {day: j + 1 for j, day in enumerate(bounds)}
     out: dict[str, np.ndarray] = {}
@@ -103,6 +110,11 @@ def _share(log: OrderLog, flags: np.ndarray) -> np.ndarray:
     return _per_customer(np.add, log, flags, dtype=np.int64) / (log.stops - log.starts)
 
 
+def _refund_share(n_orders: np.ndarray, n_refunds: np.ndarray) -> np.ndarray:
+    """Share of a customer's orders that are cancellations or refunds (amount <= 0)."""
+    return n_refunds / (n_orders + n_refunds)
+
+
 def _distinct_categories(log: OrderLog) -> np.ndarray:
     """Per customer: number of distinct non-missing categories."""
     n_categories = max(int(log.category.max(initial=-1)) + 1, 1)
@@ -116,13 +128,14 @@ def order_features(log: OrderLog, *, cutoff: int, windows: list[int]) -> dict[st
     """Return the order features of every customer of ``log`` at ``cutoff``.
 
     ``log`` must hold only rows dated on or before ``cutoff``. Counts are int64, the rest
-    float64; ``discount_share`` and ``n_categories`` appear only when the log has discounts or
-    categories.
+    float64; ``discount_share`` and ``n_categories`` (of purchases) appear only when the log has
+    discounts or categories.
     """
     windowed = _window_features(log, cutoff, windows)  # first: its temporaries are the largest
     days = purchase_days(log)
     n_orders = log.stops - log.starts
-    total = _per_customer(np.add, log, log.amount)
+    n_refunds, refunded = log.refund_totals(log.codes)
+    total = _per_customer(np.add, log, log.amount) + refunded
     gaps = _gap_features(log, days)
     since_last = (cutoff - days["last_day"]).astype(np.float64)
     tenure = (cutoff - days["first_day"]).astype(np.float64)
@@ -147,7 +160,7 @@ def order_features(log: OrderLog, *, cutoff: int, windows: list[int]) -> dict[st
         **gaps,
         "overdue_ratio": overdue,
         **windowed,
-        "refund_share": _share(log, log.amount < 0),
+        "refund_share": _refund_share(n_orders, n_refunds),
     }
     if log.discount is not None:
         out["discount_share"] = _share(log, log.discount > 0)

@@ -3,8 +3,11 @@
 ``read_orders``, ``read_events`` and ``read_customers`` turn a CSV file, a Parquet file or a
 DataFrame into a frame that follows the data contract plus a frame of rejected rows; the column
 mapping models say which source column holds each canonical column; :func:`gate_rejects`
-puts a reader's rejects in the one shape scoring and training report them in. ``write_atomic``,
-``write_frame`` and ``write_json`` write output files atomically.
+puts a reader's rejects in the one shape scoring and training report them in;
+:func:`purchase_mask` says which orders are purchases (the one definition). ``write_atomic``,
+``write_frame`` and ``write_json`` write output files atomically, :func:`output_lock` and
+:func:`write_together` write files that belong together as one unit, and
+:func:`escape_formulas` / :func:`unescape_formulas` keep CSV cells from running as formulas.
 """
 
 from winback.io._columns import (
@@ -13,21 +16,40 @@ from winback.io._columns import (
     OrdersColumns,
     parse_columns_option,
 )
-from winback.io._read import ReadResult, read_customers, read_events, read_orders
+from winback.io._parse import parse_customer_ids
+from winback.io._read import LineItems, ReadResult, read_customers, read_events, read_orders
 from winback.io._rejects import gate_rejects
-from winback.io._write import write_atomic, write_frame, write_json
+from winback.io._tables import purchase_mask
+from winback.io._write import (
+    escape_formulas,
+    output_lock,
+    staging_path,
+    unescape_formulas,
+    write_atomic,
+    write_frame,
+    write_json,
+    write_together,
+)
 
 __all__ = [
     "CustomersColumns",
     "EventsColumns",
+    "LineItems",
     "OrdersColumns",
     "ReadResult",
+    "escape_formulas",
     "gate_rejects",
+    "output_lock",
     "parse_columns_option",
+    "parse_customer_ids",
+    "purchase_mask",
     "read_customers",
     "read_events",
     "read_orders",
+    "staging_path",
+    "unescape_formulas",
     "write_atomic",
     "write_frame",
     "write_json",
+    "write_together",
 ]

@@ -16,7 +16,7 @@ from winback.io._columns import (
 )
 from winback.io._tables import Table, TableColumn
 
-__all__ = ["locate_columns", "mapping_fix"]
+__all__ = ["locate_columns", "mapping_fix", "suggest_column"]
 
 _SYNONYMS = {
     "customer_id": {"customer", "customerid", "custid", "clientid", "userid", "memberid"},
@@ -53,7 +53,7 @@ def _normal(name: object) -> str:
     return re.sub(r"[^a-z0-9]", "", str(name).lower())
 
 
-def _suggest(canonical: str, found: pd.Index) -> str | None:
+def suggest_column(canonical: str, found: pd.Index) -> str | None:
     """The source column that most likely holds ``canonical`` (by name), if any."""
     wanted = {_normal(canonical)} | _SYNONYMS.get(canonical, set())
     for exact in (True, False):
@@ -125,10 +125,10 @@ def _absent_mapped(canonical: str, source: str, found: pd.Index) -> str:
 
 def _suggested_mapping(canonical: str, found: pd.Index) -> dict[str, str]:
     """The mapping that would most likely supply ``canonical`` (empty when nothing fits)."""
-    guess = _suggest(canonical, found)
+    guess = suggest_column(canonical, found)
     if guess is not None:
         return {canonical: guess}
-    price, quantity = _suggest("price", found), _suggest("quantity", found)
+    price, quantity = suggest_column("price", found), suggest_column("quantity", found)
     if canonical == "amount" and price and quantity:
         return {"price": price, "quantity": quantity}
     return {}

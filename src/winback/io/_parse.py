@@ -27,6 +27,7 @@ from pandas.tseries.api import guess_datetime_format
 __all__ = [
     "Parsed",
     "as_text",
+    "parse_customer_ids",
     "parse_flags",
     "parse_ids",
     "parse_numbers",
@@ -48,11 +49,16 @@ _EXACT_FLOAT = 2.0**53
 
 @dataclass(frozen=True)
 class Parsed:
-    """A parsed column: ``values`` (contract dtype), ``null`` and ``bad`` boolean row masks."""
+    """A parsed column: ``values`` (contract dtype), ``null`` and ``bad`` boolean row masks.
+
+    ``problem`` is a column-level problem found while parsing (e.g. dates that read both day
+    first and month first), worded to follow ``"column 'order_ts': "``; None when there is none.
+    """
 
     values: pd.Series
     null: np.ndarray
     bad: np.ndarray
+    problem: str | None = None
 
 
 def _false(n: int) -> np.ndarray:
@@ -159,30 +165,51 @@ def parse_flags(raw: pd.Series) -> Parsed:
     return Parsed(pd.Series(true, dtype=bool), null, bad)
 
 
-def parse_timestamps(raw: pd.Series) -> Parsed:
+def parse_timestamps(raw: pd.Series, *, date_format: str | None = None) -> Parsed:
     """Timestamps as naive UTC datetime64[ns].
 
     Rule: tz-aware values (also mixed offsets within one column) are converted to UTC and made
-    naive; naive values are taken as UTC. Text is parsed as ISO 8601 (date only, date and time,
-    any offset or ``Z``); text that is not ISO 8601 is parsed with the one format guessed from the
-    data (e.g. ``'12/1/2009 07:45'``, month first unless day first parses more values).
+    naive; naive values are taken as UTC. With ``date_format`` (a strftime format such as
+    ``'%d.%m.%Y'``) text is read with that format first and ISO 8601 second. Without it, text is
+    parsed as ISO 8601 (date only, date and time, any offset or ``Z``); text that is not ISO
+    8601 is parsed with the one format guessed from the data (``'31.12.2023'`` day first,
+    ``'12/1/2009 07:45'`` month first when a later value such as ``'12/13/2009'`` shows it).
+    When the day and the month cannot be told apart -- every value reads both ways, with
+    different dates -- nothing is guessed: :attr:`Parsed.problem` asks for the format.
     Values before 1677-09-22 or after 2262-04-11 (outside datetime64[ns]) are bad.
     """
     if ptypes.is_datetime64_any_dtype(raw.dtype):
         null = raw.isna().to_numpy(dtype=bool)
-        values, outside = _naive_ns(raw)
-    else:
-        text = as_text(raw)
-        null = text.isna().to_numpy(dtype=bool)
-        iso = pd.to_datetime(text, utc=True, format="ISO8601", errors="coerce")
-        values, outside = _naive_ns(iso)
-        failed = ~null & np.isnat(values) & ~outside
-        if failed.any():
-            guessed = _parse_guessed_format(text[failed])
-            if guessed is not None:
-                values[failed], outside[failed] = _naive_ns(guessed)
+        values, _ = _naive_ns(raw)
+        return Parsed(pd.Series(values, dtype="datetime64[ns]"), null, ~null & np.isnat(values))
+    text = as_text(raw)
+    null = text.isna().to_numpy(dtype=bool)
+    values = np.full(len(text), np.datetime64("NaT"), dtype="datetime64[ns]")
+    outside = _false(len(text))
+    problem = None
+    if date_format is not None:
+        parsed = _parse_format(text[~null], date_format)
+        values[~null], outside[~null] = _naive_ns(parsed)
+    pending = ~null & np.isnat(values) & ~outside
+    if pending.any():
+        iso = pd.to_datetime(text[pending], utc=True, format="ISO8601", errors="coerce")
+        values[pending], outside[pending] = _naive_ns(iso)
+    failed = ~null & np.isnat(values) & ~outside
+    if failed.any() and date_format is None:
+        guessed, problem = _parse_guessed_format(text[failed])
+        if guessed is not None:
+            values[failed], outside[failed] = _naive_ns(guessed)
     bad = ~null & np.isnat(values)
-    return Parsed(pd.Series(values, dtype="datetime64[ns]"), null, bad)
+    return Parsed(pd.Series(values, dtype="datetime64[ns]"), null, bad, problem)
+
+
+def _parse_format(text: pd.Series, date_format: str) -> pd.Series:
+    """``text`` read with ``date_format`` (distinct values only), NaT where it does not fit."""
+    codes, distinct = pd.factorize(text)
+    parsed = pd.to_datetime(
+        pd.Series(distinct, dtype="str"), utc=True, format=date_format, errors="coerce"
+    )
+    return parsed.take(codes).set_axis(text.index)
 
 
 def _naive_ns(stamps: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -198,34 +225,89 @@ def _naive_ns(stamps: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return micro.astype("datetime64[ns]"), outside
 
 
-def _parse_guessed_format(pending: pd.Series) -> pd.Series | None:
-    """``pending`` parsed with the guessed format that parses most distinct values (None: none).
+def _parse_guessed_format(pending: pd.Series) -> tuple[pd.Series | None, str | None]:
+    """``pending`` parsed with the guessed format that parses most distinct values, and a problem.
 
     Formats are tried on the distinct values only (timestamps repeat across the lines of an
-    invoice), then the parsed distinct values are spread back to the rows.
+    invoice), then the parsed distinct values are spread back to the rows. When two formats that
+    differ in the order of day and month parse equally many values into different dates, the
+    column is ambiguous: no values are returned and the problem names both readings.
     """
     codes, distinct = pd.factorize(pending)
     distinct = pd.Series(distinct, dtype="str")
-    best: tuple[int, str, pd.Series] | None = None
+    results = []
     for fmt in _candidate_formats(distinct):
         parsed = pd.to_datetime(distinct, utc=True, format=fmt, errors="coerce", cache=False)
         count = int(parsed.notna().sum())
-        if count and (best is None or count > best[0]):
-            best = (count, fmt, parsed)
-    if best is None:
-        return None
-    logger.info("parsed %d distinct non-ISO timestamps with the format %r", best[0], best[1])
-    return best[2].take(codes).set_axis(pending.index)
+        if count:
+            results.append((count, fmt, parsed))
+    if not results:
+        return None, None
+    best = max(count for count, _, _ in results)
+    tied = [(fmt, parsed) for count, fmt, parsed in results if count == best]
+    (fmt, parsed), others = tied[0], tied[1:]
+    for other_fmt, other in others:
+        differ = (parsed != other).to_numpy(dtype=bool, na_value=True)
+        if differ.any():
+            example = distinct[np.flatnonzero(differ)[0]]
+            return None, _ambiguous(example, fmt, other_fmt)
+    logger.info("parsed %d distinct non-ISO timestamps with the format %r", best, fmt)
+    return parsed.take(codes).set_axis(pending.index), None
+
+
+def _ambiguous(example: str, *formats: str) -> str:
+    """The problem text of a column whose dates read both day first and month first."""
+    shown = " or ".join(f"{_reading(example, fmt)} ({fmt!r})" for fmt in formats)
+    fmt = next((f for f in formats if -1 < f.find("%d") < f.find("%m")), formats[0])
+    return (
+        f"the dates are ambiguous: every value reads both day first and month first (no day is "
+        f"above 12), e.g. {example!r} is {shown}. Fix: give the format, e.g. "
+        f"date_format={fmt!r} in Python, --date-format {fmt!r} on the command line or "
+        f"data.date_format: {fmt!r} in the training config"
+    )
+
+
+def _reading(example: str, fmt: str) -> str:
+    """How ``example`` reads with ``fmt``, as a date in words: ``'1 February 2023'``."""
+    stamp = pd.to_datetime(example, format=fmt, utc=True)
+    return f"{stamp.day} {stamp.strftime('%B %Y')}"
 
 
 def _candidate_formats(distinct: pd.Series) -> list[str]:
-    """Formats pandas guesses (month first, then day first) from the first distinct values."""
+    """Formats pandas guesses (month first, then day first) from the first distinct values.
+
+    Year-day-month formats (``'%Y/%d/%m'``) are left out: year-first dates are year-month-day.
+    """
     formats: list[str] = []
     for value in distinct.head(_FORMAT_SAMPLES):
         for dayfirst in (False, True):
             with warnings.catch_warnings():  # "Parsing dates in %d/%m/%Y format when ..."
                 warnings.simplefilter("ignore", UserWarning)
                 fmt = guess_datetime_format(value, dayfirst=dayfirst)
-            if fmt is not None and fmt not in formats:
+            if fmt is not None and fmt not in formats and not _year_day_month(fmt):
                 formats.append(fmt)
     return formats
+
+
+def _year_day_month(fmt: str) -> bool:
+    positions = [fmt.find(d) for d in ("%Y", "%d", "%m")]
+    return -1 not in positions and positions[0] < positions[1] < positions[2]
+
+
+def parse_customer_ids(values: pd.Series) -> pd.Series:
+    """Customer ids by the readers' rule: int64 when every id is an integer, else ``str``.
+
+    ``'000001'`` stays text (its zeros are part of the id), ``'13085'`` and ``13085.0`` are the
+    integer 13085; missing ids (``NaN``, ``n/a``, blank...) are NA.
+
+    Examples
+    --------
+    >>> parse_customer_ids(pd.Series(["000001", "000002"])).tolist()
+    ['000001', '000002']
+    >>> parse_customer_ids(pd.Series(["1", "2.0"])).tolist()
+    [1, 2]
+    """
+    parsed = parse_ids(values)
+    if not parsed.null.any():
+        return parsed.values.set_axis(values.index)
+    return parsed.values.astype(object).mask(parsed.null).set_axis(values.index)

@@ -11,7 +11,9 @@ Rules
   counts the rejected rows by reason.
 - **Row-level problems** set the row aside: a null required value, a value that does not parse,
   a negative discount, a timestamp after ``end``, a repeated unique key (the first row is kept;
-  duplicates are judged among rows with no other problem).
+  duplicates are judged among rows with no other problem), an exact repeat of an order line
+  (every column equal; orders with an ``order_id``), the lines of an order id shared by several
+  customers.
 - **Column-level problems** raise one :class:`~winback.exceptions.DataError` listing every problem
   found: a missing required column, a mapped column that is absent, a required column with no
   values, or a date, number or flag column where more than half (> 50 %) of the non-null values do
@@ -20,8 +22,11 @@ Rules
   (``2021-01-01T10:00+02:00`` next to ``2021-01-01T08:00Z``), are converted to UTC and made naive;
   naive values are taken as UTC. All timestamps come out as naive UTC ``datetime64[ns]``. Text is
   read as ISO 8601 (date, date and time, any offset or ``Z``); text that is not ISO 8601 is read
-  with the one format guessed from the data (``12/1/2009 07:45``: month first, unless day first
-  reads more distinct values). Values outside 1677-09-22..2262-04-11 do not parse.
+  with the one format guessed from the data (``31.12.2023`` day first, ``12/13/2009 07:45``
+  month first). A column whose every value reads both day first and month first
+  (``01/02/2023``) is a column-level problem asking for ``date_format``; with ``date_format``
+  text is read with that format, then as ISO 8601. Values outside 1677-09-22..2262-04-11 do
+  not parse.
 - **Ids**: ``customer_id`` is int64 when every id is an integer (integer dtype, integral floats
   such as ``13085.0``, or integer text without leading zeros), otherwise ``str`` (``"00123"``
   keeps its zeros). ``order_id`` is always ``str``.
@@ -35,21 +40,36 @@ Rules
   Missing means NaN/None/NaT/NA, empty or blank text and, outside free-text columns, the tokens
   NA, N/A, NaN, NaT, null, None, #N/A, <NA> (any case); free text (``category``, ``email``,
   ``country``...) keeps "NA" as text. Ids and timestamps are stripped of surrounding spaces.
-- **Line items**: orders are one row per order. In a file with one row per line item (UCI Online
-  Retail II), do not map ``order_id`` to the invoice number: every line after the first would be
-  rejected as a duplicate.
+- **Line items**: rows sharing an ``order_id`` are the lines of one order (UCI Online Retail II:
+  one row per product line, map ``order_id`` to the invoice number) and become one row of
+  ``data``: amount = the sum of the lines' amounts (or of price x quantity), quantity and
+  discount summed, order_ts the earliest, category and channel the first line's. Rows without
+  an order id are orders of their own. An order whose net amount is < 0, or 0 without a
+  positive quantity, is a cancellation or refund (a "C" invoice of negative quantities): it
+  stays in ``data`` (it reduces revenue) but is not a purchase anywhere downstream
+  (:func:`~winback.io.purchase_mask`; a free order, amount 0 and quantity > 0, is one).
+  :attr:`ReadResult.line_items` says how many lines made how many orders; rows in = lines
+  kept + rejected.
+- **Consent**: a customer listed on several rows is opted in only if every row says so; rows
+  that disagree leave the customer *not* opted in, in either order
+  (:attr:`ReadResult.consent_conflicts` lists them).
+- **Encodings**: a byte-order mark (UTF-8, UTF-16, UTF-32) decides the encoding; UTF-16 without
+  one is recognised by its NUL bytes; otherwise ``encoding`` is used and bytes it cannot decode
+  are a :class:`~winback.exceptions.DataError` recommending an encoding that decodes them.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-from typing import NamedTuple
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from winback.dates import DateLike
+from winback.dates import DateLike, check_date_format, parse_date
 from winback.exceptions import ConfigError, DataError
 from winback.io._columns import (
     CustomersColumns,
@@ -58,12 +78,24 @@ from winback.io._columns import (
     _Columns,
     resolve_columns,
 )
-from winback.io._locate import locate_columns, mapping_fix
-from winback.io._parse import (
-    Parsed,
+from winback.io._encoding import (
+    check_encoding,
+    decodes_as,
+    encoding_fix,
+    file_encoding,
+    printable,
 )
+from winback.io._locate import locate_columns, mapping_fix, suggest_column
+from winback.io._parse import Parsed, as_text, parse_timestamps
 from winback.io._rejects import Rejections, quoted
-from winback.io._source import Source, column_listing, display_name, load_source
+from winback.io._source import (
+    Source,
+    _file_bytes,
+    _undecodable_rows,
+    column_listing,
+    display_name,
+    load_source,
+)
 from winback.io._tables import (
     CUSTOMERS,
     EVENTS,
@@ -72,9 +104,10 @@ from winback.io._tables import (
     Table,
     TableColumn,
     orders_columns,
+    purchase_mask,
 )
 
-__all__ = ["ReadResult", "read_customers", "read_events", "read_orders"]
+__all__ = ["LineItems", "ReadResult", "read_customers", "read_events", "read_orders"]
 
 logger = logging.getLogger(__name__)
 
@@ -82,23 +115,105 @@ _MAX_SHOWN = 5
 _COLUMN_PROBLEM_SHARE = 0.5
 
 
-class ReadResult(NamedTuple):
+@dataclass(frozen=True)
+class LineItems:
+    """How the lines of an orders file became orders.
+
+    Attributes
+    ----------
+    lines : int
+        Input rows kept (lines of orders, or orders of one line).
+    orders : int
+        Orders they made (rows of ``data``).
+    cancellations : int
+        Orders among them that are not purchases (net amount < 0, or 0 without a positive
+        quantity): cancellations, refunds, returns.
+    """
+
+    lines: int
+    orders: int
+    cancellations: int
+
+    def __str__(self) -> str:
+        return (
+            f"aggregated {self.lines:,} lines into {self.orders:,} orders "
+            f"({self.cancellations:,} cancellations)"
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class ReadResult:
     """What a reader returns: the validated rows and the rows set aside.
+
+    Unpacks as ``data, rejects = read_orders(...)``.
 
     Attributes
     ----------
     data : DataFrame
         The valid rows in input order, typed as in the data contract, with a fresh RangeIndex.
+        For orders with an ``order_id``, one row per order (its lines aggregated).
     rejects : DataFrame
         One row per rejected input row, in input order: ``row`` (int64, 1-based data row number,
         header not counted), ``reason`` (str, e.g. ``"null customer_id"`` or
         ``"unparseable order_ts: '2021-13-45'"``; several problems joined by ``"; "``), then
         every column of the source with the row's original values. Empty (same columns) when no
         row was rejected.
+    source : str
+        How messages name the source (its path, or ``"<DataFrame>"``).
+    table : str
+        ``"orders"``, ``"events"`` or ``"customers"``.
+    rows : int
+        Input rows read: ``rows == line_items.lines + len(rejects)`` for orders with an
+        ``order_id``, else ``rows == len(data) + len(rejects)``.
+    rejected_by_reason : dict
+        Rejected rows per kind of problem, most frequent first (a row can have several).
+    line_items : LineItems or None
+        For orders with an ``order_id``: lines kept, orders made, cancellations.
+    consent_conflicts : Index
+        Customers (``read_customers``) listed on several rows that disagree on
+        ``marketing_opt_in``; each is kept as not opted in. Empty otherwise.
     """
 
     data: pd.DataFrame
     rejects: pd.DataFrame
+    source: str = "<DataFrame>"
+    table: str = "orders"
+    rows: int = 0
+    rejected_by_reason: dict[str, int] = field(default_factory=dict)
+    line_items: LineItems | None = None
+    consent_conflicts: pd.Index = field(default_factory=lambda: pd.Index([], name="customer_id"))
+
+    def __iter__(self) -> Iterator[pd.DataFrame]:
+        return iter((self.data, self.rejects))
+
+    def __len__(self) -> int:
+        return 2
+
+    def __getitem__(self, index: int) -> pd.DataFrame:
+        return (self.data, self.rejects)[index]
+
+    def require_rows(self, *, rejects_file: str | os.PathLike[str] | None = None) -> None:
+        """Raise :class:`DataError` if every row was rejected, naming the reasons.
+
+        ``rejects_file`` is where the caller wrote the rejects (named in the message).
+        """
+        if len(self.data) or not len(self.rejects):
+            return
+        reasons = ", ".join(f"{n} {kind}" for kind, n in self.rejected_by_reason.items())
+        where = (
+            f"Every row and its reason is in {os.fspath(rejects_file)}"
+            if rejects_file is not None
+            else "The rejects frame lists every row with its reason"
+        )
+        shown = "; ".join(
+            f"row {row}: {printable(str(reason))}"
+            for row, reason in zip(self.rejects["row"][:3], self.rejects["reason"][:3], strict=True)
+        )
+        raise DataError(
+            f"Cannot use {self.source!r}: all {self.rows} rows of {self.table} were rejected "
+            f"({reasons}), e.g. {shown}. {where}. Fix: correct those rows or the column mapping "
+            "(--columns / columns=), then rerun."
+        )
 
 
 # --- public readers ---------------------------------------------------------------------------
@@ -110,6 +225,7 @@ def read_orders(
     columns: OrdersColumns | dict[str, str] | None = None,
     end: DateLike | None = None,
     encoding: str = "utf-8",
+    date_format: str | None = None,
     name: str | None = None,
 ) -> ReadResult:
     """Read and validate orders: one row per order (or per refund/return).
@@ -128,7 +244,13 @@ def read_orders(
         The data's stated last calendar day (UTC). Rows stamped after that day are rejected;
         rows during it are kept (``order_ts < end + 1 day``).
     encoding : str, default "utf-8"
-        Text encoding of a CSV file (a UTF-8 byte-order mark is accepted).
+        Text encoding of a CSV file, e.g. ``"cp1252"`` (Excel on Windows) or ``"latin-1"``. A
+        byte-order mark (UTF-8, UTF-16, UTF-32) overrides it; UTF-16 without a mark is
+        recognised by its NUL bytes.
+    date_format : str, optional
+        strftime format of text dates, e.g. ``"%d.%m.%Y"`` or ``"%d/%m/%Y %H:%M"``; values that
+        do not fit it are read as ISO 8601. Needed when dates read both day first and month
+        first (no day above 12); otherwise the format is recognised from the data.
     name : str, optional
         How messages name the source (default: the path, or ``"<DataFrame>"``).
 
@@ -136,10 +258,12 @@ def read_orders(
     -------
     ReadResult
         ``data`` with columns ``customer_id`` (int64 when every id is an integer, else str),
-        ``order_ts`` (datetime64[ns], naive UTC), ``amount`` (float64; negative = refund or
-        return) and, when present in the source, ``order_id`` (str), ``quantity`` (float64),
-        ``discount`` (float64, >= 0), ``category`` (str), ``channel`` (str); other source columns
-        are not carried over. ``rejects`` as described in :class:`ReadResult`.
+        ``order_ts`` (datetime64[ns], naive UTC), ``amount`` (float64; <= 0 = cancellation,
+        refund or return, not a purchase) and, when present in the source, ``order_id`` (str,
+        unique where present: the lines of an order are aggregated, see the module docstring),
+        ``quantity`` (float64), ``discount`` (float64, >= 0), ``category`` (str), ``channel``
+        (str); other source columns are not carried over. ``rejects`` as described in
+        :class:`ReadResult`; ``line_items`` says how many lines made how many orders.
 
     Raises
     ------
@@ -167,7 +291,9 @@ def read_orders(
     1            2 2021-01-06     4.0       1.0
     """
     mapping = resolve_columns(columns, OrdersColumns)
-    return _read(source, ORDERS, mapping, end=end, encoding=encoding, name=name)
+    return _read(
+        source, ORDERS, mapping, end=end, encoding=encoding, date_format=date_format, name=name
+    )
 
 
 def read_events(
@@ -176,6 +302,7 @@ def read_events(
     columns: EventsColumns | dict[str, str] | None = None,
     end: DateLike | None = None,
     encoding: str = "utf-8",
+    date_format: str | None = None,
     name: str | None = None,
 ) -> ReadResult:
     """Read and validate events: one row per customer interaction (email open, visit, NPS, ...).
@@ -191,7 +318,9 @@ def read_events(
         e.g. an NPS score; NaN when missing, all NaN when the source has no value column).
     """
     mapping = resolve_columns(columns, EventsColumns)
-    return _read(source, EVENTS, mapping, end=end, encoding=encoding, name=name)
+    return _read(
+        source, EVENTS, mapping, end=end, encoding=encoding, date_format=date_format, name=name
+    )
 
 
 def read_customers(
@@ -200,6 +329,7 @@ def read_customers(
     columns: CustomersColumns | dict[str, str] | None = None,
     end: DateLike | None = None,
     encoding: str = "utf-8",
+    date_format: str | None = None,
     name: str | None = None,
 ) -> ReadResult:
     """Read and validate customers: one row per customer (a repeated customer_id is rejected).
@@ -218,10 +348,14 @@ def read_customers(
         ``marketing_opt_in`` is parsed from bool, 0/1 or the texts true/false, yes/no, t/f, y/n
         (any case); a missing value is False. **If the source has no marketing_opt_in column,
         every customer gets False** (not opted in: winback never assumes consent) and a log
-        message says so.
+        message says so. A customer on several rows keeps the first row's other values and is
+        opted in only if every one of its rows (rejected ones included) says so:
+        ``consent_conflicts`` lists the customers whose rows disagree.
     """
     mapping = resolve_columns(columns, CustomersColumns)
-    return _read(source, CUSTOMERS, mapping, end=end, encoding=encoding, name=name)
+    return _read(
+        source, CUSTOMERS, mapping, end=end, encoding=encoding, date_format=date_format, name=name
+    )
 
 
 # --- the gate ---------------------------------------------------------------------------------
@@ -234,31 +368,111 @@ def _read(
     *,
     end: DateLike | None,
     encoding: str,
+    date_format: str | None,
     name: str | None,
 ) -> ReadResult:
     """Load, locate, parse, check and split ``source`` into ``(data, rejects)``."""
     last_day = _end_day(end)
+    if date_format is not None:
+        check_date_format(date_format)
     label = display_name(source, name)
-    raw = load_source(source, encoding=encoding, label=label, reader=table.reader)
+    raw = _load(source, encoding=check_encoding(encoding), label=label, table=table)
     columns = orders_columns(mapping) if isinstance(mapping, OrdersColumns) else table.columns
     located, problems, fixes = locate_columns(raw, columns, mapping, table)
-    parsed = {c.name: c.parse(raw[located[c.name]]) for c in columns if c.name in located}
+    parsed = {
+        c.name: _parse(c, raw[located[c.name]], date_format) for c in columns if c.name in located
+    }
     problems += _column_problems(raw, columns, located, parsed)
     if problems:
         raise _unusable(label, table, raw.columns, problems, fixes)
-    rejections = _row_problems(raw, columns, located, parsed, last_day)
+    lines = table is ORDERS and "order_id" in located
+    if table is ORDERS and not lines:
+        _hint_order_id(raw, mapping, label)
+    conflicts = split = None
+    if table is CUSTOMERS:
+        conflicting_rows, conflicts = _resolve_consent(parsed)
+        split = (conflicting_rows, _CONFLICTING_CONSENT)
+    rejections = _row_problems(raw, columns, located, parsed, last_day, split=split)
+    if lines:
+        _add_repeated_lines(rejections, raw, located, parsed)
+        _add_shared_orders(rejections, parsed)
     data = _assemble(columns, located, parsed, ~rejections.mask(), label=label)
+    line_items = None
+    if lines:
+        data, line_items = _orders_of_lines(data)
+        if line_items.lines > line_items.orders:
+            logger.info("%s: %s", label, line_items)
     rejects = rejections.frame(raw)
     logger.info(
         "%s: read %d rows of %s, kept %d, rejected %d",
         label,
         len(raw),
         table.name,
-        len(data),
+        len(data) if line_items is None else line_items.lines,
         len(rejects),
     )
     rejections.warn(label=label, table=table.name, stacklevel=4)  # warn, _read, read_*, caller
-    return ReadResult(data, rejects)
+    return ReadResult(
+        data,
+        rejects,
+        source=label,
+        table=table.name,
+        rows=len(raw),
+        rejected_by_reason=rejections.counts(),
+        line_items=line_items,
+        consent_conflicts=pd.Index([], name="customer_id") if conflicts is None else conflicts,
+    )
+
+
+def _parse(column: TableColumn, values: pd.Series, date_format: str | None) -> Parsed:
+    if column.parse is parse_timestamps:
+        return parse_timestamps(values, date_format=date_format)
+    return column.parse(values)
+
+
+def _load(source: Source, *, encoding: str, label: str, table: Table) -> pd.DataFrame:
+    """The raw rows; a CSV file is read in the encoding its byte-order mark names, if any."""
+    if isinstance(source, str | os.PathLike) and os.path.isfile(source):
+        encoding = file_encoding(source, encoding, label=label)
+    try:
+        return load_source(source, encoding=encoding, label=label, reader=table.reader)
+    except DataError as exc:
+        if isinstance(exc.__cause__, UnicodeDecodeError) and isinstance(source, str | os.PathLike):
+            raise DataError(_encoding_message(source, encoding, label)) from exc.__cause__
+        raise
+
+
+def _encoding_message(path: str | os.PathLike[str], encoding: str, label: str) -> str:
+    """Which rows do not decode (shown escaped) and the encoding that decodes them."""
+    rows = _undecodable_rows(Path(path), encoding)
+    shown = ", ".join(
+        ("header" if row == 0 else f"row {row}")
+        + f": '{printable(line.decode(encoding, errors='backslashreplace'))}'"
+        for row, line in rows
+    )
+    fits = decodes_as(_file_bytes(Path(path)))
+    why = "Excel on Windows writes it" if fits == "cp1252" else "it decodes any bytes"
+    return (
+        f"Cannot read {label!r}: its bytes are not valid {encoding} text, e.g. {shown}. "
+        f"Fix: {encoding_fix(fits)} ({fits} decodes this file; {why})."
+    )
+
+
+def _hint_order_id(raw: pd.DataFrame, mapping: _Columns, label: str) -> None:
+    """Warn when a line-item file (price x quantity) has an unmapped column like an order id."""
+    if getattr(mapping, "price", None) is None:
+        return
+    invoice = suggest_column("order_id", raw.columns)
+    if invoice is not None:
+        logger.warning(
+            "%s: amount = price x quantity suggests one row per line item, but order_id is not "
+            "mapped, so every line counts as an order. If %r is the order (invoice) number, map "
+            "it (columns={'order_id': %r}, CLI --columns order_id=%s) to aggregate the lines.",
+            label,
+            invoice,
+            invoice,
+            invoice,
+        )
 
 
 def _unusable(
@@ -278,11 +492,8 @@ def _end_day(end: DateLike | None) -> pd.Timestamp | None:
     """``end`` as a naive midnight Timestamp; anything else raises :class:`ConfigError`."""
     if end is None:
         return None
-    try:
-        day = pd.Timestamp(end) if isinstance(end, str | dt.date | np.datetime64) else pd.NaT
-    except ValueError:
-        day = pd.NaT
-    if pd.isna(day) or day.tz is not None or day != day.normalize():
+    day = parse_date(end, name="end")
+    if day != day.normalize():
         raise ConfigError(
             f"end: expected a calendar date (UTC day) such as '2011-12-09', got {end!r}. "
             "Rows stamped during that day are kept, rows after it are rejected."
@@ -311,7 +522,8 @@ def _column_problems(
     located: dict[str, str],
     parsed: dict[str, Parsed],
 ) -> list[str]:
-    """Empty required columns and columns where more than half the values do not parse."""
+    """Empty required columns, problems found while parsing, and columns where more than half
+    the values do not parse."""
     problems = []
     for column in columns:
         if column.name not in located:
@@ -324,6 +536,8 @@ def _column_problems(
                 f"{_described(column.name, source)} has no values: all {len(raw)} rows are "
                 f"empty. Fix: map {column.name!r} to the column that holds them."
             )
+        elif result.problem is not None:
+            problems.append(f"{_described(column.name, source)}: {result.problem}.")
         elif bad > _COLUMN_PROBLEM_SHARE * present:
             what, fix = PARSE_PROBLEMS[column.parse]
             problems.append(
@@ -346,8 +560,11 @@ def _row_problems(
     located: dict[str, str],
     parsed: dict[str, Parsed],
     last_day: pd.Timestamp | None,
+    *,
+    split: tuple[np.ndarray, str] | None = None,
 ) -> Rejections:
-    """Every row problem, checked column by column, then unique keys among the remaining rows."""
+    """Every row problem, checked column by column, then unique keys among the remaining rows
+    (repeats in ``split``'s mask are filed under its kind)."""
     rejections = Rejections(len(raw))
     present = [c for c in columns if c.name in located]
     for column in present:
@@ -370,7 +587,11 @@ def _row_problems(
             _add_after_end(rejections, column.name, result.values, last_day)
     for column in present:
         if column.unique:
-            _add_duplicates(rejections, column.name, parsed[column.name])
+            result = parsed[column.name]
+            eligible = ~rejections.mask() & ~result.null
+            _add_repeats(
+                rejections, f"duplicate {column.name}", result.values, eligible, split=split
+            )
     return rejections
 
 
@@ -386,24 +607,114 @@ def _add_after_end(
     rejections.add(f"{name} after end", after, detail)
 
 
-def _add_duplicates(rejections: Rejections, name: str, result: Parsed) -> None:
-    """Reject repeats of a key among rows with no other problem; the first row is kept."""
-    eligible = ~rejections.mask() & ~result.null
+def _first_rows(keys: pd.Series | np.ndarray, eligible: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Among the ``eligible`` rows: (repeated mask, 1-based row of each key's first row)."""
+    n = len(eligible)
     positions = np.flatnonzero(eligible)
-    keys = result.values if eligible.all() else result.values.iloc[positions]
-    codes, _ = pd.factorize(keys)
+    values = keys if eligible.all() else keys[positions]
+    codes, _ = pd.factorize(values)
     seen_before = np.maximum.accumulate(np.concatenate(([-1], codes[:-1])))
     first = codes > seen_before
     first_position = positions[first][codes]  # codes number keys by first appearance
-    repeated = np.zeros(rejections.n, dtype=bool)
+    repeated = np.zeros(n, dtype=bool)
     repeated[positions[~first]] = True
-    first_row = np.zeros(rejections.n, dtype="int64")
+    first_row = np.zeros(n, dtype="int64")
     first_row[positions] = first_position + 1
+    return repeated, first_row
+
+
+def _add_repeats(
+    rejections: Rejections,
+    kind: str,
+    keys: pd.Series | np.ndarray,
+    eligible: np.ndarray,
+    *,
+    split: tuple[np.ndarray, str] | None = None,
+) -> np.ndarray:
+    """Reject repeats of a key among the ``eligible`` rows (the first row is kept).
+
+    ``split = (mask, other kind)`` files the repeats in ``mask`` under the other kind. Returns
+    the 1-based first row of each eligible row's key.
+    """
+    repeated, first_row = _first_rows(keys, eligible)
 
     def detail(rows: np.ndarray) -> pd.Series:
         return "first seen in row " + pd.Series(first_row[rows]).astype("str")
 
-    rejections.add(f"duplicate {name}", repeated, detail)
+    if split is not None:
+        mask, other = split
+        rejections.add(other, repeated & mask, detail)
+        repeated &= ~mask
+    rejections.add(kind, repeated, detail)
+    return first_row
+
+
+def _add_repeated_lines(
+    rejections: Rejections, raw: pd.DataFrame, located: dict[str, str], parsed: dict[str, Parsed]
+) -> None:
+    """Reject exact repeats of an order line: every source column equal (parsed values for the
+    canonical columns, the text of the others), among rows with no other problem."""
+    canonical = {source: name for name, source in located.items()}
+    keys = {}
+    for position, column in enumerate(raw.columns):
+        name = canonical.get(column)
+        if name is None:
+            keys[position] = as_text(raw[column], strip=False, null_tokens=False)
+        else:
+            result = parsed[name]
+            keys[position] = result.values.mask(result.null)
+    frame = pd.DataFrame(keys)
+    codes = frame.groupby(list(frame.columns), dropna=False, sort=False).ngroup().to_numpy()
+    _add_repeats(rejections, "duplicate row", codes, ~rejections.mask())
+
+
+def _add_shared_orders(rejections: Rejections, parsed: dict[str, Parsed]) -> None:
+    """Reject every line of an order id that lines of several customers share."""
+    order, customer = parsed["order_id"], parsed["customer_id"]
+    eligible = ~rejections.mask() & ~order.null
+    positions = np.flatnonzero(eligible)
+    frame = pd.DataFrame(
+        {"order": order.values.to_numpy()[positions], "customer": customer.values.iloc[positions]}
+    )
+    shared = frame.groupby("order", sort=False)["customer"].transform("nunique") > 1
+    mask = np.zeros(rejections.n, dtype=bool)
+    mask[positions[shared.to_numpy()]] = True
+
+    def detail(rows: np.ndarray) -> pd.Series:
+        return "order_id " + quoted(order.values.iloc[rows]).set_axis(range(len(rows)))
+
+    rejections.add("order_id of several customers", mask, detail)
+
+
+_CONFLICTING_CONSENT = "duplicate customer_id with conflicting marketing_opt_in (not opted in)"
+
+
+def _resolve_consent(parsed: dict[str, Parsed]) -> tuple[np.ndarray, pd.Index]:
+    """Keep a customer listed on several rows opted in only if every row says so.
+
+    Judged over every row with the id (rejected ones too): a row that says no, says nothing or
+    says something unreadable withdraws consent; the parsed flags are set to False on every row
+    of such a customer. Returns the mask of those rows and the ids whose rows disagree.
+    """
+    ids, flags = parsed["customer_id"], parsed.get("marketing_opt_in")
+    if flags is None:
+        return np.zeros(len(ids.null), dtype=bool), pd.Index([], name="customer_id")
+    has_id = ~ids.null
+    yes = flags.values.to_numpy(dtype=bool) & ~flags.null & ~flags.bad
+    codes = np.full(len(yes), -1, dtype=np.int64)
+    codes[has_id], distinct = pd.factorize(ids.values[has_id])
+    counts = np.bincount(codes[has_id], minlength=len(distinct))
+    agree = np.bincount(codes[has_id], weights=yes[has_id], minlength=len(distinct))
+    conflict = (agree > 0) & (agree < counts)
+    row_conflict = has_id & conflict[np.maximum(codes, 0)]
+    flags.values[row_conflict] = False
+    if conflict.any():
+        logger.warning(
+            "%d customers are listed on several rows that disagree on marketing_opt_in; each "
+            "is kept as not opted in",
+            int(conflict.sum()),
+        )
+    return row_conflict, pd.Index(pd.Series(distinct[conflict]), name="customer_id")
 
 
 # --- output -----------------------------------------------------------------------------------
@@ -441,3 +752,33 @@ def _assemble(
     if kept.all():
         return frame
     return frame[kept].reset_index(drop=True)
+
+
+_SUMMED = ("amount", "quantity", "discount")
+
+
+def _orders_of_lines(lines: pd.DataFrame) -> tuple[pd.DataFrame, LineItems]:
+    """One row per order id (lines without one are orders of their own), in input order.
+
+    Amount, quantity and discount are summed (NaN only when every line's is NaN), order_ts is
+    the earliest line's, the other columns are the first line's (first non-missing value).
+    """
+    codes, distinct = pd.factorize(lines["order_id"])
+    alone = codes < 0
+    codes[alone] = len(distinct) + np.arange(int(alone.sum()))
+    if len(distinct) + int(alone.sum()) == len(lines):
+        orders = lines
+    else:
+        groups = lines.groupby(codes, sort=True)  # codes follow first appearance
+        parts = {}
+        for column in lines.columns:
+            if column in _SUMMED:
+                parts[column] = groups[column].sum(min_count=1)
+            elif column == "order_ts":
+                parts[column] = groups[column].min()
+            else:
+                parts[column] = groups[column].first()
+        orders = pd.DataFrame(parts).reset_index(drop=True)
+        orders = orders.astype({c: lines[c].dtype for c in lines.columns if c != "order_ts"})
+    cancelled = int((~purchase_mask(orders)).sum())
+    return orders, LineItems(lines=len(lines), orders=len(orders), cancellations=cancelled)

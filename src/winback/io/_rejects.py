@@ -119,15 +119,9 @@ class Rejections:
         counts = self.counts()
         listed = ", ".join(f"{count} {kind}" for kind, count in counts.items())
         several = " (a row can have several)" if sum(counts.values()) > rejected else ""
-        hint = ""
-        if any(kind.startswith("duplicate order_id") for kind in counts):
-            hint = (
-                " If the file has one row per line item, the order id repeats on every line: "
-                "leave order_id unmapped or aggregate the lines to orders first."
-            )
         warnings.warn(
             f"{label}: set aside {rejected} of {self.n} rows of {table} into the rejects frame "
-            f"(kept {self.n - rejected}). Problems{several}: {listed}.{hint}",
+            f"(kept {self.n - rejected}). Problems{several}: {listed}.",
             RejectedRowsWarning,
             stacklevel=stacklevel,
         )
@@ -135,18 +129,22 @@ class Rejections:
 
 def gate_rejects(rejects: pd.DataFrame, *, table: str, id_column: str) -> pd.DataFrame:
     """Return a data gate's rejects (``row``, ``reason``, source columns) as ``table``, ``row``,
-    ``customer_id`` (the raw id text, stripped; NA when empty) and ``reason``."""
+    ``customer_id`` and ``reason``.
+
+    ``customer_id`` is the raw id as text, stripped, integral floats without ``.0``; NA where the
+    id is missing by the readers' rules (empty, blank, ``NaN``, ``n/a``, ``null``...), so a
+    missing id never becomes a customer.
+    """
     raw = (
         rejects[id_column]
         if id_column in rejects.columns
-        else pd.Series(pd.NA, index=rejects.index)
+        else pd.Series(pd.NA, index=rejects.index, dtype=object)
     )
-    ids = raw.astype("str").str.strip().replace("", pd.NA)
     frame = pd.DataFrame(
         {
             "table": table,
             "row": rejects["row"],
-            "customer_id": ids.where(raw.notna()),
+            "customer_id": as_text(raw),
             "reason": rejects["reason"].astype("str"),
         }
     )

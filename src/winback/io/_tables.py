@@ -31,6 +31,7 @@ __all__ = [
     "Table",
     "TableColumn",
     "orders_columns",
+    "purchase_mask",
 ]
 
 
@@ -50,7 +51,9 @@ class TableColumn:
 PARSE_PROBLEMS = {
     parse_timestamps: (
         "dates",
-        "write the values as ISO 8601, e.g. '2021-03-01' or '2021-03-01T14:30:00+01:00'",
+        "write the values as ISO 8601, e.g. '2021-03-01' or '2021-03-01T14:30:00+01:00', or "
+        "give their format (date_format='%d.%m.%Y', CLI --date-format, config "
+        "data.date_format)",
     ),
     parse_numbers: (
         "numbers",
@@ -83,7 +86,7 @@ ORDERS = Table(
         TableColumn("customer_id", parse_ids, required=True),
         TableColumn("order_ts", parse_timestamps, required=True, stamped=True),
         TableColumn("amount", parse_numbers, required=True),
-        TableColumn("order_id", _key, unique=True),
+        TableColumn("order_id", _key),  # lines sharing one are aggregated
         TableColumn("quantity", parse_numbers),
         TableColumn("discount", parse_numbers, nonnegative=True),
         TableColumn("category", parse_text),
@@ -124,3 +127,19 @@ def orders_columns(mapping: OrdersColumns) -> tuple[TableColumn, ...]:
     quantity = TableColumn("quantity", parse_numbers, required=True)
     swap = {"amount": price, "quantity": quantity}
     return tuple(swap.get(c.name, c) for c in ORDERS.columns)
+
+
+def purchase_mask(orders: pd.DataFrame) -> np.ndarray:
+    """Boolean per row of validated orders: is the order a purchase?
+
+    A purchase is an order with a positive amount, or a free one: amount 0 and a positive
+    ``quantity`` (CDNOW's free CDs). Any other order -- a negative amount, or 0 with no positive
+    quantity (lines that cancel out) -- is a cancellation, refund or return: it reduces money
+    but never counts as an order, a purchase day, for recency or for a label.
+    """
+    amount = orders["amount"].to_numpy(dtype=np.float64, na_value=np.nan)
+    mask = amount > 0
+    if "quantity" in orders.columns:
+        quantity = orders["quantity"].to_numpy(dtype=np.float64, na_value=np.nan)
+        mask |= (amount == 0) & (quantity > 0)
+    return mask

@@ -1,19 +1,97 @@
-"""Atomic writers: every output file is written to a temporary file and renamed into place."""
+"""Writing outputs: atomic files, files written as one unit under a lock, CSV cells made inert.
+
+- :func:`write_atomic`, :func:`write_frame`, :func:`write_json`: every output file is written to
+  a temporary file and renamed into place.
+- :func:`output_lock` and :func:`write_together`: several files that belong together (scores,
+  rejects, summary) are written by one run at a time, staged in a hidden folder beside them and
+  renamed into place, the last file last; a second run gets a clear error, and staging left by a
+  killed run is removed by the next one.
+- :func:`escape_formulas` / :func:`unescape_formulas`: CSV injection. A spreadsheet runs a cell
+  that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return (also after leading
+  spaces) as a formula; every text cell winback writes to a CSV file gets OWASP's fix, a leading
+  ``'``, so it is shown as text. The escape is reversible, so winback reads its own CSV files
+  back unchanged.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
+import re
+import shutil
 import tempfile
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from winback.exceptions import DataError
+from winback.exceptions import ConfigError, DataError
 
-__all__ = ["write_atomic", "write_frame", "write_json"]
+__all__ = [
+    "escape_formulas",
+    "output_lock",
+    "staging_path",
+    "unescape_formulas",
+    "write_atomic",
+    "write_frame",
+    "write_json",
+    "write_together",
+]
+
+#: A cell a spreadsheet would run: a formula character after optional spaces (any Unicode white
+#: space, zero-width characters and byte-order marks included), or a leading tab or CR. Leading
+#: quotes are part of the pattern so that escaping (one more quote) can be undone exactly.
+_FORMULA = re.compile(r"'*[\s\u200b-\u200f\u2060\ufeff]*[=+\-@\uff1d\uff0b\uff0d\uff20]|'*[\t\r]")
+_ESCAPED = re.compile(r"'+[\s\u200b-\u200f\u2060\ufeff]*[=+\-@\uff1d\uff0b\uff0d\uff20]|'+[\t\r]")
+_STAGING = ".winback-staging"
+_LOCK = ".winback-lock"
+
+
+def _text_columns(frame: pd.DataFrame) -> list[Any]:
+    return [
+        c
+        for c in frame.columns
+        if pd.api.types.is_object_dtype(frame[c]) or pd.api.types.is_string_dtype(frame[c])
+    ]
+
+
+def escape_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return ``frame`` with every text cell a spreadsheet would run as a formula made inert.
+
+    A cell matching ``=``, ``+``, ``-``, ``@`` (or their full-width forms) after optional
+    leading white space, or starting with a tab or a carriage return, gets a leading ``'``
+    (OWASP's recommendation for CSV injection); so does a cell that already looks escaped, which
+    makes :func:`unescape_formulas` its exact inverse. Numeric columns are left alone.
+
+    Examples
+    --------
+    >>> escape_formulas(pd.DataFrame({"name": ["=1+2", " @x", "Ann", "'=y"]}))["name"].tolist()
+    ["'=1+2", "' @x", 'Ann', "''=y"]
+    """
+    out = frame.copy()
+    for column in _text_columns(frame):
+        values = out[column]
+        text = values.astype("str")
+        risky = (values.notna() & text.str.match(_FORMULA)).to_numpy(dtype=bool)
+        if risky.any():
+            out[column] = values.astype(object).mask(risky, "'" + text)
+    return out
+
+
+def unescape_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Undo :func:`escape_formulas` on the text columns of a frame read back from CSV."""
+    out = frame.copy()
+    for column in _text_columns(frame):
+        values = out[column]
+        text = values.astype("str")
+        escaped = (values.notna() & text.str.match(_ESCAPED)).to_numpy(dtype=bool)
+        if escaped.any():
+            out[column] = values.mask(escaped, text.str.slice(1))
+    return out
 
 
 def write_atomic(path: str | os.PathLike[str], write: Callable[[Path], None]) -> Path:
@@ -45,12 +123,17 @@ def _default_mode() -> int:
 
 
 def write_frame(frame: pd.DataFrame, path: str | os.PathLike[str], *, index: bool = False) -> Path:
-    """Write ``frame`` atomically as CSV or Parquet, chosen by the suffix of ``path``."""
+    """Write ``frame`` atomically as CSV or Parquet, chosen by the suffix of ``path``.
+
+    Text cells of a CSV file pass through :func:`escape_formulas` (read them back with
+    :func:`unescape_formulas`); Parquet keeps the values as they are.
+    """
     suffix = Path(path).suffix.lower()
     if suffix == ".parquet":
         return write_atomic(path, lambda tmp: frame.to_parquet(tmp, index=index))
     if suffix == ".csv":
-        return write_atomic(path, lambda tmp: frame.to_csv(tmp, index=index, lineterminator="\n"))
+        safe = escape_formulas(frame)
+        return write_atomic(path, lambda tmp: safe.to_csv(tmp, index=index, lineterminator="\n"))
     raise DataError(
         f"Cannot write {path}: expected a file name ending in .csv or .parquet, got {suffix!r}."
     )
@@ -63,3 +146,108 @@ def write_json(obj: Any, path: str | os.PathLike[str]) -> Path:
         tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
 
     return write_atomic(path, _dump)
+
+
+# --- several files as one unit ----------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def output_lock(*paths: str | os.PathLike[str], what: str = "outputs") -> Iterator[Path]:
+    """Hold the lock of the outputs ``paths`` (one folder) for the duration of the block.
+
+    The lock is ``.<first name>.winback-lock`` beside them (an advisory ``flock``, released by
+    the system if the process dies) and is removed on exit. While it is held, the staging
+    folders of :func:`write_together` and the temporary files of :func:`write_atomic` that a
+    killed run left for these outputs are removed (nothing else).
+
+    Raises
+    ------
+    ConfigError
+        If another process holds the lock: one run at a time may write these outputs.
+    """
+    outputs = [Path(p) for p in paths]
+    first = outputs[0]
+    first.parent.mkdir(parents=True, exist_ok=True)
+    lock = first.with_name(f".{first.name}{_LOCK}")
+    fd = _acquire(lock, first, what)
+    try:
+        _remove_leftovers(outputs)
+        yield lock
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(lock)
+        os.close(fd)
+
+
+def _acquire(lock: Path, path: Path, what: str) -> int:
+    while True:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise ConfigError(
+                f"Another winback run is writing the {what} {path} (lock file {lock}); wait for "
+                "it to finish, or write elsewhere (another --out)."
+            ) from None
+        try:
+            current = os.stat(lock).st_ino
+        except FileNotFoundError:
+            current = None
+        if current == os.fstat(fd).st_ino:  # not unlinked by the previous holder meanwhile
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
+            return fd
+        os.close(fd)
+
+
+def _staging_name(first: Path) -> str:
+    return f".{first.stem}{_STAGING}-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+
+
+def staging_path(target: str | os.PathLike[str]) -> Path:
+    """A new hidden path beside ``target`` for staging it; :func:`output_lock` on ``target``
+    removes such paths that a killed run left behind."""
+    target = Path(target)
+    return target.with_name(_staging_name(target))
+
+
+def _remove_leftovers(outputs: list[Path]) -> None:
+    """Staging folders and temporary files of ``outputs`` left by a killed run (by their names:
+    ``.<stem>.winback-staging-<pid>-<hex>`` and ``.<name>.<8 characters>.tmp``)."""
+    first = outputs[0]
+    staging = re.compile(re.escape(f".{first.stem}{_STAGING}-") + r"\d+-[0-9a-f]{12}")
+    temporary = [re.compile(re.escape(f".{p.name}.") + r"[A-Za-z0-9_]{8}\.tmp") for p in outputs]
+    for entry in first.parent.iterdir():
+        if entry.is_symlink():
+            continue
+        if staging.fullmatch(entry.name) and entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
+        elif any(t.fullmatch(entry.name) for t in temporary) and entry.is_file():
+            entry.unlink(missing_ok=True)
+
+
+def write_together(files: Mapping[Path, Callable[[Path], None]]) -> list[Path]:
+    """Write several files of one folder as a unit; call it while holding :func:`output_lock`.
+
+    Each ``write(tmp)`` writes its file into a hidden staging folder beside the first file; the
+    files are then renamed into place in the given order (put the one that describes the others
+    last), and the staging folder is removed, also on failure. Returns the paths written.
+    """
+    targets = list(files)
+    folder = targets[0].parent
+    folder.mkdir(parents=True, exist_ok=True)
+    staging = folder / _staging_name(targets[0])
+    staging.mkdir()
+    try:
+        staged = []
+        for target, write in files.items():
+            tmp = staging / target.name
+            write(tmp)
+            os.chmod(tmp, _default_mode())
+            staged.append((tmp, target))
+        for tmp, target in staged:
+            os.replace(tmp, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return targets

@@ -8,8 +8,13 @@ Layout of ``models/<name>/``::
     <task>_<method>.txt        LightGBM's own model files
     ...                        any extra files (evaluation.json, config.yaml, plots/*.png)
 
-:func:`load_model` verifies every hash, the package's minor version and the bundle format before
-parsing anything; no file in a bundle is ever unpickled.
+:func:`load_model` checks the seal before parsing anything (:func:`verify_bundle`): the
+manifest's format and the package's minor version first, then that every file in the folder is
+listed, every listed path stays inside the folder (no ``..``, no absolute path, no link out) and
+every file matches its sha256. Files are then read only through the seal (:class:`_Sealed`), which
+refuses a file the manifest does not list and re-checks the hash of the bytes it returns. No file
+in a bundle is ever unpickled. Anything else is a :class:`~winback.exceptions.ModelError` naming
+the file.
 """
 
 from __future__ import annotations
@@ -17,9 +22,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
-import tempfile
-from pathlib import Path
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import lightgbm as lgb
@@ -27,6 +33,7 @@ import numpy as np
 
 from winback.exceptions import ModelError
 from winback.features import FeatureConfig
+from winback.io import output_lock, staging_path
 from winback.models._calibration import Calibrator
 from winback.models._hybrid import FittedBTYD
 from winback.models._lgbm import LGBMProbability, LGBMSpend, restore_booster
@@ -38,6 +45,8 @@ __all__ = ["load_model", "save_model", "sha256_file"]
 
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 2  # 2: spend candidates (level, BTYD x Gamma-Gamma, blend)
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_MAX_MANIFEST_BYTES = 10_000_000
 
 
 def sha256_file(path: Path) -> str:
@@ -119,13 +128,30 @@ def save_model(
 ) -> Path:
     """Write ``model`` (and ``extra_files``, relative path -> bytes) as a sealed bundle at ``path``.
 
-    The bundle is assembled in a temporary folder beside ``path`` and moved into place, so a
-    crash never leaves a half-written bundle; an existing bundle at ``path`` is replaced.
+    The bundle is assembled in a hidden folder beside ``path`` (created with the user's umask,
+    like any folder) and moved into place, so a crash never leaves a half-written bundle; an
+    existing bundle at ``path`` is replaced. One save at a time may write ``path``; staging left
+    by a killed save is removed by the next one. ``extra_files`` paths must stay inside the
+    bundle (relative, no ``..``).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     doc, lgbm_files = model_document(model)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    for rel in extra_files or {}:
+        _inside(path, rel)
+    with output_lock(path, what="model bundle"):
+        _save(path, doc, lgbm_files, extra_files)
+    return path
+
+
+def _save(
+    path: Path,
+    doc: dict[str, Any],
+    lgbm_files: dict[str, str],
+    extra_files: dict[str, bytes] | None,
+) -> None:
+    tmp = staging_path(path)
+    tmp.mkdir()  # unlike mkdtemp (0700), honours the umask
     try:
         contents = {"model.json": json.dumps(doc, indent=2, sort_keys=True, default=str).encode()}
         contents.update({k: v.encode() for k, v in lgbm_files.items()})
@@ -143,14 +169,12 @@ def save_model(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return path
 
 
 def _swap_into_place(tmp: Path, path: Path) -> None:
     old = None
     if path.exists():
-        old = path.with_name(f".{path.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
+        old = staging_path(path)
         os.replace(path, old)
     os.replace(tmp, path)
     if old is not None:
@@ -160,28 +184,147 @@ def _swap_into_place(tmp: Path, path: Path) -> None:
 # ----------------------------------------------------------------------------- loading
 
 
-def verify_bundle(path: Path) -> dict[str, Any]:
-    """Check the manifest's hashes and version; return the manifest or raise ModelError."""
-    manifest_path = path / MANIFEST
-    if not manifest_path.is_file():
-        raise ModelError(f"{path} is not a winback model bundle: {MANIFEST} is missing.")
+def _inside(root: Path, rel: object) -> Path:
+    """``root / rel`` if ``rel`` is a plain relative path that stays inside ``root``."""
+    if not isinstance(rel, str) or not rel or "\\" in rel or "\x00" in rel:
+        raise ModelError(f"Bundle {root}: {rel!r} is not a relative file path of the bundle.")
+    parts = PurePosixPath(rel).parts
+    if PurePosixPath(rel).is_absolute() or any(p in ("..", ".", "") for p in parts):
+        raise ModelError(
+            f"Bundle {root}: the path {rel!r} points outside the bundle (absolute or with "
+            "'..'); a bundle only names its own files. It will not be loaded."
+        )
+    file = root.joinpath(*parts)
+    resolved = file.resolve()
+    if not resolved.is_relative_to(root.resolve()):
+        raise ModelError(
+            f"Bundle {root}: {rel} is a link to {resolved}, outside the bundle. It will not be "
+            "loaded."
+        )
+    return file
+
+
+def _manifest(root: Path) -> dict[str, Any]:
+    manifest_path = root / MANIFEST
+    if manifest_path.is_symlink() or not manifest_path.is_file():
+        raise ModelError(f"{root} is not a winback model bundle: {MANIFEST} is missing.")
+    if manifest_path.stat().st_size > _MAX_MANIFEST_BYTES:
+        raise ModelError(f"{manifest_path} is not a valid manifest: it is far too large.")
     try:
-        manifest = json.loads(manifest_path.read_text())
-        files = dict(manifest["files"])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ModelError(f"{manifest_path} is not a valid manifest: {exc}") from exc
-    for rel, expected in sorted(files.items()):
-        file = path / rel
-        if not file.is_file():
-            raise ModelError(f"Bundle {path}: {rel} is listed in the manifest but missing.")
-        if sha256_file(file) != expected:
-            raise ModelError(
-                f"Bundle {path}: {rel} does not match its sha256 in {MANIFEST} (the file was "
-                "changed after training). Retrain or restore the bundle; it will not be loaded."
-            )
-    _check_version(path, str(manifest.get("winback_version", "")))
-    _check_format(path, manifest.get("format"))
+        manifest = json.loads(manifest_path.read_bytes().decode("utf-8"))
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
+        raise ModelError(f"{manifest_path} is not a valid manifest: {_first_line(exc)}") from exc
+    if not isinstance(manifest, dict):
+        raise ModelError(f"{manifest_path} is not a valid manifest: expected a JSON object.")
     return manifest
+
+
+def _listed(root: Path, manifest: dict[str, Any]) -> dict[str, str]:
+    """The manifest's ``files``: relative path -> sha256, every path checked to stay inside."""
+    files = manifest.get("files")
+    if not isinstance(files, dict) or not files:
+        raise ModelError(
+            f"{root / MANIFEST} is not a valid manifest: 'files' must list every file of the "
+            "bundle with its sha256."
+        )
+    for rel, digest in files.items():
+        _inside(root, rel)
+        if rel == MANIFEST or not isinstance(digest, str) or not _SHA256.fullmatch(digest):
+            raise ModelError(
+                f"{root / MANIFEST} is not a valid manifest: the entry {rel!r} needs a sha256 "
+                "(64 hex digits)."
+            )
+    if "model.json" not in files:
+        raise ModelError(f"Bundle {root}: model.json is not listed in {MANIFEST}.")
+    return files
+
+
+def _unlisted(root: Path, files: dict[str, str]) -> list[str]:
+    """Files (and links) in the bundle folder that the manifest does not list."""
+    found = []
+    for folder, dirs, names in os.walk(root):
+        base = Path(folder).relative_to(root)
+        links = [d for d in dirs if Path(folder, d).is_symlink()]
+        for name in [*names, *links]:
+            rel = (base / name).as_posix()
+            if rel != MANIFEST and rel not in files:
+                found.append(rel)
+    return sorted(found)
+
+
+def verify_bundle(path: Path) -> dict[str, Any]:
+    """Check the seal of the bundle at ``path``; return the manifest or raise ModelError.
+
+    In order: the manifest is a JSON object; its format and the winback minor version match;
+    every entry of ``files`` is a path inside the bundle with a sha256; every file in the
+    folder is listed; every listed file exists and matches its sha256.
+    """
+    root = Path(path)
+    manifest = _manifest(root)
+    _check_format(root, manifest.get("format"))
+    _check_version(root, str(manifest.get("winback_version", "")))
+    files = _listed(root, manifest)
+    extra = _unlisted(root, files)
+    if extra:
+        raise ModelError(
+            f"Bundle {root}: {', '.join(extra[:5])} {'is' if len(extra) == 1 else 'are'} not "
+            f"listed in {MANIFEST}: a sealed bundle holds only the files it was saved with. "
+            "Remove them or retrain; it will not be loaded."
+        )
+    for rel, expected in sorted(files.items()):
+        file = _inside(root, rel)
+        if not file.is_file():
+            raise ModelError(f"Bundle {root}: {rel} is listed in the manifest but missing.")
+        if sha256_file(file) != expected:
+            raise ModelError(_changed(root, rel))
+    return manifest
+
+
+def _changed(root: Path, rel: str) -> str:
+    return (
+        f"Bundle {root}: {rel} does not match its sha256 in {MANIFEST} (the file was "
+        "changed after training). Retrain or restore the bundle; it will not be loaded."
+    )
+
+
+@dataclass(frozen=True)
+class _Sealed:
+    """A verified bundle folder whose files can be read only through the seal.
+
+    ``sealed / "churn_lightgbm.txt"`` is a :class:`_SealedFile`: reading it refuses a path the
+    manifest does not list and checks the sha256 of the very bytes it returns (so a file
+    swapped after :func:`verify_bundle` is refused too).
+    """
+
+    root: Path
+    files: dict[str, str]
+
+    def __truediv__(self, rel: str) -> _SealedFile:
+        return _SealedFile(self, rel)
+
+    def __str__(self) -> str:
+        return str(self.root)
+
+
+@dataclass(frozen=True)
+class _SealedFile:
+    bundle: _Sealed
+    rel: str
+
+    def read_bytes(self) -> bytes:
+        root, files = self.bundle.root, self.bundle.files
+        if self.rel not in files:
+            raise ModelError(
+                f"Bundle {root}: model.json names {self.rel!r}, which {MANIFEST} does not list; "
+                "an unlisted file is never read. Retrain the model."
+            )
+        data = _inside(root, self.rel).read_bytes()
+        if hashlib.sha256(data).hexdigest() != files[self.rel]:
+            raise ModelError(_changed(root, self.rel))
+        return data
+
+    def read_text(self, encoding: str = "utf-8") -> str:
+        return self.read_bytes().decode(encoding)
 
 
 def _check_format(path: Path, written: object) -> None:
@@ -247,24 +390,35 @@ def load_model(path: str | os.PathLike[str]) -> WinbackModel:
     Raises
     ------
     ModelError
-        If the bundle is missing, a file does not match the manifest (naming the file), or the
-        bundle was written by another minor version of winback.
+        If the bundle is missing, of another format or minor version, holds a file the manifest
+        does not list, lists a path outside the bundle, or a file does not match the manifest
+        (naming the file), or model.json names a file the manifest does not list.
     """
     path = Path(path)
     if not path.is_dir():
         raise ModelError(f"No model bundle at {path}: expected a folder written by winback train.")
-    verify_bundle(path)
+    sealed = _Sealed(path, dict(verify_bundle(path)["files"]))
     try:
-        doc = json.loads((path / "model.json").read_text(encoding="utf-8"))
+        doc = json.loads((sealed / "model.json").read_text(encoding="utf-8"))
+        if not isinstance(doc, dict):
+            raise TypeError("model.json is not a JSON object")
+        tasks = {name: _restore_task(sealed, t) for name, t in doc["tasks"].items()}  # type: ignore[arg-type]
         return WinbackModel(
             name=doc["name"],
-            tasks={name: _restore_task(path, t) for name, t in doc["tasks"].items()},
+            tasks=tasks,
             feature_config=FeatureConfig.model_validate(doc["feature_config"]),
             btyd=_restore_btyd(doc["btyd_params"]),
             btyd_horizons_days=list(doc["btyd_horizons_days"]),
             metadata=doc["metadata"],
         )
-    except (OSError, ValueError, KeyError, TypeError, lgb.basic.LightGBMError) as exc:
+    except (
+        OSError,
+        ValueError,
+        KeyError,
+        TypeError,
+        AttributeError,
+        lgb.basic.LightGBMError,
+    ) as exc:
         # ValueError covers JSONDecodeError, UnicodeDecodeError and pydantic's ValidationError
         raise ModelError(
             f"Bundle {path}: model.json or a model file it names cannot be read "

@@ -2,9 +2,11 @@
 
 Definitions used throughout (orders follow winback's data contract):
 
-- A *purchase* is an order row with ``amount >= 0``; rows with ``amount < 0`` are refunds/returns
-  and only reduce revenue. Purchase rows sharing ``(customer_id, order_id)`` are one order (at its
-  earliest row); without an ``order_id`` (or where it is missing) each row is one order.
+- A *purchase* is an order that :func:`winback.io.purchase_mask` calls one: a positive net
+  amount (or a free order, amount 0 with a positive quantity); the others are cancellations,
+  refunds and returns and only reduce revenue. Rows sharing ``(customer_id, order_id)`` are one
+  order (at its earliest row, amount netted; the reader has aggregated them already); without an
+  ``order_id`` (or where it is missing) each row is one order.
 - *Revenue* is the net sum of ``amount`` (refunds included) of the rows in a window.
 - The *latest period* is the ``period_days`` calendar days ending on the cutoff day:
   ``cutoff + 1 day - period_days <= order_ts < cutoff + 1 day``; the *previous period* is the
@@ -21,6 +23,7 @@ import pandas as pd
 
 from winback.dates import DateLike, cutoff_day, day_to_timestamp
 from winback.exceptions import ConfigError, DataError
+from winback.io import purchase_mask
 
 __all__ = [
     "MIN_STAY_PROBABILITY",
@@ -70,15 +73,16 @@ def _orders_up_to(orders: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
 
 def _purchase_orders(rows: pd.DataFrame) -> pd.DataFrame:
     """One row per purchase order: ``customer_id``, ``order_ts`` (earliest row), ``amount``."""
-    purchases = rows.loc[rows["amount"] >= 0, ["customer_id", "order_ts", "amount"]]
-    if "order_id" not in rows.columns:
-        return purchases
-    order_id = rows.loc[purchases.index, "order_id"]
-    with_id = purchases.assign(order_id=order_id).loc[order_id.notna()]
-    grouped = with_id.groupby(["customer_id", "order_id"], sort=False, observed=True).agg(
-        order_ts=("order_ts", "min"), amount=("amount", "sum")
-    )
-    return pd.concat([grouped.reset_index(level=0), purchases.loc[order_id.isna()]])
+    columns = [c for c in ("customer_id", "order_ts", "amount", "quantity") if c in rows.columns]
+    if "order_id" in rows.columns and rows["order_id"].notna().any():
+        with_id = rows.loc[rows["order_id"].notna(), [*columns, "order_id"]]
+        grouped = with_id.groupby(["customer_id", "order_id"], sort=False, observed=True).agg(
+            order_ts=("order_ts", "min"),
+            amount=("amount", "sum"),
+            **({"quantity": ("quantity", "sum")} if "quantity" in columns else {}),
+        )
+        rows = pd.concat([grouped.reset_index(level=0), rows.loc[rows["order_id"].isna(), columns]])
+    return rows.loc[purchase_mask(rows), ["customer_id", "order_ts", "amount"]]
 
 
 def _between(frame: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:

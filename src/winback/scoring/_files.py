@@ -1,12 +1,20 @@
-"""Scoring from files: read through the data gate, score, write the outputs atomically."""
+"""Scoring from files: read through the data gate, score, write the three outputs as one unit.
+
+The scores, ``<stem>.rejects.csv`` and ``<stem>.summary.json`` of a run belong together: one run
+at a time may write them (a lock beside them; a second run gets a clear error), they are staged
+in a hidden folder and renamed into place with the summary last, and the summary records the
+sha256 of the other two, so a reader can tell a matching set from files of different runs.
+Staging left by a killed run is removed by the next run. No output may be one of the inputs.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +25,21 @@ from winback.actions import (
 )
 from winback.exceptions import ConfigError, DataError
 from winback.io import (
+    ReadResult,
     gate_rejects,
+    output_lock,
+    parse_customer_ids,
+    read_customers,
+    read_events,
+    read_orders,
+    unescape_formulas,
+    write_frame,
+    write_json,
+    write_together,
 )
 from winback.models import WinbackModel, load_model
 from winback.scoring._config import ScoringConfig
+from winback.scoring._inputs import check_outputs
 from winback.scoring._score import ScoreResult, score
 
 __all__ = ["output_paths", "read_score_summary", "read_scores", "score_files"]
@@ -43,15 +62,25 @@ def output_paths(out: str | os.PathLike[str]) -> dict[str, Path]:
     }
 
 
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def read_score_summary(scores: str | os.PathLike[str]) -> dict[str, Any]:
     """Return the summary written beside a scores file (``<stem>.summary.json``); ``{}`` if none.
 
     Raises
     ------
     DataError
-        If the summary exists but is not the JSON object `winback score` writes.
+        If the summary exists but is not the JSON object `winback score` writes, or it records
+        a scores file other than the one beside it (files of different runs).
     """
-    path = output_paths(scores)["summary"]
+    paths = output_paths(scores)
+    path = paths["summary"]
     if not path.is_file():
         return {}
     try:
@@ -60,11 +89,21 @@ def read_score_summary(scores: str | os.PathLike[str]) -> dict[str, Any]:
         raise DataError(f"Score summary {path} cannot be read: {exc}") from exc
     if not isinstance(summary, dict):
         raise DataError(f"Score summary {path} is not a JSON object; rerun `winback score`.")
+    written = summary.get("outputs", {}).get("scores", {})
+    if written and paths["scores"].is_file() and written.get("sha256") != _sha256(paths["scores"]):
+        raise DataError(
+            f"{paths['scores']} is not the scores file {path} describes (its sha256 differs): "
+            "the files come from different runs. Rerun `winback score`."
+        )
     return summary
 
 
 def read_scores(path: str | os.PathLike[str]) -> pd.DataFrame:
     """Read a scores file written by :func:`score_files` (``.parquet`` or ``.csv``).
+
+    A CSV file is read back as written: ``customer_id`` by the readers' id rule (``"000001"``
+    stays text, ``"17"`` is the integer 17) and text cells un-escaped (see
+    :func:`winback.io.escape_formulas`).
 
     Raises
     ------
@@ -78,7 +117,11 @@ def read_scores(path: str | os.PathLike[str]) -> pd.DataFrame:
     if suffix not in (".parquet", ".csv"):
         raise DataError(f"Scores file {path}: expected a .parquet or .csv file, got {suffix!r}.")
     try:
-        frame = pd.read_parquet(path) if suffix == ".parquet" else pd.read_csv(path)
+        frame = (
+            pd.read_parquet(path)
+            if suffix == ".parquet"
+            else unescape_formulas(pd.read_csv(path, dtype={"customer_id": str}))
+        )
     except (OSError, ValueError) as exc:
         raise DataError(f"Scores file {path} cannot be read: {exc}") from exc
     if "customer_id" not in frame.columns:
@@ -86,6 +129,8 @@ def read_scores(path: str | os.PathLike[str]) -> pd.DataFrame:
             f"Scores file {path} lacks the column 'customer_id'; found {list(frame.columns)}. "
             "Is it the output of `winback score`?"
         )
+    if suffix == ".csv":
+        frame["customer_id"] = parse_customer_ids(frame["customer_id"])
     return frame
 
 
@@ -102,41 +147,112 @@ def score_files(
     config: ScoringConfig | None = None,
     progress: bool | None = None,
     client: Any = None,
+    allow_missing: Iterable[str] = (),
+    date_format: str | None = None,
+    encoding: str = "utf-8",
 ) -> ScoreResult:
     """Read the inputs through the data gate, :func:`score` them and write the three outputs.
 
-    Writes (atomically; equal inputs give byte-identical files) ``out`` (``.parquet`` or
-    ``.csv``), ``<out stem>.rejects.csv`` and ``<out stem>.summary.json``
-    (see :func:`output_paths`). ``columns`` maps canonical order columns to the file's names,
-    e.g. ``{"customer_id": "Customer ID"}``. Other parameters as in :func:`score`.
-    """
-    from winback.io import read_customers, read_events, read_orders, write_frame, write_json
+    Writes ``out`` (``.parquet`` or ``.csv``), ``<out stem>.rejects.csv`` and
+    ``<out stem>.summary.json`` (see :func:`output_paths`) as one unit (see the module
+    docstring); equal inputs give byte-identical files. ``columns`` maps canonical order
+    columns to the file's names, e.g. ``{"customer_id": "Customer ID"}``; ``date_format`` and
+    ``encoding`` apply to every file read. Other parameters as in :func:`score`.
 
+    Raises
+    ------
+    ConfigError
+        If an output would overwrite an input or lie inside the model bundle, or another run is
+        writing the same outputs; and as :func:`score`.
+    DataError
+        If every order row is rejected by the data gate: the rejects (every row with its
+        reason) are written to ``<out stem>.rejects.csv`` first, and the message names them.
+    """
     paths = output_paths(out)
-    model = model if isinstance(model, WinbackModel) else load_model(model)
-    order_frame, rejected = read_orders(orders, columns=dict(columns) if columns else None)
-    id_column = (columns or {}).get("customer_id", "customer_id")
-    gate = [gate_rejects(rejected, table="orders", id_column=id_column)]
-    event_frame = customer_frame = None
-    if events is not None:
-        event_frame, rejected = read_events(events)
-        gate.append(gate_rejects(rejected, table="events", id_column="customer_id"))
-    if customers is not None:
-        customer_frame, rejected = read_customers(customers)
-        gate.append(gate_rejects(rejected, table="customers", id_column="customer_id"))
-    result = score(
-        model,
-        order_frame,
-        as_of=as_of,
-        events=event_frame,
-        customers=customer_frame,
-        actions=actions,
-        data_rejects=pd.concat(gate, ignore_index=True),
-        config=config,
-        progress=progress,
-        client=client,
+    inputs = {"orders": orders, "events": events, "customers": customers, "model": model}
+    if not isinstance(actions, ActionsConfig):
+        inputs["actions config"] = actions
+    check_outputs(paths.values(), inputs)
+    with output_lock(*paths.values(), what="scores"):
+        model = model if isinstance(model, WinbackModel) else load_model(model)
+        read = {"encoding": encoding, "date_format": date_format}
+        gated = read_orders(orders, columns=dict(columns) if columns else None, **read)
+        id_column = (columns or {}).get("customer_id", "customer_id")
+        gate = [gate_rejects(gated.rejects, table="orders", id_column=id_column)]
+        if not len(gated.data):
+            write_together({paths["rejects"]: _csv(pd.concat(gate, ignore_index=True))})
+            gated.require_rows(rejects_file=paths["rejects"])
+        tables = {"events": (events, read_events), "customers": (customers, read_customers)}
+        frames: dict[str, pd.DataFrame | None] = {}
+        for name, (source, reader) in tables.items():
+            frames[name] = None
+            if source is not None:
+                frames[name], rejected = reader(source, **read)
+                gate.append(gate_rejects(rejected, table=name, id_column="customer_id"))
+        result = score(
+            model,
+            gated.data,
+            as_of=as_of,
+            events=frames["events"],
+            customers=frames["customers"],
+            actions=actions,
+            data_rejects=pd.concat(gate, ignore_index=True),
+            config=config,
+            progress=progress,
+            client=client,
+            allow_missing=allow_missing,
+            date_format=date_format,
+        )
+        summary = {**result.summary, "line_items": _line_items(gated)}
+        _write_outputs(result, summary, paths)
+    return dataclasses.replace(result, summary=summary, paths=paths)
+
+
+def _line_items(gated: ReadResult) -> dict[str, int] | None:
+    items = gated.line_items
+    if items is None:
+        return None
+    return {"lines": items.lines, "orders": items.orders, "cancellations": items.cancellations}
+
+
+def _frame_writer(frame: pd.DataFrame, suffix: str) -> Callable[[Path], None]:
+    """Write ``frame`` to a staging path as ``suffix`` (write_frame's formats and escaping)."""
+
+    def write(tmp: Path) -> None:
+        target = tmp.with_name(tmp.name + suffix)
+        write_frame(frame, target)
+        os.replace(target, tmp)
+
+    return write
+
+
+def _csv(frame: pd.DataFrame) -> Callable[[Path], None]:
+    return _frame_writer(frame, ".csv")
+
+
+def _write_outputs(result: ScoreResult, summary: dict[str, Any], paths: dict[str, Path]) -> None:
+    """Scores and rejects first, then the summary recording their sha256, as one unit."""
+    staged: dict[str, Path] = {}
+
+    def remember(name: str, write: Callable[[Path], None]) -> Callable[[Path], None]:
+        def run(tmp: Path) -> None:
+            write(tmp)
+            staged[name] = tmp
+
+        return run
+
+    def write_summary(tmp: Path) -> None:
+        summary["outputs"] = {
+            name: {"sha256": _sha256(staged[name])} for name in ("scores", "rejects")
+        }
+        write_json(summary, tmp)
+
+    write_together(
+        {
+            paths["scores"]: remember(
+                "scores", _frame_writer(result.scores, paths["scores"].suffix.lower())
+            ),
+            paths["rejects"]: remember("rejects", _csv(result.rejects)),
+            paths["summary"]: write_summary,
+        }
     )
-    write_frame(result.scores, paths["scores"])
-    write_frame(result.rejects, paths["rejects"])
-    write_json(result.summary, paths["summary"])
-    return dataclasses.replace(result, paths=paths)

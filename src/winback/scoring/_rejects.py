@@ -7,25 +7,34 @@ from __future__ import annotations
 
 import logging
 
+import numpy as np
 import pandas as pd
 
 from winback.scoring._columns import REJECT_COLUMNS
 
-__all__ = ["NO_ORDER_BY_AS_OF", "input_customers", "reconcile", "rejected_customers"]
+__all__ = [
+    "NO_ORDER_BY_AS_OF",
+    "NO_PURCHASE_BY_AS_OF",
+    "input_customers",
+    "reconcile",
+    "rejected_customers",
+]
 
 logger = logging.getLogger(__name__)
 
 
 NO_ORDER_BY_AS_OF = "no order at or before as-of"
+NO_PURCHASE_BY_AS_OF = "no purchase at or before as-of (only cancellations or refunds)"
 
 
 # (priority, reason) of a customer that is not scored; the lowest priority number is reported
 _REASONS = {
-    "after_as_of": (0, NO_ORDER_BY_AS_OF),
-    "orders_rejected": (1, "every order row rejected by the data gate"),
-    "customers_only": (2, "in the customers table but has no orders"),
-    "events_only": (3, "has events but no orders"),
-    "rejected_elsewhere": (4, "only in rows rejected by the data gate"),
+    "refunds_only": (0, NO_PURCHASE_BY_AS_OF),
+    "after_as_of": (1, NO_ORDER_BY_AS_OF),
+    "orders_rejected": (2, "every order row rejected by the data gate"),
+    "customers_only": (3, "in the customers table but has no orders"),
+    "events_only": (4, "has events but no orders"),
+    "rejected_elsewhere": (5, "only in rows rejected by the data gate"),
 }
 
 
@@ -53,12 +62,20 @@ def rejected_customers(
     events: pd.DataFrame | None,
     customers: pd.DataFrame | None,
     data_rejects: pd.DataFrame | None,
-    known: pd.Series,
+    *,
+    known: np.ndarray,
+    bought: np.ndarray,
 ) -> pd.DataFrame:
-    """One row per input customer not in ``population``, with the most telling reason."""
+    """One row per input customer not in ``population``, with the most telling reason.
+
+    ``known`` marks the orders dated at or before as-of, ``bought`` those of them that are
+    purchases.
+    """
     like = orders["customer_id"]
+    refunds = like[known & ~bought]
     candidates = [
-        _candidates(_unscored(orders.loc[~known, "customer_id"], population), "after_as_of"),
+        _candidates(_unscored(refunds, population), "refunds_only"),
+        _candidates(_unscored(like[~known], population), "after_as_of"),
         _candidates(_unscored(_ids(customers, like), population), "customers_only"),
         _candidates(_unscored(_ids(events, like), population), "events_only"),
     ]

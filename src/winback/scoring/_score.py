@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from winback.actions import (
     SegmentTable,
 )
 from winback.exceptions import DataError
+from winback.io import purchase_mask
 from winback.models import WinbackModel, load_model
 from winback.monitoring import add_counts
 from winback.scoring._chunks import iter_chunks, n_chunks, score_chunk
@@ -35,6 +36,8 @@ from winback.scoring._inputs import (
     as_of_day,
     campaign_config,
     campaign_fields,
+    check_campaign,
+    missing_tables,
     nobody_message,
     required_column,
 )
@@ -87,8 +90,10 @@ def score(
     config: ScoringConfig | None = None,
     progress: bool | None = None,
     client: Any = None,
+    allow_missing: Iterable[str] = (),
+    date_format: str | None = None,
 ) -> ScoreResult:
-    """Score every customer with an order at or before ``as_of``.
+    """Score every customer with a purchase at or before ``as_of``.
 
     Parameters
     ----------
@@ -97,9 +102,13 @@ def score(
     orders, events, customers : DataFrame
         Validated frames (the data contract; read them with :mod:`winback.io`). Rows after
         ``as_of`` are ignored; a customer whose orders are all after it is rejected with
-        ``"no order at or before as-of"``.
+        ``"no order at or before as-of"``, one whose orders by then are all cancellations or
+        refunds with ``"no purchase at or before as-of"``. A model trained with events or
+        customers needs them (see ``allow_missing``).
     as_of : date-like
         The calendar day the scores are as of (midnight); required, never taken from the data.
+        Text must be an ISO 8601 date (or follow ``date_format``); a day more than the model's
+        longest horizon after the last order is refused.
     actions : ActionsConfig or path, optional
         A campaign (``configs/actions.yaml``); adds the allocation columns.
     segment_table : SegmentTable, optional
@@ -115,6 +124,11 @@ def score(
         Score the chunks on this Dask cluster's workers (the model is sent to each worker once;
         at most two chunks per worker are in flight). The population-wide steps (segments, value
         tiers, allocation, drift, rejects) stay here. The result is identical to a local run.
+    allow_missing : iterable of {"events", "customers"}
+        Tables the model was trained with that may be absent: their features are then missing
+        and the scores shift. The summary records them under ``allowed_missing``.
+    date_format : str, optional
+        strftime format of a text ``as_of`` that is not ISO 8601, e.g. ``"%d/%m/%Y"``.
 
     Returns
     -------
@@ -132,9 +146,11 @@ def score(
     Raises
     ------
     ConfigError
-        If ``as_of`` is not a calendar date, or the actions config is invalid.
+        If ``as_of`` is not a calendar date or is implausible for the data, a table the model
+        reads is missing, or the actions config is invalid or names a field scoring does not
+        produce or a segment or tier no customer can have (checked before any work).
     DataError
-        If a frame lacks a required column.
+        If a frame lacks a required column, or no customer has a purchase by ``as_of``.
 
     Warns
     -----
@@ -144,13 +160,19 @@ def score(
     config = config or ScoringConfig()
     model = model if isinstance(model, WinbackModel) else load_model(model)
     campaign = campaign_config(actions)
-    day = as_of_day(as_of)
     orders_ts = required_column(orders, "order_ts", "orders")
     ids = required_column(orders, "customer_id", "orders")
-    known = orders_ts < day + pd.Timedelta(days=1)
-    population = pd.Index(ids[known].unique()).sort_values()
+    horizon = max(model.horizons.values(), default=0)
+    day = as_of_day(as_of, orders_ts=orders_ts, horizon_days=horizon, date_format=date_format)
+    missing = missing_tables(model, events=events, customers=customers, allow_missing=allow_missing)
+    known = (orders_ts < day + pd.Timedelta(days=1)).to_numpy()
+    bought = known & purchase_mask(orders)
+    population = pd.Index(ids[bought].unique()).sort_values()
     if population.empty:
         raise DataError(nobody_message(orders_ts, day))
+    if campaign is not None:
+        columns = _feature_columns(model, population[0], orders, events, customers, day)
+        check_campaign(campaign, columns, segment_table)
     keep = sorted({*RFM_INPUTS.values(), *(campaign_fields(campaign) - set(SCORE_COLUMNS))})
     parts, counts = [], None
     profile = model.metadata.get("feature_profile")
@@ -174,12 +196,35 @@ def score(
     scored = assemble(parts, population, keep, model, day, config, segment_table)
     if campaign is not None:
         scored = allocate(scored, campaign, keep)
-    rejects = rejected_customers(population, orders, events, customers, data_rejects, known)
+    rejects = rejected_customers(
+        population, orders, events, customers, data_rejects, known=known, bought=bought
+    )
     drift = drift_summary(profile, counts, config.drift_threshold)
     summary = run_summary(
         scored, rejects, population, orders, events, customers, data_rejects, drift, model, day
     )
     if campaign is not None:
         summary["actions"].update(campaign_id=campaign.campaign_id, budget=campaign.budget)
+    summary["allowed_missing"] = missing
     scores = scored.drop(columns=[c for c in keep if c not in SCORE_COLUMNS])
     return ScoreResult(scores.reset_index(drop=True), rejects, summary)
+
+
+def _feature_columns(
+    model: WinbackModel,
+    customer: object,
+    orders: pd.DataFrame,
+    events: pd.DataFrame | None,
+    customers: pd.DataFrame | None,
+    day: pd.Timestamp,
+) -> list[str]:
+    """The feature columns scoring will produce: those of one customer (the set of columns
+    depends on the model and on which tables and columns are given, never on the values)."""
+
+    def rows(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+        return None if frame is None else frame.loc[frame["customer_id"] == customer]
+
+    features = model.build_features(
+        rows(orders), cutoff=day, events=rows(events), customers=rows(customers)
+    )
+    return [str(c) for c in features.columns]

@@ -7,14 +7,25 @@ tracking and the output folder. Any error names the key and the expected form.
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import os
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from winback.dates import check_date_format
+from winback.exceptions import ConfigError
 from winback.features import FeatureConfig
 from winback.validation import read_yaml, validated
+
+
+def _date_format(value: str) -> str:
+    try:
+        return check_date_format(value)
+    except ConfigError as exc:  # reported by pydantic at data.date_format
+        raise ValueError(str(exc).removeprefix("date_format ")) from None
+
 
 __all__ = [
     "BacktestConfig",
@@ -32,13 +43,38 @@ class _Strict(BaseModel):
 
 
 class DataConfig(_Strict):
-    """Where the data lives. ``orders`` is a CSV/Parquet path or a bundled dataset name."""
+    """Where the data lives. ``orders`` is a CSV/Parquet path or a bundled dataset name.
+
+    ``date_format`` (a strftime format such as ``'%d.%m.%Y'``) and ``encoding`` (``cp1252``,
+    ``latin-1``, ``utf-16``...) apply to every file read.
+    """
 
     orders: str = Field(description="path to orders (CSV/Parquet) or 'cdnow' / 'cdnow_sample'")
     events: str | None = None
     customers: str | None = None
     columns: dict[str, str] = Field(default_factory=dict, description="canonical -> source column")
     end: dt.date | None = Field(default=None, description="last date the data covers")
+    date_format: str | None = Field(
+        default=None, description="strftime format of non-ISO dates, e.g. '%d.%m.%Y'"
+    )
+    encoding: str = Field(default="utf-8", description="text encoding of the CSV files")
+
+    @field_validator("date_format")
+    @classmethod
+    def _strftime(cls, value: str | None) -> str | None:
+        return None if value is None else _date_format(value)
+
+    @field_validator("encoding")
+    @classmethod
+    def _codec(cls, value: str) -> str:
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError(
+                f"{value!r} is not a known text encoding; use a Python codec name such as "
+                "cp1252, latin-1, utf-16 or utf-8"
+            ) from None
+        return value
 
 
 class TasksConfig(_Strict):

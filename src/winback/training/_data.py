@@ -30,18 +30,25 @@ def load_training_data(config: TrainConfig, *, base_dir: Path) -> TrainingData:
     """Read the config's orders (or bundled dataset), events and customers through the data gate."""
     data = config.data
     end = None if data.end is None else pd.Timestamp(data.end)
+    read = {"date_format": data.date_format, "encoding": data.encoding}
     rejects: dict[str, pd.DataFrame] = {}
     if data.orders in ("cdnow", "cdnow_sample"):
         orders = load_cdnow(sample=data.orders == "cdnow_sample")
     else:
-        orders, rejects["orders"] = read_orders(
-            config.resolve(data.orders, base_dir), columns=data.columns or None, end=end
+        gated = read_orders(
+            config.resolve(data.orders, base_dir), columns=data.columns or None, end=end, **read
         )
+        gated.require_rows()
+        orders, rejects["orders"] = gated
     events = customers = None
     if data.events:
-        events, rejects["events"] = read_events(config.resolve(data.events, base_dir), end=end)
+        events, rejects["events"] = read_events(
+            config.resolve(data.events, base_dir), end=end, **read
+        )
     if data.customers:
-        customers, rejects["customers"] = read_customers(config.resolve(data.customers, base_dir))
+        customers, rejects["customers"] = read_customers(
+            config.resolve(data.customers, base_dir), **read
+        )
     return TrainingData(orders, events, customers, rejects)
 
 
