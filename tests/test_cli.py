@@ -193,3 +193,136 @@ def test_score_names_a_scheduler_that_does_not_answer(trained, tmp_path):
     assert result.exit_code == 1
     assert "ConfigError: --scheduler tcp://127.0.0.1:1: no Dask scheduler answered" in result.output
     assert not (tmp_path / "s.csv").exists()
+
+
+# --- hostile input on the command line ---------------------------------------------------------
+
+
+def _one_line_error(result, kind: str) -> str:
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"{kind}: "), result.stderr
+    assert "Traceback" not in result.output
+    return lines[0]
+
+
+def test_score_takes_as_of_in_the_given_format_and_refuses_implausible_ones(trained, tmp_path):
+    runner = CliRunner()
+    args = _score_args(trained, tmp_path / "s.parquet")
+    at = args.index("--as-of") + 1
+    for bad in ("9999-12-31", "1998", "30/06/2023"):
+        line = _one_line_error(
+            runner.invoke(app, [*args[:at], bad, *args[at + 1 :]]), "ConfigError"
+        )
+        assert "the orders run from 2022-01-03 to 2023-12-31" in line
+    day_first = [*args[:at], "30/06/2023", *args[at + 1 :], "--date-format", "%d/%m/%Y"]
+    result = runner.invoke(app, day_first)
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "s.summary.json").read_text())["as_of"] == AS_OF
+
+
+def test_score_without_a_table_the_model_needs_and_with_allow_missing(trained, tmp_path):
+    runner = CliRunner()
+    args = _score_args(trained, tmp_path / "s.parquet")
+    at = args.index("--customers")
+    without = [*args[:at], *args[at + 2 :]]
+    line = _one_line_error(runner.invoke(app, without), "ConfigError")
+    assert "trained with customers" in line and "--allow-missing customers" in line
+    result = runner.invoke(app, [*without, "--allow-missing", "customers"])
+    assert result.exit_code == 0, result.output
+    assert "scored without: customers" in result.output
+    summary = json.loads((tmp_path / "s.summary.json").read_text())
+    assert summary["allowed_missing"] == ["customers"]
+
+
+def test_score_refuses_to_overwrite_its_orders(trained, tmp_path):
+    _, data = trained
+    orders = tmp_path / "orders.parquet"
+    orders.write_bytes(data["orders"].read_bytes())
+    args = _score_args(trained, orders)
+    at = args.index("--orders") + 1
+    args[at] = str(orders)
+    line = _one_line_error(CliRunner().invoke(app, args), "ConfigError")
+    assert "would overwrite the orders input" in line
+    assert orders.read_bytes() == data["orders"].read_bytes()
+
+
+def test_score_reads_a_cp1252_line_item_file_and_says_what_it_did(trained, tmp_path):
+    _, data = trained
+    orders = pd.read_parquet(data["orders"])
+    lines = pd.concat([orders.assign(amount=orders["amount"] / 2, line=n) for n in (1, 2)])
+    lines = lines.sort_values(["order_id", "line"]).assign(category="Café")
+    path = tmp_path / "orders.csv"
+    lines.to_csv(path, index=False, encoding="cp1252")
+    runner = CliRunner()
+    args = _score_args(trained, tmp_path / "s.parquet")
+    args[args.index("--orders") + 1] = str(path)
+    line = _one_line_error(runner.invoke(app, args), "DataError")
+    assert "--encoding cp1252 on the command line" in line and "\x00" not in line
+    result = runner.invoke(app, [*args, "--encoding", "cp1252"])
+    assert result.exit_code == 0, result.output
+    expected = f"aggregated {len(lines):,} lines into {len(orders):,} orders"
+    assert f"orders: {expected}" in result.output
+    summary = json.loads((tmp_path / "s.summary.json").read_text())
+    assert summary["line_items"]["lines"] == len(lines)
+
+
+def test_zero_padded_ids_round_trip_from_score_csv_to_export(trained, tmp_path):
+    _, data = trained
+    padded = {}
+    for name in ("orders", "events", "customers"):
+        frame = pd.read_parquet(data[name])
+        padded[name] = tmp_path / f"{name}.csv"
+        frame.assign(customer_id=frame["customer_id"].map("{:06d}".format)).to_csv(
+            padded[name], index=False
+        )
+    scores = tmp_path / "x.csv"
+    args = [
+        "score",
+        "--model",
+        str(trained[0]),
+        "--orders",
+        str(padded["orders"]),
+        "--events",
+        str(padded["events"]),
+        "--customers",
+        str(padded["customers"]),
+        "--as-of",
+        AS_OF,
+        "--out",
+        str(scores),
+        "--actions",
+        str(ACTIONS),
+    ]
+    runner = CliRunner()
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, _export_args(scores, padded["customers"], tmp_path / "ex"))
+    assert result.exit_code == 0, result.output
+    control = pd.read_csv(tmp_path / "ex" / "control.csv", dtype=str)
+    assert control["customer_id"].str.len().eq(6).all()
+
+
+def test_export_checks_the_campaign_id_and_refuses_the_working_folder(
+    trained, tmp_path, monkeypatch
+):
+    _, data = trained
+    scores = tmp_path / "scores.parquet"
+    runner = CliRunner()
+    args = _score_args(trained, scores, "--actions", str(ACTIONS))
+    assert runner.invoke(app, args).exit_code == 0
+    line = _one_line_error(
+        runner.invoke(
+            app,
+            _export_args(scores, data["customers"], tmp_path / "ex", "--campaign-id", "=cmd|x"),
+        ),
+        "ConfigError",
+    )
+    assert "campaign id '=cmd|x' (--campaign-id) is not allowed" in line
+    monkeypatch.chdir(tmp_path)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    line = _one_line_error(
+        runner.invoke(app, _export_args(scores, data["customers"], Path("."))), "ConfigError"
+    )
+    assert "that is the working folder or one above it" in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == before

@@ -33,6 +33,16 @@ def _files(root: Path) -> dict[str, Path]:
         "backtest: {evaluation_cutoff: 1997-09-30}\n"
     )
     (root / "notadb.db").write_text("hello")
+    (root / "rejected.csv").write_text("customer_id,order_ts,amount\nNaN,2024-01-01,5\n2,soon,1\n")
+    for name, data in {
+        "all_rejected.yaml": f"orders: {root / 'rejected.csv'}",
+        "bad_format.yaml": "orders: cdnow_sample, date_format: dd.mm.yyyy",
+        "bad_encoding.yaml": "orders: cdnow_sample, encoding: klingon",
+    }.items():
+        (root / name).write_text(
+            f"name: x\ndata: {{{data}}}\nbacktest: {{evaluation_cutoff: 1997-09-30}}\n"
+            "tracking: {enabled: false}\n"
+        )
     (root / "tracked.yaml").write_text(
         "name: x\ndata: {orders: cdnow_sample}\nbacktest: {evaluation_cutoff: 1997-09-30}\n"
         f"tracking: {{uri: 'sqlite:///{root / 'notadb.db'}'}}\noutput_dir: {root / 'models'}\n"
@@ -64,6 +74,26 @@ CASES: dict[str, tuple[str, Callable[[Path, dict[str, Path]], list[str]]]] = {
     "tracking store is not a database": (
         "TrackingError",
         lambda r, f: ["train", "-c", str(r / "tracked.yaml")],
+    ),
+    "every orders row rejected": (
+        "DataError",
+        lambda r, f: ["train", "-c", str(r / "all_rejected.yaml")],
+    ),
+    "data.date_format not strftime": (
+        "ConfigError",
+        lambda r, f: ["train", "-c", str(r / "bad_format.yaml")],
+    ),
+    "data.encoding unknown": (
+        "ConfigError",
+        lambda r, f: ["train", "-c", str(r / "bad_encoding.yaml")],
+    ),
+    "--date-format not strftime": (
+        "ConfigError",
+        lambda r, f: _score(f, str(f["bundle"]), "--date-format", "dd.mm.yyyy"),
+    ),
+    "--allow-missing unknown table": (
+        "ConfigError",
+        lambda r, f: _score(f, str(f["bundle"]), "--allow-missing", "orders"),
     ),
     "no bundle": ("ModelError", lambda r, f: _score(f, str(r / "none"))),
     "manifest not text": ("ModelError", lambda r, f: _score(f, str(f["bundle"]))),

@@ -15,8 +15,9 @@ import winback
 #: What a user of each package needs; a name added or dropped is a deliberate API change.
 PUBLIC = {
     "winback.actions": """ALLOCATION_COLUMNS AT_RISK_SEGMENTS ActionsConfig DEFAULT_SEGMENT_TABLE
-        SegmentRule SegmentTable allocate_actions assign_tiers at_risk_segments control_mask
-        load_actions_config load_segment_table parse_actions_config rfm_segments rule_fields""",
+        SegmentRule SegmentTable allocate_actions assign_tiers at_risk_segments check_rule_fields
+        control_mask load_actions_config load_segment_table parse_actions_config rfm_segments
+        rule_fields""",
     "winback.datasets": "Simulation alive_at load_cdnow oracle_purchase_probability simulate",
     "winback.evaluation": """backtest_scores bootstrap_auc_difference calibration_bins
         classification_metrics cumulative_gains evaluate_backtest evaluation_plots
@@ -25,9 +26,10 @@ PUBLIC = {
     "winback.export": "ADDRESS_COLUMNS CampaignExport LAYOUTS Layout export_campaign",
     "winback.features": """FEATURE_DEFINITIONS FeatureConfig LABEL_DEFINITIONS build_features
         build_labels build_training_frame describe_columns propose_cutoffs rfm_summary""",
-    "winback.io": """CustomersColumns EventsColumns OrdersColumns ReadResult gate_rejects
-        parse_columns_option read_customers read_events read_orders write_atomic write_frame
-        write_json""",
+    "winback.io": """CustomersColumns EventsColumns LineItems OrdersColumns ReadResult
+        escape_formulas gate_rejects output_lock parse_columns_option parse_customer_ids
+        purchase_mask read_customers read_events read_orders staging_path unescape_formulas
+        write_atomic write_frame write_json write_together""",
     "winback.models": """BTYD_DAYS_PER_UNIT BetaGeo Calibrator FittedBTYD GammaGamma
         LGBMProbability LGBMSpend PREDICTION_COLUMNS ParetoNBD ProbabilityTask SpendTask TaskSpec
         WinbackModel btyd_features btyd_probability btyd_spend extend_horizon fit_btyd load_model
@@ -41,10 +43,11 @@ PUBLIC = {
     "winback.tracking": "DEFAULT_TRACKING_URI WinbackPyfunc check_tracking log_training_run "
     "tracking_uri",
     "winback.training": "TrainConfig TrainResult TrainingData load_config load_training_data train",
-    "winback.dates": """MISSING_DAY DateLike cutoff_day cutoff_days datetime_values day_numbers
-        day_to_timestamp horizon_list last_covered_day""",
-    "winback.validation": """MAX_CONFIG_BYTES SAFE_NAME pydantic_error_message read_yaml
-        short_repr validated""",
+    "winback.dates": """MISSING_DAY DateLike check_date_format check_day_in_data cutoff_day
+        cutoff_days datetime_values day_numbers day_to_timestamp horizon_list last_covered_day
+        parse_date""",
+    "winback.validation": """MAX_CONFIG_BYTES MAX_CONFIG_DEPTH MAX_CONFIG_NODES SAFE_NAME
+        pydantic_error_message read_yaml short_repr validated""",
     "winback.plotting": "new_axes png_bytes save_figure",
 }
 

@@ -13,7 +13,13 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
 from winback.actions import ActionsConfig
 from winback.exceptions import ConfigError
-from winback.validation import MAX_CONFIG_BYTES, read_yaml, short_repr, validated
+from winback.validation import (
+    MAX_CONFIG_BYTES,
+    MAX_CONFIG_NODES,
+    read_yaml,
+    short_repr,
+    validated,
+)
 
 
 class _Leaf(BaseModel):
@@ -164,3 +170,32 @@ def test_the_yaml_round_trip_of_a_valid_config_validates(tmp_path: Path) -> None
         validated(_Box, read_yaml(path, what="box"), source=str(path), what="box").leaves[0].size
         == 3
     )
+
+
+def test_deep_nesting_is_refused_before_anything_is_built(tmp_path: Path) -> None:
+    path = tmp_path / "deep.yaml"
+    path.write_text("when: " + "{all: [" * 200 + "{field: a, op: '>', value: 1}" + "]}" * 200)
+    with pytest.raises(ConfigError, match=r"deep\.yaml: line 1: nested more than 64 levels deep"):
+        read_yaml(path, what="Actions config")
+    flow = tmp_path / "flow.yaml"
+    flow.write_text("a: " + "[" * 50_000 + "]" * 50_000)
+    with pytest.raises(ConfigError):  # libyaml's own limit or ours: never a RecursionError
+        read_yaml(flow, what="Actions config")
+
+
+def test_too_many_values_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "wide.yaml"
+    path.write_text("a: [" + ", ".join(["1"] * (MAX_CONFIG_NODES + 1)) + "]\n")
+    with pytest.raises(ConfigError, match=r"more than 20,000 values"):
+        read_yaml(path, what="Actions config")
+    path.write_text("a: [" + ", ".join(["1"] * (MAX_CONFIG_NODES - 10)) + "]\n")
+    assert len(read_yaml(path, what="Actions config")["a"]) == MAX_CONFIG_NODES - 10
+
+
+def test_a_config_with_thousands_of_problems_gets_a_bounded_message() -> None:
+    raw = {"campaign_id": "c", "budget": 1.0, "actions": [{"name": f"a{i}"} for i in range(3000)]}
+    with pytest.raises(ConfigError) as info:
+        validated(ActionsConfig, raw, source="big.yaml", what="actions config")
+    message = str(info.value)
+    assert message.count("required key is missing") == 10
+    assert message.endswith("more problems") and len(message) < 2_000

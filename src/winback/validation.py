@@ -9,7 +9,7 @@ pydantic models by :func:`validated`. Every problem becomes one entry ``where: w
 
 ``where`` is the key path, list items named by their ``name`` when they have one; ``what`` says
 what was expected and what was found, with the value shortened so that a huge value (or a YAML
-alias bomb) cannot make the message itself huge.
+alias bomb) cannot make the message itself huge; at most ten problems are listed.
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ from winback.exceptions import ConfigError
 
 __all__ = [
     "MAX_CONFIG_BYTES",
+    "MAX_CONFIG_DEPTH",
+    "MAX_CONFIG_NODES",
     "SAFE_NAME",
     "pydantic_error_message",
     "read_yaml",
@@ -89,9 +91,18 @@ def pydantic_error_message(
     ``raw`` (the validated input) lets list items be named by their ``name``; ``model`` lets an
     unknown key be answered with the allowed keys and the closest one.
     """
-    problems = [_problem(err, raw, model) for err in exc.errors() if not _echo(err)]
+    problems: dict[str, None] = {}
+    errors = exc.errors()
+    for err in errors:
+        if not _echo(err):
+            problems[_problem(err, raw, model)] = None
+        if len(problems) > _MAX_PROBLEMS:
+            break
+    listed = list(problems)[:_MAX_PROBLEMS]
+    more = exc.error_count() - len(listed)
+    tail = f"; and {more} more problems" if len(problems) > _MAX_PROBLEMS and more > 0 else ""
     head = f"{source}: invalid {what}: " if what else f"{source}: "
-    return head + "; ".join(dict.fromkeys(problems))
+    return head + "; ".join(listed) + tail
 
 
 def _echo(err: Mapping[str, Any]) -> bool:
@@ -255,31 +266,57 @@ def _flatten(annotation: Any) -> list[Any]:
 
 #: Largest config file read, in bytes: configs are a few KB; anything far larger is a mistake.
 MAX_CONFIG_BYTES = 1_000_000
+#: Most values (scalars, lists, mappings) and deepest nesting a config may have. winback's
+#: configs hold a few hundred values nested a few levels; these bounds keep any file, however
+#: shaped, to a fraction of a second and a few MB to read (``bench/bench_configs.py``).
+MAX_CONFIG_NODES = 20_000
+MAX_CONFIG_DEPTH = 64
+_MAX_PROBLEMS = 10
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
+_NODE_EVENTS = (yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent)
+_OPEN_EVENTS = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
+_CLOSE_EVENTS = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
 
 
-class _NoAliasLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` that refuses anchors and aliases (``&a`` / ``*a``).
+def _check_shape(text: str, path: Path) -> None:
+    """Refuse anchors and aliases, more than :data:`MAX_CONFIG_NODES` values and nesting deeper
+    than :data:`MAX_CONFIG_DEPTH`, from the parser's events, before anything is built.
 
-    Aliases let a tiny file expand into an enormous value (a "billion laughs" alias bomb); winback
-    configs never need them, so refusing them bounds the time and memory any config can take.
+    Aliases let a tiny file expand into an enormous value (a "billion laughs" alias bomb) and
+    deep nesting exhausts the recursion of the builders; winback configs need neither.
     """
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        event = self.peek_event()
+    depth = nodes = 0
+    for event in yaml.parse(text, Loader=_LOADER):
+        line = event.start_mark.line + 1 if event.start_mark is not None else "?"
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
-            mark = event.start_mark
             raise ConfigError(
-                f"{self.name}: line {mark.line + 1}: YAML anchors and aliases (&name / *name) are "
-                "not allowed in winback configs; write the values out."
+                f"{path}: line {line}: YAML anchors and aliases (&name / *name) are not allowed "
+                "in winback configs; write the values out."
             )
-        return super().compose_node(parent, index)
+        if isinstance(event, _NODE_EVENTS):
+            nodes += 1
+            if nodes > MAX_CONFIG_NODES:
+                raise ConfigError(
+                    f"{path}: line {line}: more than {MAX_CONFIG_NODES:,} values; winback "
+                    "configs hold a few hundred. Is it the right file?"
+                )
+        if isinstance(event, _OPEN_EVENTS):
+            depth += 1
+            if depth > MAX_CONFIG_DEPTH:
+                raise ConfigError(
+                    f"{path}: line {line}: nested more than {MAX_CONFIG_DEPTH} levels deep; "
+                    "flatten the rules (a condition group rarely needs more than a few levels)."
+                )
+        elif isinstance(event, _CLOSE_EVENTS):
+            depth -= 1
 
 
 def read_yaml(path: str | os.PathLike[str], *, what: str) -> Any:
     """Return the parsed YAML of ``path``; ConfigError (naming ``what`` and the path) otherwise.
 
     Safe YAML only (no tags, no code), no anchors or aliases, at most
-    :data:`MAX_CONFIG_BYTES` bytes, UTF-8.
+    :data:`MAX_CONFIG_BYTES` bytes, :data:`MAX_CONFIG_NODES` values and
+    :data:`MAX_CONFIG_DEPTH` levels of nesting, UTF-8.
     """
     path = Path(path)
     if not path.is_file():
@@ -295,14 +332,11 @@ def read_yaml(path: str | os.PathLike[str], *, what: str) -> Any:
         raise ConfigError(
             f"{what} {path} is not UTF-8 text ({exc.reason} at byte {exc.start})."
         ) from exc
-    loader = _NoAliasLoader(text)
-    loader.name = str(path)
     try:
-        return loader.get_single_data()
+        _check_shape(text, path)
+        return yaml.load(text, Loader=_LOADER)  # noqa: S506 -- a safe loader, shape checked
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path} is not valid YAML: {_one_line(exc)}") from exc
-    finally:
-        loader.dispose()
 
 
 def _one_line(exc: yaml.YAMLError) -> str:

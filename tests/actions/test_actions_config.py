@@ -198,3 +198,27 @@ def test_loader_errors_name_the_file(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(raw))
     with pytest.raises(ConfigError, match=f"{path}: invalid actions config"):
         load_actions_config(path)
+
+
+def test_yaml_reads_1e13_as_text_and_the_config_takes_it_as_a_number(tmp_path: Path) -> None:
+    raw = minimal()
+    path = tmp_path / "big.yaml"
+    path.write_text(yaml.safe_dump(raw).replace("budget: 100.0", "budget: 1e13"))
+    assert yaml.safe_load(path.read_text())["budget"] == "1e13"  # YAML 1.1: no dot, no float
+    assert load_actions_config(path).budget == 1e13
+
+
+@pytest.mark.parametrize("budget", [".inf", "-.inf", ".nan"])
+def test_yaml_infinity_and_nan_budgets_are_refused(tmp_path: Path, budget: str) -> None:
+    path = tmp_path / "inf.yaml"
+    path.write_text(yaml.safe_dump(minimal()).replace("budget: 100.0", f"budget: {budget}"))
+    with pytest.raises(ConfigError, match="budget: "):
+        load_actions_config(path)
+
+
+@pytest.mark.parametrize("cost", [".inf", "1e400"])
+def test_an_infinite_unit_cost_is_refused(cost: str) -> None:
+    raw = minimal()
+    raw["actions"][0]["unit_cost"] = float(cost.replace(".inf", "inf"))
+    with pytest.raises(ConfigError, match=r"unit_cost: expected a finite number"):
+        parse_actions_config(raw)

@@ -289,3 +289,52 @@ def test_allocation_matches_sequential_greedy_and_never_exceeds_budget_or_caps(
         assert mine.sum() <= (act.max_customers or len(frame))
         assert eligible[mine, j].all() and (out.loc[mine, "expected_gain"] > 0).all()
     assert ((out["group"] == "none") == (out["action"] == "no_action")).all()
+
+
+# --- budgets of any finite size ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("budget", [9.3e12, 1e13, 9.3e15, 1e300, "1e13"])
+def test_a_huge_budget_funds_every_positive_gain(budget: float | str) -> None:
+    # ran out of int64 micro-units at 9.3e12 and allocated nobody
+    frame = scored([0.5, 0.9, 0.1], [100.0, 200.0, 10.0])
+    out = allocate_actions(frame, config(action("A", 1.0, 0.5), budget=budget))  # type: ignore[arg-type]
+    assert out["action"].tolist() == ["A", "A", "no_action"]  # c3: 0.1*0.5*10-1 < 0
+
+
+def test_huge_costs_times_many_customers_are_exact() -> None:
+    # 2,000 customers x 1e13 each would overflow int64 millionths: Python integers take over
+    n = 2_000
+    frame = scored([1.0] * n, [1e15] * n)
+    out = allocate_actions(frame, config(action("A", 1e13, 0.5), budget=1e13 * 1_234.5))
+    assert (out["action"] == "A").sum() == 1_234
+
+
+@pytest.mark.parametrize("budget", [float("inf"), float("nan"), "inf", ".nan", "-1e13", "lots"])
+def test_a_budget_that_is_not_a_finite_positive_number_is_refused(budget: object) -> None:
+    with pytest.raises(ConfigError, match=r"budget: "):
+        config(action("A", 1.0, 0.5), budget=budget)  # type: ignore[arg-type]
+
+
+@st.composite
+def huge_campaigns(draw: st.DrawFn) -> tuple[pd.DataFrame, ActionsConfig, np.ndarray]:
+    frame, cfg, eligible = draw(campaigns())
+    scale = draw(st.sampled_from([1e6, 1e10, 1e13, 1e16]))
+    raw = cfg.model_dump()
+    raw["budget"] = raw["budget"] * scale
+    for act in raw["actions"]:
+        act["unit_cost"] = act["unit_cost"] * scale
+    frame = frame.assign(expected_value=frame["expected_value"] * scale)
+    return frame, parse_actions_config(raw), eligible
+
+
+@settings(max_examples=100, deadline=None)
+@given(huge_campaigns())
+def test_huge_money_allocates_like_the_sequential_greedy(
+    case: tuple[pd.DataFrame, ActionsConfig, np.ndarray],
+) -> None:
+    frame, cfg, eligible = case
+    out = allocate_actions(frame, cfg)
+    assert out["action"].tolist() == reference_allocation(frame, cfg, eligible)
+    planned = sum(round(c * 1_000_000) for c in out["cost"])
+    assert planned <= round(cfg.budget * 1_000_000)

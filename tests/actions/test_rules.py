@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -9,7 +10,7 @@ import pandas as pd
 import pytest
 from pydantic import TypeAdapter
 
-from winback.actions import parse_actions_config, rule_fields
+from winback.actions import check_rule_fields, parse_actions_config, rule_fields
 from winback.actions._config import Condition, Rule
 from winback.actions._rules import eligibility, evaluate_rule
 from winback.exceptions import ConfigError
@@ -158,3 +159,66 @@ def test_rule_fields_lists_every_column_the_conditions_read() -> None:
         },
     )
     assert rule_fields(config) == ("n_orders", "p_churn", "risk_tier")
+
+
+# --- fields and values checked before any work -------------------------------------------------
+
+
+def _config(*conditions: dict[str, Any]) -> Any:
+    return parse_actions_config(
+        {
+            "campaign_id": "c",
+            "budget": 10.0,
+            "actions": [
+                {
+                    "name": "a",
+                    "channel": "email",
+                    "offer": "x",
+                    "unit_cost": 1.0,
+                    "uplift": 0.1,
+                    "when": {"all": list(conditions)},
+                }
+            ],
+        }
+    )
+
+
+COLUMNS = ["p_churn", "segment", "risk_tier", "value_tier", "days_since_last_order"]
+VALUES = {"segment": ["At Risk", "Lost", "Other"], "risk_tier": ["low", "medium", "high"]}
+
+
+def test_an_unknown_field_names_the_closest_column_and_the_allowed_ones() -> None:
+    cfg = _config({"field": "p_chrun", "op": ">", "value": 0.5})
+    with pytest.raises(ConfigError) as info:
+        check_rule_fields(cfg, COLUMNS, values=VALUES)
+    message = str(info.value)
+    assert "actions[0] 'a': condition field 'p_chrun' is not a column of the scores" in message
+    assert "(did you mean 'p_churn'?)" in message
+    assert message.endswith(
+        "Allowed fields: days_since_last_order, p_churn, risk_tier, segment, value_tier."
+    )
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("condition", "expected"),
+    [
+        ({"field": "segment", "op": "==", "value": "At risk"}, "did you mean 'At Risk'?"),
+        ({"field": "segment", "op": "in", "value": ["Lost", "Losst"]}, "did you mean 'Lost'?"),
+        ({"field": "risk_tier", "op": "!=", "value": "HIGH"}, "did you mean 'high'?"),
+        ({"field": "segment", "op": "==", "value": 3}, "compares a number with the text column"),
+    ],
+)
+def test_a_value_no_customer_can_have_is_an_error_not_a_silent_no_match(
+    condition: dict[str, Any], expected: str
+) -> None:
+    with pytest.raises(ConfigError, match=re.escape(expected)):
+        check_rule_fields(_config(condition), COLUMNS, values=VALUES)
+
+
+def test_valid_fields_and_values_pass() -> None:
+    cfg = _config(
+        {"field": "segment", "op": "in", "value": ["At Risk", "Other"]},
+        {"field": "days_since_last_order", "op": ">", "value": 30},
+    )
+    check_rule_fields(cfg, COLUMNS, values=VALUES)

@@ -94,6 +94,23 @@ def unescape_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _single_line_breaks(frame: pd.DataFrame) -> pd.DataFrame:
+    """Carriage returns inside text cells as ``\n``: the CSV writer quotes a cell holding the
+    line terminator ``\n`` but not a lone ``\r``, which readers take as the end of a row (the
+    rest of the cell would start a new row, unescaped)."""
+    out = frame
+    for column in _text_columns(frame):
+        values = frame[column]
+        text = values.astype("str")
+        has_cr = (values.notna() & text.str.contains("\r", regex=False)).to_numpy(dtype=bool)
+        if has_cr.any():
+            if out is frame:
+                out = frame.copy()
+            fixed = text.str.replace("\r\n", "\n", regex=False).str.replace("\r", "\n", regex=False)
+            out[column] = values.astype(object).mask(has_cr, fixed)
+    return out
+
+
 def write_atomic(path: str | os.PathLike[str], write: Callable[[Path], None]) -> Path:
     """Call ``write(tmp_path)`` and rename the result to ``path``; no partial file on failure.
 
@@ -126,13 +143,14 @@ def write_frame(frame: pd.DataFrame, path: str | os.PathLike[str], *, index: boo
     """Write ``frame`` atomically as CSV or Parquet, chosen by the suffix of ``path``.
 
     Text cells of a CSV file pass through :func:`escape_formulas` (read them back with
-    :func:`unescape_formulas`); Parquet keeps the values as they are.
+    :func:`unescape_formulas`) and a carriage return inside a cell is written as a (quoted)
+    line break, so no reader splits the cell; Parquet keeps the values as they are.
     """
     suffix = Path(path).suffix.lower()
     if suffix == ".parquet":
         return write_atomic(path, lambda tmp: frame.to_parquet(tmp, index=index))
     if suffix == ".csv":
-        safe = escape_formulas(frame)
+        safe = _single_line_breaks(escape_formulas(frame))
         return write_atomic(path, lambda tmp: safe.to_csv(tmp, index=index, lineterminator="\n"))
     raise DataError(
         f"Cannot write {path}: expected a file name ending in .csv or .parquet, got {suffix!r}."

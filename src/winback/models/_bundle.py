@@ -188,11 +188,12 @@ def _inside(root: Path, rel: object) -> Path:
     """``root / rel`` if ``rel`` is a plain relative path that stays inside ``root``."""
     if not isinstance(rel, str) or not rel or "\\" in rel or "\x00" in rel:
         raise ModelError(f"Bundle {root}: {rel!r} is not a relative file path of the bundle.")
-    parts = PurePosixPath(rel).parts
-    if PurePosixPath(rel).is_absolute() or any(p in ("..", ".", "") for p in parts):
+    pure = PurePosixPath(rel)
+    parts = pure.parts
+    if pure.is_absolute() or pure.as_posix() != rel or any(p in ("..", ".", "") for p in parts):
         raise ModelError(
-            f"Bundle {root}: the path {rel!r} points outside the bundle (absolute or with "
-            "'..'); a bundle only names its own files. It will not be loaded."
+            f"Bundle {root}: the path {rel!r} points outside the bundle (absolute, with '..' "
+            "or not in plain form); a bundle only names its own files. It will not be loaded."
         )
     file = root.joinpath(*parts)
     resolved = file.resolve()

@@ -23,6 +23,7 @@ import pandas as pd
 from winback.actions import (
     ActionsConfig,
 )
+from winback.dates import check_date_format
 from winback.exceptions import ConfigError, DataError
 from winback.io import (
     ReadResult,
@@ -39,7 +40,7 @@ from winback.io import (
 )
 from winback.models import WinbackModel, load_model
 from winback.scoring._config import ScoringConfig
-from winback.scoring._inputs import check_outputs
+from winback.scoring._inputs import check_allow_missing, check_outputs
 from winback.scoring._score import ScoreResult, score
 
 __all__ = ["output_paths", "read_score_summary", "read_scores", "score_files"]
@@ -169,6 +170,9 @@ def score_files(
         reason) are written to ``<out stem>.rejects.csv`` first, and the message names them.
     """
     paths = output_paths(out)
+    check_allow_missing(allow_missing)  # the options first, before any file is read
+    if date_format is not None:
+        check_date_format(date_format)
     inputs = {"orders": orders, "events": events, "customers": customers, "model": model}
     if not isinstance(actions, ActionsConfig):
         inputs["actions config"] = actions

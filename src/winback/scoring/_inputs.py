@@ -29,6 +29,7 @@ __all__ = [
     "as_of_day",
     "campaign_config",
     "campaign_fields",
+    "check_allow_missing",
     "check_campaign",
     "check_outputs",
     "missing_tables",
@@ -114,13 +115,7 @@ def missing_tables(
         If ``allow_missing`` names an unknown table, or a table the model reads is absent and
         not allowed to be (the message names the table, the features that read it and the fix).
     """
-    allowed = set(allow_missing)
-    unknown = sorted(allowed - set(OPTIONAL_TABLES))
-    if unknown:
-        raise ConfigError(
-            f"--allow-missing: unknown table(s) {unknown}; expected any of "
-            f"{', '.join(OPTIONAL_TABLES)}."
-        )
+    allowed = check_allow_missing(allow_missing)
     given = {"events": events is not None, "customers": customers is not None}
     missing = []
     for table, prefixes in OPTIONAL_TABLES.items():
@@ -138,6 +133,18 @@ def missing_tables(
             )
         missing.append(table)
     return missing
+
+
+def check_allow_missing(allow_missing: Iterable[str]) -> set[str]:
+    """The tables ``allow_missing`` names; ConfigError for a name that is no optional table."""
+    allowed = set(allow_missing)
+    unknown = sorted(allowed - set(OPTIONAL_TABLES))
+    if unknown:
+        raise ConfigError(
+            f"--allow-missing: unknown table(s) {unknown}; expected any of "
+            f"{', '.join(OPTIONAL_TABLES)}."
+        )
+    return allowed
 
 
 def campaign_config(actions: ActionsConfig | str | os.PathLike[str] | None) -> ActionsConfig | None:
