@@ -236,7 +236,7 @@ def test_a_summary_copied_into_a_folder_does_not_make_it_replaceable(tmp_path: P
     mine.mkdir()
     (mine / "summary.json").write_bytes((out / "summary.json").read_bytes())
     (mine / "thesis.docx").write_text("years of work")
-    with pytest.raises(ConfigError, match="thesis.docx"):
+    with pytest.raises(ConfigError, match=r"thesis\.docx"):
         export_campaign(_scored([1]), _people(), mine, campaign_id="c1")
     assert (mine / "thesis.docx").read_text() == "years of work"
 

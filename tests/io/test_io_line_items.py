@@ -29,7 +29,7 @@ HEADER = "Invoice,StockCode,Description,Quantity,InvoiceDate,Price,Customer ID,C
 # negative quantities, lines without a customer id (empty and the text "NaN"), an exact
 # duplicate line, and a customer (14000) whose only invoice is a cancellation.
 LINES = (
-    "489434,85048,15CM CHRISTMAS GLASS BALL 20 LIGHTS,12,12/1/2009 07:45,6.95,13085.0,United Kingdom\n"
+    "489434,85048,CHRISTMAS GLASS BALL 20 LIGHT,12,12/1/2009 07:45,6.95,13085.0,United Kingdom\n"
     "489434,79323P,PINK CHERRY LIGHTS,12,12/1/2009 07:45,6.75,13085.0,United Kingdom\n"
     '489434,22041,RECORD FRAME 7" SINGLE SIZE,48,12/1/2009 07:46,2.10,13085.0,United Kingdom\n'
     "489435,22350,CAT BOWL,12,12/1/2009 07:46,2.55,13085.0,United Kingdom\n"

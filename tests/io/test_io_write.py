@@ -93,9 +93,9 @@ def test_a_second_writer_is_refused_while_the_first_holds_the_lock(tmp_path: Pat
     holder.start()
     try:
         assert ready.wait(30)
-        with pytest.raises(ConfigError, match=r"Another winback run is writing the outputs"):
-            with output_lock(out):
-                pass
+        refused = pytest.raises(ConfigError, match=r"Another winback run is writing the outputs")
+        with refused, output_lock(out):
+            pass
     finally:
         done.set()
         holder.join(30)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import threading
 import warnings
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -15,9 +14,9 @@ import pytest
 from winback.exceptions import ConfigError, DataError, RejectedRowsWarning
 from winback.export import export_campaign
 from winback.io import read_customers, staging_path
-from winback.scoring import read_score_summary, read_scores, score, score_files
 from winback.scoring import _files as files_module
 from winback.scoring import _score as score_module
+from winback.scoring import read_score_summary, read_scores, score, score_files
 from winback.scoring._files import output_paths
 
 ACTIONS = "configs/actions.yaml"
