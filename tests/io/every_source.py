@@ -1,0 +1,88 @@
+"""Write one frame to every kind of source winback reads: a CSV file, a Parquet file, a folder of
+Parquet files (Hive-partitioned by consecutive chunks, so row order is kept), a PostgreSQL table
+(bulk-loaded with COPY from the CSV file) and a DuckDB table. Test helpers, not winback code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from postgres_server import PostgresServer
+
+KINDS = ("frame", "csv", "parquet", "folder", "postgres", "duckdb")
+
+
+def quoted(name: str) -> str:
+    """A SQL identifier in double quotes (test code creating tables; winback never does this)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _pg_type(column: pd.Series) -> str:
+    kind = column.dtype.kind
+    if kind == "M":
+        return "timestamptz" if getattr(column.dtype, "tz", None) else "timestamp"
+    return {"i": "bigint", "f": "double precision", "b": "boolean"}.get(kind, "text")
+
+
+def postgres_table(
+    server: PostgresServer,
+    frame: pd.DataFrame,
+    table: str,
+    csv: Path,
+    types: dict[str, str] | None = None,
+    *,
+    schema: str = "public",
+) -> None:
+    """(Re)create ``schema.table`` with a column per frame column and COPY ``csv`` into it."""
+    types = types or {}
+    columns = ", ".join(
+        f"{quoted(name)} {types.get(name, _pg_type(frame[name]))}" for name in frame.columns
+    )
+    name = f"{quoted(schema)}.{quoted(table)}"
+    server.psql("-c", f"DROP TABLE IF EXISTS {name}", "-c", f"CREATE TABLE {name} ({columns})")
+    copy = f"\\copy {name} FROM pstdin WITH (FORMAT csv, HEADER true)"
+    server.psql("-c", copy, stdin=csv.read_bytes())
+
+
+def duckdb_table(path: Path, frame: pd.DataFrame, table: str) -> None:
+    with duckdb.connect(str(path)) as connection:
+        connection.register("frame_view", frame)
+        connection.execute(f"CREATE OR REPLACE TABLE {quoted(table)} AS SELECT * FROM frame_view")
+
+
+def parquet_folder(frame: pd.DataFrame, folder: Path, *, chunks: int = 3) -> Path:
+    """``folder/part=0/data.parquet``, ``part=1/...``: consecutive chunks of ``frame``."""
+    size = -(-len(frame) // chunks)
+    for index in range(chunks):
+        part = folder / f"part={index}"
+        part.mkdir(parents=True)
+        frame.iloc[index * size : (index + 1) * size].to_parquet(part / "data.parquet", index=False)
+    return folder
+
+
+def every_source(
+    frame: pd.DataFrame,
+    folder: Path,
+    *,
+    server: PostgresServer,
+    table: str,
+    pg_types: dict[str, str] | None = None,
+) -> dict[str, object]:
+    """The same rows as each kind of source (values: what ``read_*`` accepts)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    csv, parquet = folder / f"{table}.csv", folder / f"{table}.parquet"
+    frame.to_csv(csv, index=False)
+    frame.to_parquet(parquet, index=False)
+    postgres_table(server, frame, table, csv, pg_types)
+    duck = folder / "shop.duckdb"
+    duckdb_table(duck, frame, table)
+    return {
+        "frame": frame,
+        "csv": csv,
+        "parquet": parquet,
+        "folder": parquet_folder(frame, folder / f"{table}_parts"),
+        "postgres": f"{server.url()}?table={table}",
+        "duckdb": f"duckdb://{duck}?table={table}",
+    }
