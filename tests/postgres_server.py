@@ -19,6 +19,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 ROLE, PASSWORD, DATABASE = "winback", "s3cret-Pa55", "shop"
 _SERVICE_USERS = ("postgres", "winback-postgres")
@@ -58,11 +59,15 @@ class PostgresServer:
         secret = f":{self.password}" if password else ""
         return f"postgresql://{self.role}{secret}@127.0.0.1:{self.port}/{database or self.database}"
 
-    def psql(self, *args: str, stdin: bytes | None = None) -> str:
-        """Run ``psql`` against the database over TCP with the password; return its stdout."""
+    def psql(self, *args: str, stdin: bytes | BinaryIO | None = None) -> str:
+        """Run ``psql`` against the database over TCP with the password; return its stdout.
+
+        ``stdin`` (bytes or an open binary file) feeds ``\\copy ... FROM pstdin``."""
+        stream = isinstance(stdin, bytes | None)
         completed = subprocess.run(
             [str(self.bin / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-At", *args],
-            input=stdin,
+            input=stdin if stream else None,
+            stdin=None if stream else stdin,
             capture_output=True,
             check=False,
             env={**os.environ, **self.environment()},

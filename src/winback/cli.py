@@ -26,6 +26,11 @@ app = typer.Typer(
     help=__doc__.splitlines()[0],
 )
 _state = {"debug": False}
+_SOURCE_HELP = (
+    "CSV/Parquet file, folder of Parquet files, postgresql://user@host:5432/db?table=NAME "
+    "(or ?query=SQL, percent-encoded; password from PGPASSWORD or ~/.pgpass) or "
+    "duckdb:///path/file.duckdb?table=NAME"
+)
 
 
 @app.callback()
@@ -100,12 +105,12 @@ def _train(config_path: Path, *, tracking: bool) -> None:
 @app.command()
 def score(
     model: Annotated[Path, typer.Option("--model", "-m", help="model bundle folder")],
-    orders: Annotated[Path, typer.Option("--orders", help="orders CSV/Parquet")],
+    orders: Annotated[str, typer.Option("--orders", help=f"orders: {_SOURCE_HELP}")],
     as_of: Annotated[str, typer.Option("--as-of", help="calendar day scored, e.g. 2024-03-31")],
     out: Annotated[Path, typer.Option("--out", "-o", help="scores file (.parquet or .csv)")],
-    events: Annotated[Path | None, typer.Option("--events", help="events CSV/Parquet")] = None,
+    events: Annotated[str | None, typer.Option("--events", help="events: same forms")] = None,
     customers: Annotated[
-        Path | None, typer.Option("--customers", help="customers CSV/Parquet")
+        str | None, typer.Option("--customers", help="customers: same forms")
     ] = None,
     actions: Annotated[
         Path | None, typer.Option("--actions", help="campaign config, e.g. configs/actions.yaml")
@@ -151,7 +156,7 @@ def score(
 
 def _score(
     model: Path,
-    orders: Path,
+    orders: str,
     *,
     out: Path,
     columns: str | None,
@@ -221,7 +226,7 @@ def _dask_client(workers: int | None, scheduler: str | None) -> Iterator[Any]:
 @app.command("export")
 def export_(
     scores: Annotated[Path, typer.Option("--scores", help="scores written by `winback score`")],
-    customers: Annotated[Path, typer.Option("--customers", help="customers CSV/Parquet")],
+    customers: Annotated[str, typer.Option("--customers", help=f"customers: {_SOURCE_HELP}")],
     out: Annotated[Path, typer.Option("--out", "-o", help="folder, e.g. exports/CAMPAIGN/")],
     layout: Annotated[str, typer.Option("--layout", help="generic or mailchimp")] = "generic",
     campaign_id: Annotated[
@@ -234,7 +239,7 @@ def export_(
 
 
 def _export(
-    scores: Path, customers: Path, *, out: Path, layout: str, campaign_id: str | None
+    scores: Path, customers: str, *, out: Path, layout: str, campaign_id: str | None
 ) -> None:
     import json
 
@@ -267,7 +272,7 @@ def report(
     scores: Annotated[
         Path | None, typer.Option("--scores", help="scores written by `winback score`")
     ] = None,
-    orders: Annotated[Path | None, typer.Option("--orders", help="orders CSV/Parquet")] = None,
+    orders: Annotated[str | None, typer.Option("--orders", help=f"orders: {_SOURCE_HELP}")] = None,
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="report date (required with --orders)")
     ] = None,
@@ -282,7 +287,7 @@ def report(
 
 
 def _report(
-    scores: Path | None, orders: Path | None, *, as_of: str | None, out: Path, columns: str | None
+    scores: Path | None, orders: str | None, *, as_of: str | None, out: Path, columns: str | None
 ) -> None:
     from winback.io import parse_columns_option, read_orders
     from winback.report import build_report

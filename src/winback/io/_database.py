@@ -328,6 +328,7 @@ class DuckDBSource(DataSource):
     name: str | None = None
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "path", Path(self.path))
         _one_of(self.table, self.query, str(self.path))
 
     @property
