@@ -3,9 +3,11 @@
 Safety rules (both engines)
 ---------------------------
 - **No SQL from user strings.** A table name is looked up in the database's catalog with the
-  name passed as a parameter; PostgreSQL's own ``quote_ident`` quotes the name found, DuckDB's
-  relation API opens it by name. A bucket's column is quoted the same way and its numbers are
-  parameters. The only SQL text winback runs that a user wrote is their own ``query``.
+  name passed as a parameter, and only a table found there is read: PostgreSQL's own
+  ``quote_ident`` quotes the catalog's names; for DuckDB they are double-quoted by SQL's rule
+  (``"`` doubled). A bucket's column is quoted by the server (PostgreSQL) or passed as an
+  expression object (DuckDB) and its numbers are parameters. The only SQL text winback runs that
+  a user wrote is their own ``query``.
 - **Read-only.** PostgreSQL reads run in one read-only transaction (``transaction_read_only``),
   rolled back at the end; DuckDB files are opened ``read_only``. A ``query`` that writes fails.
 - **Row order.** A PostgreSQL table is scanned in storage order (synchronized and parallel scans
@@ -52,9 +54,10 @@ _FIND_TABLE = f"""
 SELECT c.oid::bigint,
        pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname)
 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind IN {_RELATION_KINDS} AND c.relname = $1
-  AND CASE WHEN $2 = '' THEN pg_catalog.pg_table_is_visible(c.oid) ELSE n.nspname = $2 END
+WHERE c.relkind IN {_RELATION_KINDS} AND c.relname = $1 AND
 """
+_IN_SCHEMA = "n.nspname = $2"
+_ON_SEARCH_PATH = "pg_catalog.pg_table_is_visible(c.oid)"
 _LIST_TABLES = f"""
 SELECT n.nspname || '.' || c.relname
 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -67,6 +70,20 @@ SELECT pg_catalog.quote_ident(a.attname) FROM pg_catalog.pg_attribute a
 WHERE a.attrelid = $1 AND a.attname = $2 AND a.attnum > 0 AND NOT a.attisdropped
 """
 _QUOTE_COLUMN = "SELECT pg_catalog.quote_ident($1)"
+_DUCKDB_RELATIONS = """
+SELECT schema_name, table_name AS name FROM duckdb_tables()
+WHERE database_name = current_database() AND NOT internal
+UNION ALL
+SELECT schema_name, view_name FROM duckdb_views()
+WHERE database_name = current_database() AND NOT internal
+"""
+_DUCKDB_FIND = f"""
+SELECT schema_name, name FROM ({_DUCKDB_RELATIONS})
+WHERE name = ? AND schema_name = COALESCE(NULLIF(?, ''), current_schema())
+"""
+_DUCKDB_LIST = f"""
+SELECT schema_name || '.' || name FROM ({_DUCKDB_RELATIONS}) ORDER BY 1 LIMIT {_LISTED + 1}
+"""
 #: the bucket of a row: a 64-bit hash of the column's text, NULL ids in bucket 0
 _PG_BUCKET = "COALESCE((pg_catalog.hashtextextended(({column})::text, 0) % $1 + $1) % $1, 0) = $2"
 _FIXES = {
@@ -259,7 +276,10 @@ class PostgresSource(DataSource):
     def _relation(self, cursor: Any, label: str) -> tuple[int, str]:
         """(oid, quoted qualified name) of the table, found in the catalog."""
         schema, name = table_parts(self.table)
-        _execute(cursor, _FIND_TABLE, (name, schema))
+        if schema:
+            _execute(cursor, _FIND_TABLE + _IN_SCHEMA, (name, schema))
+        else:
+            _execute(cursor, _FIND_TABLE + _ON_SEARCH_PATH, (name,))
         found = cursor.fetchall()
         if found:
             return found[0]
@@ -362,18 +382,14 @@ class DuckDBSource(DataSource):
             ) from exc
 
     def _relation(self, connection: Any, label: str) -> Any:
-        import duckdb
-
+        """The query's relation, or the table's, found in the catalog by parameters."""
         if self.query is not None:
             return connection.sql(self.query.strip().rstrip(";"))
         schema, name = table_parts(self.table)
-        try:
-            return connection.table(_duckdb_name(schema, name))
-        except duckdb.CatalogException:
-            tables = connection.execute(
-                "SELECT table_schema || '.' || table_name FROM information_schema.tables "
-                f"ORDER BY 1 LIMIT {_LISTED + 1}"
-            ).fetchall()
+        found = connection.execute(_DUCKDB_FIND, [name, schema]).fetchall()
+        if found:
+            return connection.sql(f"SELECT * FROM {_duckdb_identifier(*found[0])}")
+        tables = connection.execute(_DUCKDB_LIST).fetchall()
         where = f"schema {schema!r}" if schema else "the database"
         raise DataError(
             f"Cannot read {label!r}: no table or view named {name!r} in {where}. Tables found: "
@@ -391,9 +407,10 @@ def _duckdb_fix(detail: str) -> str:
     return "check the query or table in the duckdb shell first"
 
 
-def _duckdb_name(*parts: str) -> str:
-    """A qualified name for DuckDB's name parser (not SQL): each part in double quotes."""
-    return ".".join('"' + part.replace('"', '""') + '"' for part in parts if part)
+def _duckdb_identifier(*parts: str) -> str:
+    """A qualified SQL identifier of catalog names: each part double-quoted, quotes doubled
+    (SQL's rule; DuckDB's Python API has no quoting function)."""
+    return ".".join('"' + part.replace('"', '""') + '"' for part in parts)
 
 
 def _duckdb_bucket(bucket: Bucket, relation: Any, label: str) -> Any:
