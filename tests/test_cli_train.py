@@ -63,4 +63,7 @@ def test_score_rejects_an_unknown_reasons_method(tmp_path):
         ],
     )
     assert result.exit_code == 1
-    assert result.output.startswith("ConfigError: winback score: reasons_method")
+    assert result.output.startswith(
+        "ConfigError: winback score: invalid scoring options: reasons_method: must be one of"
+    )
+    assert "(got 'fast')" in result.output

@@ -44,6 +44,8 @@ def _main(
         level=logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    if not debug:  # connection retries are summed up in winback's own error, not logged one by one
+        logging.getLogger("urllib3").setLevel(logging.ERROR)
 
 
 def run(fn, *args, **kwargs):
@@ -84,10 +86,13 @@ def _train(config_path: Path, *, tracking: bool) -> None:
 
     start = time.perf_counter()
     config = load_config(config_path)
-    result = train_model(config, base_dir=config_path.parent)
-    if tracking and config.tracking.enabled:
-        from winback.tracking import log_training_run
+    tracked = tracking and config.tracking.enabled
+    if tracked:
+        from winback.tracking import check_tracking, log_training_run
 
+        check_tracking(config)  # fail before training, not after it
+    result = train_model(config, base_dir=config_path.parent, progress=None)
+    if tracked:
         result.run_id = log_training_run(result, config)
     typer.echo(result.table)
     for table, rejects in sorted(result.rejects.items()):
@@ -304,16 +309,10 @@ def _report(
 
 def _scoring_config(**settings: object) -> ScoringConfig:
     """Validate scoring options, turning pydantic's error into a ConfigError naming the option."""
-    from pydantic import ValidationError
-
-    from winback.exceptions import ConfigError
     from winback.scoring import ScoringConfig
-    from winback.validation import pydantic_error_message
+    from winback.validation import validated
 
-    try:
-        return ScoringConfig(**settings)
-    except ValidationError as exc:
-        raise ConfigError(pydantic_error_message(exc, source="winback score")) from exc
+    return validated(ScoringConfig, settings, source="winback score", what="scoring options")
 
 
 def main() -> None:

@@ -97,23 +97,23 @@ def test_bad_operator_names_action_and_allowed_operators() -> None:
     raw = minimal()
     raw["actions"][1]["when"]["all"][0]["op"] = "like"
     assert (
-        "actions[1] 'discount': condition op 'like' is not one of "
-        "<, <=, >, >=, ==, !=, in, not in (at when.all[0].op)"
+        "actions[1] ('discount').when.all[0].op: must be one of "
+        "'<', '<=', '>', '>=', '==', '!=', 'in' or 'not in' (got 'like')"
     ) in error_of(raw)
 
 
 def test_bad_operator_deep_in_nested_groups_gives_the_path() -> None:
     raw = minimal()
     raw["actions"][1]["when"]["all"][1]["any"][0]["op"] = "~"
-    assert "actions[1] 'discount': condition op '~' is not one of" in error_of(raw)
-    assert "(at when.all[1].any[0].op)" in error_of(raw)
+    assert "actions[1] ('discount').when.all[1].any[0].op: must be one of" in error_of(raw)
+    assert "(got '~')" in error_of(raw)
 
 
 def test_unknown_key_names_action_key_and_allowed_keys() -> None:
     raw = minimal()
     raw["actions"][0]["colour"] = "red"
     assert (
-        "actions[0] 'perk': unknown key 'colour' (allowed keys: name, channel, offer, "
+        "actions[0] ('perk').colour: unknown key 'colour' (allowed keys: name, channel, offer, "
         "unit_cost, uplift, max_customers, when)"
     ) in error_of(raw)
 
@@ -124,9 +124,10 @@ def test_unknown_key_in_a_condition_and_at_top_level() -> None:
     raw["budjet"] = 5
     message = error_of(raw)
     assert (
-        "actions[0] 'perk': unknown key 'column' (allowed keys: field, op, value) (at when)"
+        "actions[0] ('perk').when.column: unknown key 'column' (allowed keys: field, op, value)"
     ) in message
-    assert "config: unknown key 'budjet'" in message
+    assert "; budjet: unknown key 'budjet' (allowed keys: campaign_id, budget," in message
+    assert "did you mean 'budget'?" in message
 
 
 def test_wrong_types_and_missing_keys_are_all_reported() -> None:
@@ -136,22 +137,25 @@ def test_wrong_types_and_missing_keys_are_all_reported() -> None:
     del raw["actions"][1]["offer"]
     raw["actions"][1]["channel"] = "fax"
     message = error_of(raw)
-    assert "actions[0] 'perk': key 'unit_cost': Input should be a valid number, got 'cheap'" in (
+    assert "actions[0] ('perk').unit_cost: Input should be a valid number (got 'cheap')" in (
         message
     )
-    assert "actions[0] 'perk': key 'uplift': Input should be a valid number, got True" in message
-    assert "actions[1] 'discount': missing key 'offer'" in message
-    assert "actions[1] 'discount': channel 'fax' is not one of email, sms, mail, call" in message
+    assert "actions[0] ('perk').uplift: Input should be a valid number (got True)" in message
+    assert "actions[1] ('discount').offer: required key is missing" in message
+    assert (
+        "actions[1] ('discount').channel: must be one of 'email', 'sms', 'mail' or 'call' "
+        "(got 'fax')"
+    ) in message
 
 
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        ({"budget": 0}, "config: key 'budget': Input should be greater than 0, got 0"),
-        ({"control_fraction": 1.0}, "key 'control_fraction': Input should be less than 1"),
-        ({"campaign_id": "spring sale"}, "key 'campaign_id': String should match pattern"),
+        ({"budget": 0}, "config: budget: Input should be greater than 0 (got 0)"),
+        ({"control_fraction": 1.0}, "control_fraction: Input should be less than 1 (got 1.0)"),
+        ({"campaign_id": "spring sale"}, "campaign_id: String should match pattern"),
         ({"default_action": "perk"}, "default_action 'perk' is also the name of an action"),
-        ({"actions": []}, "key 'actions': Tuple should have at least 1 item"),
+        ({"actions": []}, "actions: Tuple should have at least 1 item"),
     ],
 )
 def test_top_level_values_are_checked(change: dict[str, Any], expected: str) -> None:
@@ -166,16 +170,16 @@ def test_top_level_values_are_checked(change: dict[str, Any], expected: str) -> 
         ({"field": "x", "op": "<", "value": "high"}, "condition op '<' needs a number"),
         ({"field": "x", "op": "in", "value": []}, "non-empty list"),
         ({"field": "x", "op": "==", "value": {"a": 1}}, "condition value must be a number"),
-        ({"all": []}, "key 'all': Tuple should have at least 1 item"),
-        ("p_churn > 0.5", "expected a condition {field, op, value} or a group {all: [...]}"),
-        ({"any": [1]}, "or {any: [...]}, got 1 (at when.any[0])"),
+        ({"all": []}, "when.all: Tuple should have at least 1 item"),
+        ("p_churn > 0.5", "when: expected a condition {field, op, value} or a group {all: [...]}"),
+        ({"any": [1]}, "when.any[0]: expected a condition {field, op, value} or a group"),
     ],
 )
 def test_condition_values_must_fit_the_operator(condition: dict[str, Any], expected: str) -> None:
     raw = minimal()
     raw["actions"][0]["when"] = condition
     message = error_of(raw)
-    assert "actions[0] 'perk': " in message
+    assert "actions[0] ('perk')" in message
     assert expected in message
 
 

@@ -151,8 +151,8 @@ def test_load_segment_table_names_the_entry_and_key(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_segment_table(path)
     message = str(info.value)
-    assert "segments[1] 'New': unknown key 'colour' (allowed: name, r, fm)" in message
-    assert "segments[2] 'Odd': key 'r.0': Input should be less than or equal to 5" in message
+    assert "segments[1] ('New').colour: unknown key 'colour' (allowed keys: name, r, fm)" in message
+    assert "segments[2] ('Odd').r[0]: Input should be less than or equal to 5 (got 6)" in message
 
 
 def test_load_segment_table_reads_ranges_and_rejects_bad_files(tmp_path: Path) -> None:

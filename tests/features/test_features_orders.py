@@ -196,7 +196,9 @@ def test_a_tz_aware_midnight_utc_cutoff_is_accepted(orders, features):
 
 def test_invalid_config_is_a_config_error(orders):
     with pytest.raises(
-        ConfigError, match=r"invalid feature config: window_days: Extra inputs are not permitted"
+        ConfigError,
+        match=r"invalid feature config: window_days: unknown key 'window_days' .*"
+        r"did you mean 'windows_days'\?",
     ):
         build_features(orders, cutoff=CUTOFF, config={"window_days": [30]})
     with pytest.raises(ConfigError, match="greater than 0"):

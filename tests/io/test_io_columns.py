@@ -44,7 +44,7 @@ def test_parse_columns_option_strips_spaces_and_splits_at_the_first_equals() -> 
         ("=Customer ID", "cannot read entry '=Customer ID'"),
         ("customer_id=a,customer_id=b", "'customer_id' is given twice"),
         ("", "no mapping found in ''"),
-        ("custmer_id=Customer ID", "unknown key 'custmer_id'; expected one of: customer_id,"),
+        ("custmer_id=Customer ID", "unknown key 'custmer_id' (allowed keys: customer_id, order_ts"),
     ],
 )
 def test_parse_columns_option_rejects_bad_text(text: str, message: str) -> None:
@@ -62,7 +62,7 @@ def test_parse_columns_option_checks_keys_against_the_table() -> None:
 def test_unknown_key_error_suggests_the_close_key() -> None:
     with pytest.raises(ConfigError) as caught:
         parse_columns_option("custmer_id=Customer ID")
-    assert "Did you mean 'customer_id'?" in str(caught.value)
+    assert "did you mean 'customer_id'?" in str(caught.value)
 
 
 def test_models_forbid_unknown_keys_and_name_them_inside_a_config() -> None:
@@ -90,8 +90,8 @@ def test_mapping_amount_and_price_together_is_a_config_error() -> None:
     ("columns", "message"),
     [
         ({"custmer_id": "Customer ID"}, "unknown key 'custmer_id'"),
-        ({"customer_id": ""}, "key 'customer_id': expected the name of a source column"),
-        ({"customer_id": 5}, "key 'customer_id': expected the name of a source column"),
+        ({"customer_id": ""}, "customer_id: expected the name of a source column .*, got ''"),
+        ({"customer_id": 5}, "customer_id: expected the name of a source column .*, got 5"),
     ],
 )
 def test_reader_translates_a_bad_mapping_dict_to_config_error(

@@ -41,7 +41,8 @@ backtest: {evaluation_cutoff: 2024-01-31}
         (
             "data:",
             "tasks: {churn_dayz: 90}\ndata:",
-            r"tasks\.churn_dayz: Extra inputs are not permitted",
+            r"tasks\.churn_dayz: unknown key 'churn_dayz' \(allowed keys: repurchase_days, "
+            r"churn_days\); did you mean 'churn_days'\?",
         ),
         (
             "data:",
@@ -60,7 +61,7 @@ def test_errors_name_the_key_and_the_expected_form(tmp_path, old, new, expected)
 
 
 def test_missing_required_section_is_named(tmp_path):
-    with pytest.raises(ConfigError, match=r"backtest: Field required"):
+    with pytest.raises(ConfigError, match=r"backtest: required key is missing"):
         load_config(_write(tmp_path, "name: shop\ndata: {orders: o.csv}\n"))
 
 

@@ -15,17 +15,16 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
     Tag,
-    ValidationError,
     field_validator,
     model_validator,
 )
 
-from winback.exceptions import ConfigError
-from winback.validation import SAFE_NAME, read_yaml
+from winback.validation import SAFE_NAME, read_yaml, short_repr, validated
 
 __all__ = [
     "CHANNELS",
@@ -109,15 +108,24 @@ def _rule_kind(value: Any) -> str:
     return {AllOf: "all", AnyOf: "any"}.get(type(value), "condition")
 
 
+def _rule_shape(value: Any) -> Any:
+    if not isinstance(value, Mapping | Condition | AllOf | AnyOf):
+        raise ValueError(
+            "expected a condition {field, op, value} or a group {all: [...]} or {any: [...]}, "
+            f"got {short_repr(value)}"
+        )
+    return value
+
+
 Rule = Annotated[
     Annotated[Condition, Tag("condition")]
     | Annotated[AllOf, Tag("all")]
     | Annotated[AnyOf, Tag("any")],
     Discriminator(_rule_kind),
+    BeforeValidator(_rule_shape),
 ]
 AllOf.model_rebuild()
 AnyOf.model_rebuild()
-_RULE_MODELS: dict[str, type[BaseModel]] = {"condition": Condition, "all": AllOf, "any": AnyOf}
 
 
 class Action(_Strict):
@@ -184,89 +192,9 @@ def load_actions_config(path: str | os.PathLike[str]) -> ActionsConfig:
 
 def parse_actions_config(raw: object, *, source: str = "actions config") -> ActionsConfig:
     """Validate an already-parsed mapping (from YAML, JSON, ...) into an :class:`ActionsConfig`."""
-    if not isinstance(raw, Mapping):
-        raise ConfigError(f"{source}: expected a mapping of keys at the top level, got {raw!r}.")
-    try:
-        return ActionsConfig.model_validate(raw)
-    except ValidationError as exc:
-        errors = [err for err in exc.errors() if not _echo_of_item_errors(err)]
-        lines = "\n".join(f"  - {_describe(err, raw)}" for err in errors)
-        raise ConfigError(f"{source}: invalid actions config:\n{lines}") from exc
+    return validated(ActionsConfig, raw, source=source, what="actions config")
 
 
 def action_label(index: int, name: object) -> str:
     """Return how messages name an action: ``actions[2] 'discount'``."""
     return f"actions[{index}] {name!r}"
-
-
-def _describe(err: Mapping[str, Any], raw: Mapping[str, Any]) -> str:
-    """Return one readable line for one pydantic error."""
-    loc = list(err["loc"])
-    prefix = "config"
-    if len(loc) >= 2 and loc[0] == "actions" and isinstance(loc[1], int):
-        prefix = action_label(loc[1], _raw_action_name(raw, loc[1]))
-        path, model = _walk(loc[2:], Action)
-    else:
-        path, model = _walk(loc, ActionsConfig)
-    key = path.rpartition(".")[2].partition("[")[0]
-    text = _error_text(err, key, model)
-    where = path if err["type"] not in ("missing", "extra_forbidden") else path.rpartition(".")[0]
-    shown = f" (at {where})" if where and where != key else ""
-    return f"{prefix}: {text}{shown}"
-
-
-def _echo_of_item_errors(err: Mapping[str, Any]) -> bool:
-    """True for pydantic's 'too short after validation' that only repeats failed items."""
-    return err["type"] == "too_short" and bool(err.get("input"))
-
-
-def _short(value: object, width: int = 80) -> str:
-    text = repr(value)
-    return text if len(text) <= width else text[: width - 3] + "..."
-
-
-def _error_text(err: Mapping[str, Any], key: str, model: type[BaseModel]) -> str:
-    kind, got = err["type"], err.get("input")
-    if kind == "missing":
-        return f"missing key {key!r}"
-    if kind == "extra_forbidden":
-        return f"unknown key {key!r} (allowed keys: {', '.join(model.model_fields)})"
-    if kind == "literal_error" and key == "op":
-        return f"condition op {got!r} is not one of {', '.join(OPERATORS)}"
-    if kind == "literal_error" and key == "channel":
-        return f"channel {got!r} is not one of {', '.join(CHANNELS)}"
-    if kind == "value_error":
-        return str(err["ctx"]["error"])
-    if kind == "model_type" and model in _RULE_MODELS.values():
-        return (
-            "expected a condition {field, op, value} or a group {all: [...]} or {any: [...]}, "
-            f"got {_short(got)}"
-        )
-    if key:
-        return f"key {key!r}: {err['msg']}, got {_short(got)}"
-    return f"{err['msg']}, got {_short(got)}"
-
-
-def _walk(loc: list[Any], model: type[BaseModel]) -> tuple[str, type[BaseModel]]:
-    """Return the dotted path of ``loc`` without union tags, and the model that holds its end."""
-    parts: list[str] = []
-    expect_tag = False
-    for part in loc:
-        if expect_tag and part in _RULE_MODELS:
-            model, expect_tag = _RULE_MODELS[part], False
-            continue
-        expect_tag = False
-        if isinstance(part, int) and parts:
-            parts[-1] += f"[{part}]"
-            expect_tag = model in (AllOf, AnyOf)
-            continue
-        parts.append(str(part))
-        expect_tag = model is Action and part == "when"
-    return ".".join(parts), model
-
-
-def _raw_action_name(raw: Mapping[str, Any], index: int) -> object:
-    try:
-        return raw["actions"][index].get("name")
-    except (TypeError, KeyError, IndexError, AttributeError):
-        return None

@@ -16,10 +16,10 @@ from typing import Annotated, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from winback.exceptions import ConfigError, DataError
-from winback.validation import read_yaml
+from winback.validation import read_yaml, validated
 
 __all__ = [
     "AT_RISK_SEGMENTS",
@@ -142,37 +142,7 @@ def load_segment_table(path: str | os.PathLike[str]) -> SegmentTable:
     """
     path = Path(path)
     raw = read_yaml(path, what="Segment table")
-    try:
-        return SegmentTable.model_validate(raw)
-    except ValidationError as exc:
-        raise ConfigError(_table_errors(exc, raw, source=str(path))) from exc
-
-
-def _table_errors(exc: ValidationError, raw: object, *, source: str) -> str:
-    lines = []
-    for err in exc.errors():
-        loc = list(err["loc"])
-        where = "table"
-        if len(loc) >= 2 and loc[0] == "segments" and isinstance(loc[1], int):
-            where = f"segments[{loc[1]}] {_entry_name(raw, loc[1])!r}"
-            loc = loc[2:]
-        key = ".".join(str(part) for part in loc)
-        kind = err["type"]
-        if kind == "extra_forbidden":
-            text = f"unknown key {key!r} (allowed: name, r, fm)"
-        elif kind == "missing":
-            text = f"missing key {key!r}"
-        else:
-            text = f"key {key!r}: {err['msg']} (got {err.get('input')!r})" if key else err["msg"]
-        lines.append(f"  - {where}: {text}")
-    return f"{source}: invalid segment table:\n" + "\n".join(lines)
-
-
-def _entry_name(raw: object, index: int) -> object:
-    try:
-        return raw["segments"][index].get("name")  # type: ignore[index]
-    except (TypeError, KeyError, IndexError, AttributeError):
-        return None
+    return validated(SegmentTable, raw, source=str(path), what="segment table")
 
 
 def rfm_segments(

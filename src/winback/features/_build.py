@@ -8,7 +8,6 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import ValidationError
 
 from winback.dates import DateLike, cutoff_day
 from winback.exceptions import ConfigError
@@ -24,6 +23,7 @@ from winback.features._events import (
 )
 from winback.features._log import OrderLog, prepare_orders
 from winback.features._orders import order_features, purchase_days
+from winback.validation import validated
 
 __all__ = [
     "build_features",
@@ -36,21 +36,15 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-def resolve_config(config: FeatureConfig | Mapping[str, Any] | None) -> FeatureConfig:
+def resolve_config(
+    config: FeatureConfig | Mapping[str, Any] | None, *, source: str = "config"
+) -> FeatureConfig:
     """Return ``config`` as a FeatureConfig (``None``: defaults); invalid ones raise ConfigError."""
     if config is None:
         return FeatureConfig()
     if isinstance(config, FeatureConfig):
         return config
-    try:
-        return FeatureConfig.model_validate(config)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc']) or 'config'}: {error['msg']}"
-            for error in exc.errors()
-        )
-        keys = sorted(FeatureConfig.model_fields)
-        raise ConfigError(f"invalid feature config: {problems}. Its keys are {keys}.") from exc
+    return validated(FeatureConfig, config, source=source, what="feature config")
 
 
 def prepare_side_tables(

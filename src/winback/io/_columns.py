@@ -9,13 +9,13 @@ looked up under their own name. The same mapping is accepted as a Python ``dict`
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
-from typing import Literal, TypeVar
+from typing import Annotated, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from winback.exceptions import ConfigError
+from winback.validation import short_repr, validated
 
 __all__ = [
     "ColumnsArg",
@@ -26,7 +26,17 @@ __all__ = [
     "resolve_columns",
 ]
 
-_SourceName = Field(default=None, min_length=1, description="Name of the source column.")
+
+def _source_name(value: object) -> object:
+    if value is not None and not (isinstance(value, str) and value.strip()):
+        raise ValueError(
+            f"expected the name of a source column (non-empty text), got {short_repr(value)}"
+        )
+    return value
+
+
+SourceName = Annotated[str | None, BeforeValidator(_source_name)]
+_SourceName = Field(default=None, description="Name of the source column.")
 
 
 class _Columns(BaseModel):
@@ -57,15 +67,15 @@ class OrdersColumns(_Columns):
     'InvoiceDate'
     """
 
-    customer_id: str | None = _SourceName
-    order_ts: str | None = _SourceName
-    amount: str | None = _SourceName
-    price: str | None = _SourceName
-    order_id: str | None = _SourceName
-    quantity: str | None = _SourceName
-    discount: str | None = _SourceName
-    category: str | None = _SourceName
-    channel: str | None = _SourceName
+    customer_id: SourceName = _SourceName
+    order_ts: SourceName = _SourceName
+    amount: SourceName = _SourceName
+    price: SourceName = _SourceName
+    order_id: SourceName = _SourceName
+    quantity: SourceName = _SourceName
+    discount: SourceName = _SourceName
+    category: SourceName = _SourceName
+    channel: SourceName = _SourceName
 
     @model_validator(mode="after")
     def _amount_or_price(self) -> OrdersColumns:
@@ -80,21 +90,21 @@ class OrdersColumns(_Columns):
 class EventsColumns(_Columns):
     """Source column names of the events columns (``None``: the canonical name)."""
 
-    customer_id: str | None = _SourceName
-    event_ts: str | None = _SourceName
-    event_type: str | None = _SourceName
-    value: str | None = _SourceName
+    customer_id: SourceName = _SourceName
+    event_ts: SourceName = _SourceName
+    event_type: SourceName = _SourceName
+    value: SourceName = _SourceName
 
 
 class CustomersColumns(_Columns):
     """Source column names of the customers columns (``None``: the canonical name)."""
 
-    customer_id: str | None = _SourceName
-    email: str | None = _SourceName
-    phone: str | None = _SourceName
-    signup_ts: str | None = _SourceName
-    marketing_opt_in: str | None = _SourceName
-    country: str | None = _SourceName
+    customer_id: SourceName = _SourceName
+    email: SourceName = _SourceName
+    phone: SourceName = _SourceName
+    signup_ts: SourceName = _SourceName
+    marketing_opt_in: SourceName = _SourceName
+    country: SourceName = _SourceName
 
 
 ColumnsArg = _Columns | Mapping[str, str] | None
@@ -116,32 +126,12 @@ def resolve_columns(columns: ColumnsArg, model: type[_M]) -> _M:
         raise ConfigError(
             f"columns: expected a {model.__name__} or a dict, got a {type(columns).__name__}."
         )
-    try:
-        return model.model_validate(dict(columns))
-    except (TypeError, ValueError) as exc:  # ValidationError is a ValueError
-        raise ConfigError(_mapping_error_text(exc, model)) from exc
-
-
-def _mapping_error_text(exc: Exception, model: type[_Columns]) -> str:
-    """One line per invalid key of a mapping, naming the key and the expected form."""
-    allowed = ", ".join(model.model_fields)
-    if not isinstance(exc, ValidationError):
-        return f"columns: expected a mapping of canonical column to source column name, got {exc}."
-    lines = []
-    for error in exc.errors():
-        key = ".".join(str(part) for part in error["loc"])
-        if error["type"] == "extra_forbidden":
-            close = difflib.get_close_matches(key, model.model_fields, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
-            lines.append(f"unknown key {key!r}; expected one of: {allowed}.{hint}")
-        elif key:
-            lines.append(
-                f"key {key!r}: expected the name of a source column (non-empty text), "
-                f"got {error['input']!r}."
-            )
-        else:
-            lines.append(error["msg"].removeprefix("Value error, ") + ".")
-    return f"Invalid column mapping ({model.__name__}): " + " ".join(lines)
+    if not isinstance(columns, Mapping):
+        raise ConfigError(
+            f"columns: expected a mapping of canonical column to source column name, "
+            f"got {short_repr(columns)}."
+        )
+    return validated(model, dict(columns), source="columns", what=f"{model.__name__} mapping")
 
 
 def parse_columns_option(

@@ -22,6 +22,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import lightgbm as lgb
 import numpy as np
 
 from winback.exceptions import ModelError
@@ -253,12 +254,25 @@ def load_model(path: str | os.PathLike[str]) -> WinbackModel:
     if not path.is_dir():
         raise ModelError(f"No model bundle at {path}: expected a folder written by winback train.")
     verify_bundle(path)
-    doc = json.loads((path / "model.json").read_text())
-    return WinbackModel(
-        name=doc["name"],
-        tasks={name: _restore_task(path, t) for name, t in doc["tasks"].items()},
-        feature_config=FeatureConfig.model_validate(doc["feature_config"]),
-        btyd=_restore_btyd(doc["btyd_params"]),
-        btyd_horizons_days=list(doc["btyd_horizons_days"]),
-        metadata=doc["metadata"],
-    )
+    try:
+        doc = json.loads((path / "model.json").read_text(encoding="utf-8"))
+        return WinbackModel(
+            name=doc["name"],
+            tasks={name: _restore_task(path, t) for name, t in doc["tasks"].items()},
+            feature_config=FeatureConfig.model_validate(doc["feature_config"]),
+            btyd=_restore_btyd(doc["btyd_params"]),
+            btyd_horizons_days=list(doc["btyd_horizons_days"]),
+            metadata=doc["metadata"],
+        )
+    except (OSError, ValueError, KeyError, TypeError, lgb.basic.LightGBMError) as exc:
+        # ValueError covers JSONDecodeError, UnicodeDecodeError and pydantic's ValidationError
+        raise ModelError(
+            f"Bundle {path}: model.json or a model file it names cannot be read "
+            f"({type(exc).__name__}: {_first_line(exc)}). "
+            "Retrain the model."
+        ) from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).splitlines()
+    return lines[0] if lines else repr(exc)

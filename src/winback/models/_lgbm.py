@@ -17,7 +17,7 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from winback.exceptions import ModelError
+from winback.exceptions import ConfigError, ModelError
 from winback.models._calibration import choose_calibrator
 
 __all__ = ["LGBMProbability", "LGBMSpend"]
@@ -117,7 +117,10 @@ class _LGBMBase(BaseEstimator):
                 self.path_tables_ = _leaf_tables(self.booster_, len(self.feature_names_in_))
             values = _path_contributions(self.booster_, X, self.path_tables_)
         else:
-            raise ValueError(f"method must be 'shap' or 'path', got {method!r}")
+            raise ConfigError(
+                f"contributions: method must be 'shap' (exact TreeSHAP) or 'path' (decision-path "
+                f"attribution), got {method!r}."
+            )
         columns = [*self.feature_names_in_, "bias"]
         return pd.DataFrame(values, index=X.index, columns=columns)
 
@@ -148,6 +151,7 @@ class LGBMProbability(ClassifierMixin, _LGBMBase):
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         """Return an ``(n, 2)`` array of calibrated [P(y=0), P(y=1)]."""
+        check_is_fitted(self, ["booster_", "calibrator_"])
         p = self.calibrator_.transform(self._raw_predict(X))
         return np.column_stack([1 - p, p])
 
@@ -167,8 +171,34 @@ class LGBMSpend(RegressorMixin, _LGBMBase):
     _objective = "tweedie"
     _metric = "tweedie"
 
-    def __init__(self, *, tweedie_variance_power: float = 1.5, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(
+        self,
+        *,
+        tweedie_variance_power: float = 1.5,
+        n_estimators: int = 2000,
+        learning_rate: float = 0.05,
+        num_leaves: int = 15,
+        min_child_samples: int = 100,
+        subsample: float = 0.8,
+        colsample_bytree: float = 0.8,
+        reg_lambda: float = 1.0,
+        early_stopping_rounds: int = 50,
+        random_state: int = 0,
+        n_jobs: int = 1,
+    ) -> None:
+        # Every parameter is spelled out: scikit-learn's get_params/clone read the signature.
+        super().__init__(
+            n_estimators=n_estimators,
+            learning_rate=learning_rate,
+            num_leaves=num_leaves,
+            min_child_samples=min_child_samples,
+            subsample=subsample,
+            colsample_bytree=colsample_bytree,
+            reg_lambda=reg_lambda,
+            early_stopping_rounds=early_stopping_rounds,
+            random_state=random_state,
+            n_jobs=n_jobs,
+        )
         self.tweedie_variance_power = tweedie_variance_power
 
     def _extra_params(self) -> dict[str, Any]:
@@ -191,6 +221,7 @@ class LGBMSpend(RegressorMixin, _LGBMBase):
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         """Return the expected spend per row."""
+        check_is_fitted(self, ["booster_", "level_"])
         return self.level_ * self._raw_predict(X)
 
 

@@ -7,6 +7,7 @@ model as an MLflow pyfunc (:class:`WinbackPyfunc`) that scores a features frame.
 """
 
 from winback.tracking._log import (
+    check_tracking,
     config_params,
     evaluation_metrics,
     log_training_run,
@@ -19,6 +20,7 @@ from winback.tracking._uri import DEFAULT_TRACKING_URI, tracking_uri
 __all__ = [
     "DEFAULT_TRACKING_URI",
     "WinbackPyfunc",
+    "check_tracking",
     "config_params",
     "evaluation_metrics",
     "log_training_run",

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from winback.training import TrainResult
 
 __all__ = [
+    "check_tracking",
     "config_params",
     "evaluation_metrics",
     "log_training_run",
@@ -214,19 +215,50 @@ def log_training_run(result: TrainResult, config: TrainConfig) -> str:
         If MLflow refuses or cannot reach the tracking URI (the message names the URI and where
         it came from); the bundle on disk is not affected.
     """
-    from mlflow.exceptions import MlflowException
-
     uri = tracking_uri(config)
-    try:
+    with _tracking_errors(config, uri, saved=result.bundle_path):
         run_id, name, version = _log(result, config, uri)
-    except MlflowException as exc:
-        raise TrackingError(
-            f"Could not log the training run to MLflow at {uri!r} ({_uri_source(config)}): {exc} "
-            f"The model bundle at {result.bundle_path} is saved. Fix the tracking URI, or rerun "
-            "with --no-tracking (or tracking.enabled: false)."
-        ) from exc
     logger.info("logged run %s to %s; registered %s v%s", run_id, uri, name, version)
     return run_id
+
+
+def check_tracking(config: TrainConfig) -> str:
+    """Open the tracking store a run with ``config`` would log to (before any training); return
+    its URI.
+
+    Raises
+    ------
+    TrackingError
+        If MLflow cannot open or reach the store: not a database, unwritable, no server answering.
+    """
+    uri = tracking_uri(config)
+    with _tracking_errors(config, uri, saved=None), _using_tracking_uri(uri):
+        _experiment_id(config.tracking.experiment)
+    return uri
+
+
+@contextmanager
+def _tracking_errors(config: TrainConfig, uri: str, *, saved: Path | None) -> Iterator[None]:
+    """Turn what MLflow (and the SQLAlchemy or filesystem store under it) raises into a
+    one-line TrackingError naming the URI and where it came from."""
+    from mlflow.exceptions import MlflowException
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        yield
+    except (MlflowException, SQLAlchemyError, OSError) as exc:
+        kept = f" The model bundle at {saved} is saved." if saved is not None else ""
+        raise TrackingError(
+            f"Could not log to MLflow at {uri!r} ({_uri_source(config)}): "
+            f"{type(exc).__name__}: {_first_line(exc)}.{kept} Fix the tracking URI (a sqlite:/// "
+            "database file, or an http:// server), or train with --no-tracking (or "
+            "tracking.enabled: false)."
+        ) from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split("\n")[0].split())
+    return text[:300].rstrip(".")
 
 
 def _uri_source(config: TrainConfig) -> str:

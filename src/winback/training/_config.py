@@ -19,14 +19,14 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
-    ValidationError,
     field_validator,
     model_validator,
 )
 
 from winback.exceptions import ConfigError
+from winback.features import FeatureConfig
 from winback.io import is_url, open_source, without_password
-from winback.validation import pydantic_error_message, read_yaml
+from winback.validation import read_yaml, validated
 
 __all__ = [
     "BacktestConfig",
@@ -158,7 +158,7 @@ class TrainConfig(_Strict):
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="model name (folder under output)")
     data: DataConfig
-    features: dict[str, Any] = Field(default_factory=dict, description="FeatureConfig fields")
+    features: FeatureConfig = Field(default_factory=FeatureConfig, description="feature windows")
     tasks: TasksConfig = Field(default_factory=TasksConfig)
     backtest: BacktestConfig
     lightgbm: LightGBMConfig = Field(default_factory=LightGBMConfig)
@@ -190,9 +190,4 @@ def load_config(path: str | os.PathLike[str]) -> TrainConfig:
         If the file is missing, is not YAML, or a key is unknown or of the wrong form.
     """
     raw = read_yaml(path, what="Config file")
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: expected a mapping of keys at the top level, got {raw!r}.")
-    try:
-        return TrainConfig.model_validate(raw)
-    except ValidationError as exc:
-        raise ConfigError(pydantic_error_message(exc, source=str(path))) from exc
+    return validated(TrainConfig, raw, source=str(path), what="training config")

@@ -37,7 +37,7 @@ class FrameBuilder:
     label_horizons_days: list[int]
     btyd_horizons_days: list[int]
     data_end: pd.Timestamp
-    progress: bool = True
+    progress: bool | None = None  # None: on a terminal only
     _cache: dict[pd.Timestamp, pd.DataFrame] = field(default_factory=dict)
     fitted_btyd: dict[pd.Timestamp, FittedBTYD] = field(default_factory=dict)
 
@@ -51,7 +51,8 @@ class FrameBuilder:
         """Return the frames at several cutoffs stacked, indexed by (cutoff, customer_id)."""
         cutoffs = list(cutoffs)
         todo = [c for c in cutoffs if c not in self._cache]
-        for c in tqdm(todo, desc=desc or "features", disable=not self.progress or len(todo) < 2):
+        quiet = None if self.progress is None else not self.progress
+        for c in tqdm(todo, desc=desc or "features", disable=True if len(todo) < 2 else quiet):
             self.at(c)
         return pd.concat({c: self.at(c) for c in cutoffs}, names=["cutoff", "customer_id"])
 

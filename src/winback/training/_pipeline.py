@@ -114,7 +114,7 @@ def _plan_metadata(plans: dict[str, WindowPlan]) -> dict[str, Any]:
 
 
 def _pinned_feature_config(config: TrainConfig, events: pd.DataFrame | None) -> FeatureConfig:
-    fc = FeatureConfig.model_validate(config.features)
+    fc = config.features
     if events is not None and fc.event_types is None:
         types = sorted(events["event_type"].astype(str).unique().tolist())
         fc = fc.model_copy(update={"event_types": types})
@@ -132,7 +132,11 @@ def _check_evaluation_window(config: TrainConfig, cutoff: pd.Timestamp, end: pd.
 
 
 def _builder(
-    config: TrainConfig, data: TrainingData, horizons: list[int], end: pd.Timestamp, progress: bool
+    config: TrainConfig,
+    data: TrainingData,
+    horizons: list[int],
+    end: pd.Timestamp,
+    progress: bool | None,
 ) -> FrameBuilder:
     return FrameBuilder(
         orders=data.orders,
@@ -189,7 +193,9 @@ def _bundle_files(
     return files
 
 
-def train(config: TrainConfig, *, base_dir: Path = Path("."), progress: bool = True) -> TrainResult:
+def train(
+    config: TrainConfig, *, base_dir: Path = Path("."), progress: bool | None = None
+) -> TrainResult:
     """Run a full training: backtest, evaluation, production fit, bundle. No tracking here.
 
     Parameters
@@ -198,8 +204,8 @@ def train(config: TrainConfig, *, base_dir: Path = Path("."), progress: bool = T
         The validated config (see :func:`winback.training.load_config`).
     base_dir : Path
         Folder that relative data paths in the config are resolved against.
-    progress : bool
-        Show progress bars on long steps.
+    progress : bool, optional
+        Show progress bars on long steps; None (default) shows them on a terminal only.
 
     Returns
     -------

@@ -1,0 +1,116 @@
+"""Every error a user can cause on the command line is one `Type: message` line, exit status 1.
+
+Each case is a command run the way a user would get it wrong; none needs a trained model.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import winback
+from winback.cli import app
+
+ORDERS = "customer_id,order_ts,amount\n1,2024-01-01,5\n"
+
+
+def _files(root: Path) -> dict[str, Path]:
+    files = {"orders": root / "orders.csv", "bundle": root / "garbled", "half": root / "half"}
+    files["orders"].write_text(ORDERS)
+    for folder in (files["bundle"], files["half"]):
+        folder.mkdir()
+    (files["bundle"] / "manifest.json").write_bytes(b"\xff\xfe\x00not json")
+    manifest = {"files": {}, "format": 2, "winback_version": winback.__version__}
+    (files["half"] / "manifest.json").write_text(json.dumps(manifest))
+    (files["half"] / "model.json").write_text("{not json")
+    (root / "config.yaml").write_text("name: x\ndata: {orders: cdnow_sample}\n")
+    (root / "typo.yaml").write_text(
+        "name: x\ndata: {orders: cdnow_sample}\nfeatures: {windows_dayz: [30]}\n"
+        "backtest: {evaluation_cutoff: 1997-09-30}\n"
+    )
+    (root / "notadb.db").write_text("hello")
+    (root / "tracked.yaml").write_text(
+        "name: x\ndata: {orders: cdnow_sample}\nbacktest: {evaluation_cutoff: 1997-09-30}\n"
+        f"tracking: {{uri: 'sqlite:///{root / 'notadb.db'}'}}\noutput_dir: {root / 'models'}\n"
+    )
+    return files
+
+
+def _score(files: dict[str, Path], model: str, *extra: str) -> list[str]:
+    out = str(files["orders"].with_name("scores.csv"))
+    orders = str(files["orders"])
+    return [
+        "score",
+        "--model",
+        model,
+        "--orders",
+        orders,
+        "--as-of",
+        "2024-01-31",
+        "--out",
+        out,
+        *extra,
+    ]
+
+
+CASES: dict[str, tuple[str, Callable[[Path, dict[str, Path]], list[str]]]] = {
+    "config file missing": ("ConfigError", lambda r, f: ["train", "-c", str(r / "nope.yaml")]),
+    "config lacks a section": ("ConfigError", lambda r, f: ["train", "-c", str(r / "config.yaml")]),
+    "feature key typo": ("ConfigError", lambda r, f: ["train", "-c", str(r / "typo.yaml")]),
+    "tracking store is not a database": (
+        "TrackingError",
+        lambda r, f: ["train", "-c", str(r / "tracked.yaml")],
+    ),
+    "no bundle": ("ModelError", lambda r, f: _score(f, str(r / "none"))),
+    "manifest not text": ("ModelError", lambda r, f: _score(f, str(f["bundle"]))),
+    "model.json not JSON": ("ModelError", lambda r, f: _score(f, str(f["half"]))),
+    "bad --out suffix": (
+        "ConfigError",
+        lambda r, f: [*_score(f, str(f["bundle"]))[:-1], str(r / "scores.txt")],
+    ),
+    "both --workers and --scheduler": (
+        "ConfigError",
+        lambda r, f: _score(f, str(f["bundle"]), "--workers", "1", "--scheduler", "x"),
+    ),
+    "bad --columns text": (
+        "ConfigError",
+        lambda r, f: _score(f, str(f["bundle"]), "--columns", "customer_id"),
+    ),
+    "bad --reasons": ("ConfigError", lambda r, f: _score(f, str(f["bundle"]), "--reasons", "x")),
+    "scores file missing": (
+        "DataError",
+        lambda r, f: [
+            "export",
+            "--scores",
+            str(r / "s.parquet"),
+            "--customers",
+            str(f["orders"]),
+            "--out",
+            str(r / "ex"),
+        ],
+    ),
+    "report needs an as-of date": (
+        "ConfigError",
+        lambda r, f: ["report", "--orders", str(f["orders"]), "--out", str(r / "rep")],
+    ),
+    "scores without score columns": (
+        "DataError",
+        lambda r, f: ["report", "--scores", str(f["orders"]), "--out", str(r / "rep")],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_a_user_error_is_one_line_without_traceback(case: str, tmp_path: Path) -> None:
+    kind, arguments = CASES[case]
+    result = CliRunner().invoke(app, arguments(tmp_path, _files(tmp_path)))
+    lines = result.output.strip().splitlines()
+    assert result.exit_code == 1, result.output
+    assert len(lines) == 1, result.output
+    assert lines[0].startswith(f"{kind}: "), lines[0]
+    assert "Traceback" not in result.output
+    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit)
