@@ -4,12 +4,17 @@ Parquet files (Hive-partitioned by consecutive chunks, so row order is kept), a 
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterable
 from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pytest
 
 from postgres_server import PostgresServer
+from winback.exceptions import DataError, RejectedRowsWarning
+from winback.io import ReadResult, read_orders
 
 KINDS = ("frame", "csv", "parquet", "folder", "postgres", "duckdb")
 
@@ -86,3 +91,27 @@ def every_source(
         "postgres": f"{server.url()}?table={table}",
         "duckdb": f"duckdb://{duck}?table={table}",
     }
+
+
+def read_data(source: object) -> pd.DataFrame:
+    """The validated orders of ``source`` (rejects not warned about)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RejectedRowsWarning)
+        return read_orders(source).data
+
+
+def read_error(source: object) -> str:
+    """The message of the DataError that reading ``source`` raises."""
+    with pytest.raises(DataError) as caught:
+        read_data(source)
+    return str(caught.value)
+
+
+def assert_same_results(results: Iterable[tuple[str, ReadResult]]) -> None:
+    """Every result has the first one's data, and its rejects' row numbers and reasons."""
+    (_, first), *others = results
+    for kind, other in others:
+        pd.testing.assert_frame_equal(other.data, first.data, obj=kind)
+        pd.testing.assert_frame_equal(
+            other.rejects[["row", "reason"]], first.rejects[["row", "reason"]], obj=kind
+        )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pickle
-import warnings
 from pathlib import Path
 from urllib.parse import quote
 
@@ -11,9 +10,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from every_source import duckdb_table
-from winback.exceptions import ConfigError, DataError, RejectedRowsWarning
-from winback.io import DuckDBSource, open_source, read_orders
+from every_source import duckdb_table, read_data, read_error
+from winback.exceptions import ConfigError, DataError
+from winback.io import DuckDBSource, open_source
 
 ORDERS = pd.DataFrame(
     {
@@ -35,53 +34,41 @@ def shop(tmp_path: Path) -> Path:
     return path
 
 
-def _read(source: object) -> pd.DataFrame:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RejectedRowsWarning)
-        return read_orders(source).data
-
-
-def _message(source: object) -> str:
-    with pytest.raises(DataError) as caught:
-        _read(source)
-    return str(caught.value)
-
-
 def _tables(path: Path) -> list[str]:
     with duckdb.connect(str(path), read_only=True) as connection:
         return sorted(row[0] for row in connection.execute("SHOW TABLES").fetchall())
 
 
 def test_table_by_url_and_in_python(shop: Path) -> None:
-    expected = _read(ORDERS)
-    pd.testing.assert_frame_equal(_read(f"duckdb://{shop}?table=orders"), expected)
-    pd.testing.assert_frame_equal(_read(f"duckdb://{shop}?table=main.orders"), expected)
-    pd.testing.assert_frame_equal(_read(DuckDBSource(shop, table="orders")), expected)
+    expected = read_data(ORDERS)
+    pd.testing.assert_frame_equal(read_data(f"duckdb://{shop}?table=orders"), expected)
+    pd.testing.assert_frame_equal(read_data(f"duckdb://{shop}?table=main.orders"), expected)
+    pd.testing.assert_frame_equal(read_data(DuckDBSource(shop, table="orders")), expected)
 
 
 def test_relative_paths_follow_the_base_folder(shop: Path) -> None:
     source = open_source("duckdb://shop.duckdb?table=orders", base=shop.parent)
     assert source == DuckDBSource(shop, table="orders", name="duckdb://shop.duckdb?table=orders")
-    pd.testing.assert_frame_equal(_read(source), _read(ORDERS))
+    pd.testing.assert_frame_equal(read_data(source), read_data(ORDERS))
 
 
 def test_hostile_names_are_names(shop: Path) -> None:
-    message = _message(DuckDBSource(shop, table="orders; DROP TABLE victim"))
+    message = read_error(DuckDBSource(shop, table="orders; DROP TABLE victim"))
     assert message == (
         f"Cannot read 'duckdb://{shop}?table=orders; DROP TABLE victim': no table or view named "
         "'orders; DROP TABLE victim' in the database. Tables found: 'main.orders', "
         f"'main.victim', {'main.' + HOSTILE!r}. Fix: name one of them."
     )
     url = f"duckdb://{shop}?table={quote(HOSTILE, safe='')}"
-    pd.testing.assert_frame_equal(_read(url), _read(ORDERS.tail(2)))
+    pd.testing.assert_frame_equal(read_data(url), read_data(ORDERS.tail(2)))
     assert _tables(shop) == sorted(["orders", "victim", HOSTILE])
 
 
 def test_queries_run_on_a_read_only_file(shop: Path) -> None:
     sql = "SELECT * FROM orders WHERE amount > 9 ORDER BY amount DESC;"
-    expected = _read(ORDERS[ORDERS["amount"] > 9].sort_values("amount", ascending=False))
-    pd.testing.assert_frame_equal(_read(DuckDBSource(shop, query=sql)), expected)
-    message = _message(DuckDBSource(shop, query="DROP TABLE victim"))
+    expected = read_data(ORDERS[ORDERS["amount"] > 9].sort_values("amount", ascending=False))
+    pd.testing.assert_frame_equal(read_data(DuckDBSource(shop, query=sql)), expected)
+    message = read_error(DuckDBSource(shop, query="DROP TABLE victim"))
     assert "attached in read-only mode" in message
     assert message.endswith(
         "Fix: winback runs queries read-only: select the rows, do not change them."
@@ -91,12 +78,12 @@ def test_queries_run_on_a_read_only_file(shop: Path) -> None:
 
 def test_file_errors(shop: Path, tmp_path: Path) -> None:
     missing = tmp_path / "nope.duckdb"
-    assert _message(f"duckdb://{missing}?table=orders").startswith(
+    assert read_error(f"duckdb://{missing}?table=orders").startswith(
         f"Cannot read 'duckdb://{missing}?table=orders': database file not found"
     )
     not_duckdb = tmp_path / "orders.duckdb"
     not_duckdb.write_text("customer_id,order_ts,amount\n")
-    message = _message(f"duckdb://{not_duckdb}?table=orders")
+    message = read_error(f"duckdb://{not_duckdb}?table=orders")
     assert message.startswith(
         f"Cannot read 'duckdb://{not_duckdb}?table=orders': reading the table failed:"
     )

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from every_source import KINDS, every_source
 
+from every_source import KINDS, assert_same_results, every_source
 from postgres_server import PostgresServer
 from winback.exceptions import DriftWarning, RejectedRowsWarning
 from winback.io import ReadResult, read_customers, read_events, read_orders
@@ -30,13 +30,8 @@ def _read_each(
 
 
 def _assert_same(results: dict[str, ReadResult]) -> None:
-    assert list(results) == list(KINDS)
-    first = results["frame"]
-    for kind, other in results.items():
-        pd.testing.assert_frame_equal(other.data, first.data, obj=kind)
-        pd.testing.assert_frame_equal(
-            other.rejects[["row", "reason"]], first.rejects[["row", "reason"]], obj=kind
-        )
+    assert list(results) == list(KINDS)  # "frame" first
+    assert_same_results(results.items())
 
 
 def test_messy_orders_read_alike_from_every_source(

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import logging
 import pickle
-import warnings
 from pathlib import Path
 from urllib.parse import quote
 
 import pandas as pd
 import pytest
-from every_source import postgres_table
 
+from every_source import postgres_table, read_data, read_error
 from postgres_server import PostgresServer
 from winback.exceptions import ConfigError, DataError, RejectedRowsWarning
 from winback.io import PostgresSource, read_orders
@@ -47,30 +46,20 @@ def shop(postgres: PostgresServer, tmp_path_factory: pytest.TempPathFactory) -> 
     return postgres
 
 
-def _read(source: object) -> pd.DataFrame:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RejectedRowsWarning)
-        return read_orders(source).data
-
-
-def _message(source: object) -> str:
-    with pytest.raises(DataError) as caught:
-        _read(source)
-    return str(caught.value)
-
-
 def _victim_exists(server: PostgresServer) -> bool:
     return server.psql("-c", "SELECT to_regclass('public.victim') IS NOT NULL") == "t\n"
 
 
 def test_table_by_url_reads_through_the_gate(shop: PostgresServer) -> None:
-    pd.testing.assert_frame_equal(_read(f"{shop.url()}?table=orders"), _read(ORDERS))
-    pd.testing.assert_frame_equal(_read(f"{shop.url()}?table=public.orders"), _read(ORDERS))
+    pd.testing.assert_frame_equal(read_data(f"{shop.url()}?table=orders"), read_data(ORDERS))
+    pd.testing.assert_frame_equal(read_data(f"{shop.url()}?table=public.orders"), read_data(ORDERS))
 
 
 def test_schema_qualified_table(shop: PostgresServer) -> None:
-    pd.testing.assert_frame_equal(_read(f"{shop.url()}?table=sales.orders"), _read(ORDERS.head(3)))
-    message = _message(f"{shop.url()}?table=sales.nosuch")
+    pd.testing.assert_frame_equal(
+        read_data(f"{shop.url()}?table=sales.orders"), read_data(ORDERS.head(3))
+    )
+    message = read_error(f"{shop.url()}?table=sales.nosuch")
     assert message.startswith(
         f"Cannot read '{shop.url(password=False).replace('winback@', 'winback:***@')}"
         "?table=sales.nosuch': no table or view named 'nosuch' in schema 'sales'. "
@@ -94,14 +83,16 @@ def test_schema_qualified_table(shop: PostgresServer) -> None:
 )
 def test_hostile_table_names_are_looked_up_never_run(shop: PostgresServer, name: str) -> None:
     source = PostgresSource(shop.url(), table=name)
-    assert "no table or view named" in _message(source)
+    assert "no table or view named" in read_error(source)
     assert _victim_exists(shop)
 
 
-def test_a_table_with_a_hostile_name_is_read(shop: PostgresServer) -> None:
+def test_a_table_with_a_hostile_name_isread_data(shop: PostgresServer) -> None:
     url = f"{shop.url()}?table={quote(HOSTILE, safe='')}"
-    pd.testing.assert_frame_equal(_read(url), _read(ORDERS.tail(2)))
-    pd.testing.assert_frame_equal(_read(PostgresSource(shop.url(), table=HOSTILE)), _read(url))
+    pd.testing.assert_frame_equal(read_data(url), read_data(ORDERS.tail(2)))
+    pd.testing.assert_frame_equal(
+        read_data(PostgresSource(shop.url(), table=HOSTILE)), read_data(url)
+    )
     assert _victim_exists(shop)
 
 
@@ -121,11 +112,11 @@ def test_invalid_table_names_are_config_errors(table: str, problem: str) -> None
 
 def test_query_by_url_and_in_python(shop: PostgresServer) -> None:
     sql = "SELECT * FROM orders WHERE amount > $$2$$::numeric AND order_id <> 'A3' ORDER BY amount"
-    expected = _read(
+    expected = read_data(
         ORDERS[(ORDERS["amount"] > 2) & (ORDERS["order_id"] != "A3")].sort_values("amount")
     )
-    pd.testing.assert_frame_equal(_read(f"{shop.url()}?query={quote(sql, safe='')}"), expected)
-    pd.testing.assert_frame_equal(_read(PostgresSource(shop.url(), query=sql + " ;")), expected)
+    pd.testing.assert_frame_equal(read_data(f"{shop.url()}?query={quote(sql, safe='')}"), expected)
+    pd.testing.assert_frame_equal(read_data(PostgresSource(shop.url(), query=sql + " ;")), expected)
 
 
 def test_reads_run_in_a_read_only_transaction(shop: PostgresServer) -> None:
@@ -136,13 +127,15 @@ def test_reads_run_in_a_read_only_transaction(shop: PostgresServer) -> None:
     ).read()
     assert settings.to_dict("records") == [{"read_only": "on", "synchronized": "off"}]
     deleting = "WITH gone AS (DELETE FROM orders RETURNING *) SELECT * FROM gone"
-    message = _message(PostgresSource(shop.url(), query=deleting))
+    message = read_error(PostgresSource(shop.url(), query=deleting))
     assert message.endswith(  # PostgreSQL names the statement: SELECT, for a writing CTE
         "the query failed: cannot execute SELECT in a read-only transaction (SQLSTATE 25006). "
         "Fix: winback runs queries read-only: select the rows, do not change them."
     )
-    assert len(_read(f"{shop.url()}?table=orders")) == 7  # nothing deleted
-    message = _message(PostgresSource(shop.url(), query="SELECT * FROM orders; DROP TABLE victim"))
+    assert len(read_data(f"{shop.url()}?table=orders")) == 7  # nothing deleted
+    message = read_error(
+        PostgresSource(shop.url(), query="SELECT * FROM orders; DROP TABLE victim")
+    )
     assert "the query failed: cannot insert multiple commands into a prepared statement" in message
     assert _victim_exists(shop)
 
@@ -150,7 +143,7 @@ def test_reads_run_in_a_read_only_transaction(shop: PostgresServer) -> None:
 def test_password_from_pgpassword(shop: PostgresServer, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PGPASSWORD", shop.password)
     monkeypatch.setenv("PGPASSFILE", "/nonexistent")
-    assert len(_read(f"{shop.url(password=False)}?table=orders")) == 7
+    assert len(read_data(f"{shop.url(password=False)}?table=orders")) == 7
 
 
 def test_password_from_a_pgpass_file(
@@ -161,14 +154,14 @@ def test_password_from_a_pgpass_file(
     pgpass.chmod(0o600)
     monkeypatch.delenv("PGPASSWORD", raising=False)
     monkeypatch.setenv("PGPASSFILE", str(pgpass))
-    assert len(_read(f"{shop.url(password=False)}?table=orders")) == 7
+    assert len(read_data(f"{shop.url(password=False)}?table=orders")) == 7
 
 
 def test_no_password_anywhere(shop: PostgresServer, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PGPASSWORD", raising=False)
     monkeypatch.setenv("PGPASSFILE", "/nonexistent")
     url = f"{shop.url(password=False)}?table=orders"
-    assert _message(url) == (
+    assert read_error(url) == (
         f"Cannot read '{url}': cannot connect to PostgreSQL (connection to server at "
         f'"127.0.0.1", port {shop.port} failed: fe_sendauth: no password supplied). Fix: check '
         "the host, port and database in the URL; the password comes from the URL, PGPASSWORD "
@@ -192,7 +185,7 @@ def test_password_never_in_error_messages(
     shop: PostgresServer, table: str | None, query: str | None, expected: str
 ) -> None:
     assert shop.password == "s3cret-Pa55"
-    message = _message(PostgresSource(shop.url(), table=table, query=query))
+    message = read_error(PostgresSource(shop.url(), table=table, query=query))
     assert shop.password not in message
     assert message.startswith(f"Cannot read 'postgresql://winback:***@127.0.0.1:{shop.port}/shop")
     assert expected in message
@@ -204,7 +197,7 @@ def test_password_never_in_connection_errors(shop: PostgresServer) -> None:
         shop.url().replace(shop.password, "wrong-Pa55") + "?table=orders",
         shop.url().replace(f":{shop.port}/", ":1/") + "?table=orders",
     ):
-        message = _message(url)
+        message = read_error(url)
         assert "Pa55" not in message
         assert message.startswith("Cannot read 'postgresql://winback:***@127.0.0.1:")
         assert "cannot connect to PostgreSQL (connection to server at" in message
@@ -226,7 +219,7 @@ def test_password_never_in_logs_warnings_or_repr(
 def test_permission_denied_names_the_grant(shop: PostgresServer) -> None:
     shop.psql("-c", "DROP ROLE IF EXISTS reader", "-c", "CREATE ROLE reader LOGIN PASSWORD 'r-pw'")
     url = f"postgresql://reader:r-pw@127.0.0.1:{shop.port}/shop?table=orders"
-    assert _message(url).endswith(
+    assert read_error(url).endswith(
         "reading the table failed: permission denied for table orders (SQLSTATE 42501). "
         "Fix: ask for SELECT permission on the table (GRANT SELECT ON ... TO <user>)."
     )

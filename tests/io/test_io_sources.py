@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from every_source import assert_same_results
 from winback.exceptions import RejectedRowsWarning
 from winback.io import ReadResult, read_customers, read_events, read_orders
 
@@ -26,12 +27,7 @@ def _read_all_three(
 
 
 def _assert_same(results: list[ReadResult]) -> None:
-    first = results[0]
-    for other in results[1:]:
-        pd.testing.assert_frame_equal(other.data, first.data)
-        pd.testing.assert_frame_equal(
-            other.rejects[["row", "reason"]], first.rejects[["row", "reason"]]
-        )
+    assert_same_results(zip(("frame", "csv", "parquet"), results, strict=True))
 
 
 def test_orders_from_csv_parquet_and_frame_are_identical(tmp_path: Path) -> None:

@@ -30,7 +30,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import pyarrow as pa
 
@@ -182,11 +182,36 @@ def _first_line(message: str) -> str:
     return " ".join(lines[0].split()) if lines else message
 
 
+class _TableOrQuery(DataSource):
+    """What the database sources share: a label, and buckets of whole customers."""
+
+    table: str | None
+    bucket: Bucket | None
+    name: str | None
+
+    def _shown(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def label(self) -> str:
+        label = self.name or _default_label(self._shown(), self.table)
+        if self.bucket is None:
+            return label
+        return (
+            f"{label} (bucket {self.bucket.index} of {self.bucket.count} by {self.bucket.column})"
+        )
+
+    def buckets(self, count: int, *, column: str = "customer_id") -> list[Self]:
+        """``count`` sources that together read every row once, each holding whole ``column``
+        values (customers); picklable, e.g. for one Dask task each."""
+        return [dataclasses.replace(self, bucket=b) for b in Bucket.split(column, count)]
+
+
 # --- PostgreSQL -------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, repr=False)
-class PostgresSource(DataSource):
+class PostgresSource(_TableOrQuery):
     """A PostgreSQL table (``table="orders"`` or ``"schema.orders"``) or ``query``.
 
     ``url`` is a libpq URL, ``postgresql://[user[:password]@][host][:port][/database][?...]``;
@@ -209,14 +234,8 @@ class PostgresSource(DataSource):
     def __post_init__(self) -> None:
         _one_of(self.table, self.query, self.url)
 
-    @property
-    def label(self) -> str:
-        return _label(self.name or _default_label(self.url, self.table), self.bucket)
-
-    def buckets(self, count: int, *, column: str = "customer_id") -> list[PostgresSource]:
-        """``count`` sources that together read every row once, each holding whole ``column``
-        values (customers); picklable, e.g. for one Dask task each."""
-        return [dataclasses.replace(self, bucket=b) for b in Bucket.split(column, count)]
+    def _shown(self) -> str:
+        return self.url
 
     def read_arrow(self, *, label: str) -> pa.Table:
         with self._cursor(label) as cursor:
@@ -324,17 +343,11 @@ def _default_label(url: str, table: str | None) -> str:
     return f"{redact(url)}{joiner}{'query' if table is None else f'table={table}'}"
 
 
-def _label(label: str, bucket: Bucket | None) -> str:
-    if bucket is None:
-        return label
-    return f"{label} (bucket {bucket.index} of {bucket.count} by {bucket.column})"
-
-
 # --- DuckDB -----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, repr=False)
-class DuckDBSource(DataSource):
+class DuckDBSource(_TableOrQuery):
     """A table (``"orders"`` or ``"schema.orders"``) or ``query`` of a DuckDB database file.
 
     The file is opened read-only, so any number of processes (Dask workers) can read it at once;
@@ -351,13 +364,8 @@ class DuckDBSource(DataSource):
         object.__setattr__(self, "path", Path(self.path))
         _one_of(self.table, self.query, str(self.path))
 
-    @property
-    def label(self) -> str:
-        return _label(self.name or _default_label(f"duckdb://{self.path}", self.table), self.bucket)
-
-    def buckets(self, count: int, *, column: str = "customer_id") -> list[DuckDBSource]:
-        """As :meth:`PostgresSource.buckets`."""
-        return [dataclasses.replace(self, bucket=b) for b in Bucket.split(column, count)]
+    def _shown(self) -> str:
+        return f"duckdb://{self.path}"
 
     def read_arrow(self, *, label: str) -> pa.Table:
         import duckdb
