@@ -113,8 +113,7 @@ class Bucket:
     count: int
 
     def __post_init__(self) -> None:
-        if not (isinstance(self.count, int) and self.count >= 1):
-            raise ConfigError(f"Bucket count must be a positive integer, got {self.count!r}.")
+        _check_count(self.count)
         if not (isinstance(self.index, int) and 0 <= self.index < self.count):
             raise ConfigError(
                 f"Bucket index must be an integer in [0, {self.count}), got {self.index!r}."
@@ -124,9 +123,13 @@ class Bucket:
     @classmethod
     def split(cls, column: str, count: int) -> list[Bucket]:
         """The ``count`` buckets by ``column``."""
-        if not (isinstance(count, int) and count >= 1):
-            raise ConfigError(f"Bucket count must be a positive integer, got {count!r}.")
+        _check_count(count)
         return [cls(column, index, count) for index in range(count)]
+
+
+def _check_count(count: int) -> None:
+    if not (isinstance(count, int) and count >= 1):
+        raise ConfigError(f"Bucket count must be a positive integer, got {count!r}.")
 
 
 def _check_name(name: str, *, what: str) -> str:
