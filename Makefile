@@ -6,9 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 CONFIG ?= configs/cdnow.yaml
 
-SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-
-.PHONY: help install postgres train test lint format bench clean
+.PHONY: help install browser postgres train test lint format bench clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-10s %s\n", $$1, $$2}'
@@ -19,17 +17,25 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP) postgres ## create .venv and install winback with its test and lint tools
+install: $(STAMP) browser postgres ## create .venv and install winback with its test and lint tools
+
+# The report's browser test needs headless Chromium: Debian's package, installed when missing.
+browser: ## install headless Chromium (Debian's chromium) when missing, for the report's test
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
 
 postgres: ## install Debian's PostgreSQL server (the tests start their own) when initdb is missing
-	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
-		{ $(SUDO) apt-get update -q && \
-		  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql; }
+	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql; }
 
 train: $(STAMP) ## train on the bundled CDNOW data, evaluate against baselines, log to MLflow
 	$(BIN)/winback train --config $(CONFIG)
 
-test: $(STAMP) ## run the test suite
+test: $(STAMP) browser postgres ## run the test suite (installs Chromium and PostgreSQL when missing)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
 lint: $(STAMP) ## check style with ruff

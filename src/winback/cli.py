@@ -174,7 +174,7 @@ def _score(
     import time
 
     from winback.io import parse_columns_option
-    from winback.scoring import output_paths, score_files
+    from winback.scoring import score_files
 
     start = time.perf_counter()
     mapping = parse_columns_option(columns) if columns else None
@@ -193,7 +193,7 @@ def _score(
         typer.echo(f"drift not computed: {drift['reason']}")
     elif drift["drifted"]:
         typer.echo(f"drifted features (PSI > {drift['threshold']}): {', '.join(drift['drifted'])}")
-    for name, path in output_paths(out).items():
+    for name, path in result.paths.items():
         typer.echo(f"{name}: {path}")
     typer.echo(f"done in {time.perf_counter() - start:.1f} s")
 
@@ -246,18 +246,14 @@ def export_(
 def _export(
     scores: Path, customers: str, *, out: Path, layout: str, campaign_id: str | None
 ) -> None:
-    import json
 
     from winback.exceptions import ConfigError
     from winback.export import export_campaign
     from winback.io import read_customers
-    from winback.scoring import output_paths, read_scores
+    from winback.scoring import read_score_summary, read_scores
 
     scored = read_scores(scores)
-    summary_path = output_paths(scores)["summary"]
-    campaign = {}
-    if summary_path.is_file():
-        campaign = json.loads(summary_path.read_text()).get("actions", {})
+    campaign = read_score_summary(scores).get("actions", {})
     campaign_id = campaign_id or campaign.get("campaign_id")
     if not campaign_id or "action" not in scored.columns:
         raise ConfigError(
@@ -281,30 +277,78 @@ def report(
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="report date (required with --orders)")
     ] = None,
+    model: Annotated[
+        Path | None,
+        typer.Option("--model", help="model bundle: report its evaluation against the baselines"),
+    ] = None,
+    export: Annotated[
+        Path | None,
+        typer.Option("--export", help="folder written by `winback export`: who was left out"),
+    ] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="report folder")] = Path("reports"),
     columns: Annotated[
         str | None,
         typer.Option("--columns", help='orders column mapping: "customer_id=Customer ID,..."'),
     ] = None,
 ) -> None:
-    """Write the KPI report (report.md, report.json, charts) of scores and/or orders."""
-    run(_report, scores, orders, as_of=as_of, out=out, columns=columns)
+    """Write report.html (self-contained), report.md, report.json and charts; print the page."""
+    run(
+        _report,
+        scores,
+        orders,
+        as_of=as_of,
+        model=model,
+        export=export,
+        out=out,
+        columns=columns,
+    )
 
 
 def _report(
-    scores: Path | None, orders: str | None, *, as_of: str | None, out: Path, columns: str | None
+    scores: Path | None,
+    orders: str | None,
+    *,
+    as_of: str | None,
+    model: Path | None,
+    export: Path | None,
+    out: Path,
+    columns: str | None,
 ) -> None:
     from winback.io import parse_columns_option, read_orders
-    from winback.report import build_report
-    from winback.scoring import read_scores
+    from winback.report import build_report, read_summary
+    from winback.scoring import output_paths, read_scores
 
-    scored = None if scores is None else read_scores(scores)
+    scored = summary = None
+    if scores is not None:
+        scored = read_scores(scores)
+        summary_file = output_paths(scores)["summary"]
+        summary = read_summary(summary_file) if summary_file.is_file() else None
+    export_summary = None if export is None else read_summary(export / "summary.json")
     order_frame = None
     if orders is not None:
         mapping = parse_columns_option(columns) if columns else None
         order_frame, _ = read_orders(orders, columns=mapping)
-    path = build_report(scored=scored, orders=order_frame, cutoff=as_of, out_dir=out)
+    named = (("scores", scores), ("orders", orders), ("model", model))
+    sources = {k: _source_name(p) for k, p in named if p}
+    path = build_report(
+        scored=scored,
+        orders=order_frame,
+        cutoff=as_of,
+        out_dir=out,
+        model=model,
+        scores_summary=summary,
+        export_summary=export_summary,
+        sources=sources,
+    )
     typer.echo(str(path))
+
+
+def _source_name(source: Path | str) -> str:
+    """How the report names an input: a file's name, or a database URL, password masked."""
+    from winback.io import is_url, redact
+
+    text = str(source)
+    return redact(text) if is_url(text) else Path(text).name
 
 
 def _scoring_config(**settings: object) -> ScoringConfig:

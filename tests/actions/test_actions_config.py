@@ -10,14 +10,8 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from winback.actions import (
-    ActionsConfig,
-    AllOf,
-    AnyOf,
-    Condition,
-    load_actions_config,
-    parse_actions_config,
-)
+from winback.actions import ActionsConfig, load_actions_config, parse_actions_config
+from winback.actions._config import AllOf, AnyOf, Condition
 from winback.exceptions import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]

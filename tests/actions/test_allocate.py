@@ -12,14 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from winback.actions import (
-    ActionsConfig,
-    allocate_actions,
-    allocation_summary,
-    control_mask,
-    parse_actions_config,
-    stable_uniform,
-)
+from winback.actions import ActionsConfig, allocate_actions, control_mask, parse_actions_config
+from winback.actions._allocate import allocation_summary
+from winback.actions._control import stable_uniform
 from winback.exceptions import ConfigError, DataError
 
 EVERYONE = {"field": "p_churn", "op": ">=", "value": 0}

@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 from pydantic import TypeAdapter
 
-from winback.actions import eligibility, evaluate_rule, parse_actions_config, rule_fields
+from winback.actions import parse_actions_config, rule_fields
 from winback.actions._config import Condition, Rule
+from winback.actions._rules import eligibility, evaluate_rule
 from winback.exceptions import ConfigError
 
 RULE = TypeAdapter(Rule)

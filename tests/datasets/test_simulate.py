@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-import winback.datasets
 from winback.datasets import Simulation, alive_at, simulate
 from winback.exceptions import ConfigError
 
@@ -47,18 +46,6 @@ def _exposure_in_days(first: pd.Series, *, seasonality: float, peak_day: float, 
 
 
 # --------------------------------------------------------------------------- API and contract
-
-
-def test_public_names_are_exported():
-    assert sorted(winback.datasets.__all__) == [
-        "Simulation",
-        "alive_at",
-        "load_cdnow",
-        "oracle_purchase_probability",
-        "simulate",
-    ]
-    for name in winback.datasets.__all__:
-        assert getattr(winback.datasets, name) is not None
 
 
 def test_frames_follow_the_data_contract(sim):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
 import math
 
 import numpy as np
@@ -22,12 +21,6 @@ from winback.evaluation._metrics import (
     regression_metrics,
 )
 from winback.exceptions import ConfigError, DataError
-
-
-def test_docstring_examples_run() -> None:
-    result = doctest.testmod(_metrics)
-    assert result.attempted >= 5
-    assert result.failed == 0
 
 
 # ------------------------------------------------------------------------ classification

@@ -13,7 +13,8 @@ import pytest
 
 from winback.actions import allocate_actions, load_actions_config
 from winback.exceptions import ConfigError, DataError
-from winback.export import EXPORT_FORMAT, Layout, export_campaign
+from winback.export import Layout, export_campaign
+from winback.export._campaign import EXPORT_FORMAT
 
 REPO = Path(__file__).resolve().parents[2]
 

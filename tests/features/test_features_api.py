@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import doctest
-import importlib
-
 import pandas as pd
 import pytest
 from features_testing import make_events, make_orders
 from pydantic import ValidationError
 
-import winback.features as features_module
 from winback.features import (
     FEATURE_DEFINITIONS,
     LABEL_DEFINITIONS,
@@ -18,24 +14,6 @@ from winback.features import (
     build_training_frame,
     describe_columns,
 )
-
-
-def test_the_public_names_are_exported():
-    assert sorted(features_module.__all__) == sorted(
-        [
-            "FEATURE_DEFINITIONS",
-            "LABEL_DEFINITIONS",
-            "FeatureConfig",
-            "build_features",
-            "build_labels",
-            "build_training_frame",
-            "describe_columns",
-            "propose_cutoffs",
-            "rfm_summary",
-        ]
-    )
-    for name in features_module.__all__:
-        assert getattr(features_module, name) is not None
 
 
 def test_every_column_of_a_full_training_frame_has_a_one_line_definition():
@@ -120,13 +98,3 @@ def test_feature_config_defaults_and_validation():
 def test_feature_config_round_trips_through_json():
     config = FeatureConfig(windows_days=[14], event_types=["nps"])
     assert FeatureConfig.model_validate_json(config.model_dump_json()) == config
-
-
-@pytest.mark.parametrize("module", ["_build", "_labels", "_definitions", "_config", "_events"])
-def test_docstring_examples_run(module):
-    result = doctest.testmod(
-        importlib.import_module(f"winback.features.{module}"),
-        optionflags=doctest.NORMALIZE_WHITESPACE,
-    )
-    assert result.attempted > 0
-    assert result.failed == 0

@@ -1,10 +1,17 @@
-"""Tiny orders and scored frames whose KPIs are worked out by hand in the report tests."""
+"""Fixtures of the report tests: tiny orders and scored frames whose KPIs are worked out by
+hand, headless Chromium, and the demo report of a small model trained on the CDNOW sample."""
 
 from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from browser import Chromium, find_chromium
 
 
 def _orders(rows: list[tuple[str, str, float]]) -> pd.DataFrame:
@@ -59,3 +66,91 @@ def scored() -> pd.DataFrame:
             "group": ["treatment", "control", "treatment", "control"],
         }
     )
+
+
+# --------------------------------------------------------------------------- browser and demo
+@pytest.fixture(scope="session")
+def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chromium]:
+    """Headless Chromium on 127.0.0.1 with a fresh profile (Debian's package, `make install`)."""
+    binary = find_chromium()
+    if binary is None:
+        pytest.fail(
+            "headless Chromium is not installed: run `make install` (it runs "
+            "`apt-get install -y chromium` on Debian)."
+        )
+    browser = Chromium(binary, tmp_path_factory.mktemp("chromium-profile"))
+    yield browser
+    browser.close()
+
+
+@dataclass(frozen=True)
+class Demo:
+    """The demo report of the bundled CDNOW sample: a small model, its scores and the report."""
+
+    bundle: Path
+    orders: Path
+    scores: Path
+    report: Path  # report.html
+
+
+DEMO_CONFIG = {
+    "name": "cdnow-sample",
+    "data": {"orders": "cdnow_sample", "end": "1998-06-30"},
+    "features": {"windows_days": [30, 90]},
+    "tasks": {"repurchase_days": 91, "churn_days": 182},
+    "backtest": {
+        "evaluation_cutoff": "1997-12-29",  # + 182 days = the data's end
+        "every_days": 56,
+        "max_train_cutoffs": 2,
+        "min_train_cutoffs": 2,
+        "min_history_days": 56,
+        "bootstrap": 20,
+    },
+    "lightgbm": {
+        "n_estimators": 40,
+        "learning_rate": 0.1,
+        "min_child_samples": 20,
+        "early_stopping_rounds": 10,
+        "n_jobs": 1,
+    },
+    "tracking": {"enabled": False},
+    "seed": 0,
+}
+DEMO_AS_OF = "1998-06-30"
+ACTIONS = Path(__file__).parents[2] / "configs" / "actions.yaml"
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
+    """Train on the CDNOW sample (2,357 customers), score it with the shipped campaign and write
+    the report with `winback report` (model evaluation, KPIs, top customers, campaign plan)."""
+    from typer.testing import CliRunner
+
+    from winback.cli import app
+    from winback.datasets import load_cdnow
+    from winback.scoring import ScoringConfig, score_files
+    from winback.training import TrainConfig, train
+
+    root = tmp_path_factory.mktemp("demo")
+    config = TrainConfig.model_validate({**DEMO_CONFIG, "output_dir": str(root / "models")})
+    orders = root / "orders.parquet"
+    load_cdnow(sample=True).to_parquet(orders, index=False)
+    scores = root / "scores.parquet"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # BTYD convergence notes on a small training set
+        bundle = train(config, base_dir=root, progress=False).bundle_path
+        score_files(
+            bundle,
+            orders,
+            out=scores,
+            as_of=DEMO_AS_OF,
+            actions=ACTIONS,
+            config=ScoringConfig(reasons_method="path"),
+            progress=False,
+        )
+    args = ["report", "--model", str(bundle), "--scores", str(scores), "--orders", str(orders)]
+    args += ["--as-of", DEMO_AS_OF, "--out", str(root / "reports")]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    report = Path(result.stdout.strip())
+    return Demo(bundle=bundle, orders=orders, scores=scores, report=report)

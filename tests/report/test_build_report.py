@@ -16,6 +16,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 ALL_FILES = [
     "monthly_activity.png",
     "p_churn_histogram.png",
+    "report.html",
     "report.json",
     "report.md",
     "risk_tiers.png",
@@ -33,7 +34,7 @@ def test_build_report_writes_kpis_markdown_and_charts(
     path = build_report(
         scored=scored, orders=orders, cutoff=CUTOFF, out_dir=tmp_path / "out", period_days=30
     )
-    assert path == tmp_path / "out" / "report.md"
+    assert path == tmp_path / "out" / "report.html"
     files = _files(tmp_path / "out")
     assert list(files) == ALL_FILES  # and no temporary file left behind
     for name, content in files.items():
@@ -51,18 +52,20 @@ def test_build_report_writes_kpis_markdown_and_charts(
         {"month": "2024-02", "active_customers": 2, "orders": 2, "revenue": 90.0},
         {"month": "2024-03", "active_customers": 4, "orders": 6, "revenue": 190.0},
     ]
-    assert report["scored"]["value_at_risk"] == pytest.approx(151.0)
+    assert report["scored"]["value_at_risk"] == pytest.approx(400 + 75 + 50 + 10 / 9)
     assert report["scored"]["by_segment"]["champions"]["customers"] == 2
     assert report["scored"].keys() == scored_kpis(scored).keys()
     assert sorted(report["figures"]) == [f for f in ALL_FILES if f.endswith(".png")]
 
     markdown = files["report.md"].decode()
     assert "## Retention: 30 days from 2024-03-02 to 2024-03-31" in markdown
-    assert "| Retention rate | 66.7% |" in markdown
-    assert "| Revenue (net of refunds) | 185.00 |" in markdown
+    assert "| Customer retention rate | 100.0% |" in markdown  # (E - N) / S = (4 - 1) / 3
+    assert "| Churn rate | 33.3% |" in markdown
+    assert "| Textbook CLV | 138.75 |" in markdown  # 37.00 x 1.25 x 3 periods
+    assert "| Revenue | 185.00 |" in markdown
     assert "| Average order value | 37.00 |" in markdown
-    assert "| high | 2 | 50.0% | 70.0% | 150.00 | 110.00 |" in markdown
-    assert "| (missing) | 1 | 25.0% | 10.0% | 10.00 | 1.00 |" in markdown
+    assert "| high | 2 | 50.0% | 70.0% | 150.00 | 475.00 |" in markdown
+    assert "| (missing) | 1 | 25.0% | 10.0% | 10.00 | 1.11 |" in markdown
     assert "### By action" in markdown and "### By group" in markdown
     for name in ALL_FILES:
         if name.endswith(".png"):
@@ -91,7 +94,12 @@ def test_orders_after_the_cutoff_do_not_change_the_report(
 
 def test_report_from_orders_only(tmp_path: Path, orders: pd.DataFrame) -> None:
     build_report(orders=orders, cutoff=CUTOFF, out_dir=tmp_path)
-    assert list(_files(tmp_path)) == ["monthly_activity.png", "report.json", "report.md"]
+    assert list(_files(tmp_path)) == [
+        "monthly_activity.png",
+        "report.html",
+        "report.json",
+        "report.md",
+    ]
     report = json.loads((tmp_path / "report.json").read_text())
     assert "scored" not in report
     assert "Churn risk" not in (tmp_path / "report.md").read_text()
@@ -112,11 +120,11 @@ def test_undefined_ratios_are_null_in_json_and_na_in_markdown(
     text = (tmp_path / "report.json").read_text()
     assert "NaN" not in text
     assert json.loads(text)["retention"]["retention_rate"] is None
-    assert "| Retention rate | n/a |" in (tmp_path / "report.md").read_text()
+    assert "| Customer retention rate | n/a |" in (tmp_path / "report.md").read_text()
 
 
 def test_build_report_refusals(tmp_path: Path, orders: pd.DataFrame) -> None:
-    with pytest.raises(ConfigError, match="needs scored=, orders= or both; got neither"):
+    with pytest.raises(ConfigError, match="needs scored=, orders=, model= or several; got none"):
         build_report(out_dir=tmp_path)
     with pytest.raises(ConfigError, match=r"needs cutoff= with orders=.*never takes it from"):
         build_report(orders=orders, out_dir=tmp_path)

@@ -10,7 +10,16 @@ import pandas as pd
 import pytest
 
 from winback.exceptions import ConfigError, DataError
-from winback.report import group_summary, monthly_activity, retention_kpis, scored_kpis
+from winback.report import (
+    RETENTION_KPIS,
+    VALUE_AT_RISK_DEFINITIONS,
+    group_summary,
+    monthly_activity,
+    retention_by_period,
+    retention_kpis,
+    scored_kpis,
+    value_at_risk,
+)
 
 CUTOFF = "2024-03-31"
 
@@ -21,17 +30,23 @@ EXPECTED_RETENTION = {
     "period_start": "2024-03-02",
     "previous_period_start": "2024-02-01",  # 2024 is a leap year
     "customers_to_date": 5,  # A B C D F; E bought after the cutoff
-    "active_customers": 4,  # A C D F
-    "new_customers": 1,  # C
-    "previous_active_customers": 3,  # A B F
-    "retained_customers": 2,  # A F
-    "retention_rate": 2 / 3,
+    "active_customers": 4,  # E: A C D F
+    "new_customers": 1,  # N: C
+    "previous_active_customers": 3,  # S: A B F
+    "retained_customers": 2,  # A F (D came back from January)
+    "retention_rate": 1.0,  # (E - N) / S = (4 - 1) / 3
     "churned_customers": 1,  # B
+    "churn_rate": 1 / 3,
     "repeat_purchase_rate": 1 / 4,  # A
     "revenue": 185.0,  # 30 + 20 + 100 - 25 + 0 + 60
     "orders": 5,
     "average_order_value": 37.0,
-    "orders_per_customer": 1.25,
+    "purchase_frequency": 1.25,
+    # Days since the previous purchase: A 02-10 -> 03-05 (24) and -> 03-31 (26), D 01-05 ->
+    # 03-20 (75), F 03-01 -> 03-02 (1); C's first order has none.
+    "time_between_purchases_days": (24 + 26 + 75 + 1) / 4,
+    "lifespan_periods": 3.0,  # 1 / churn rate
+    "textbook_clv": 37.0 * 1.25 * 3.0,
 }
 
 
@@ -83,6 +98,45 @@ def test_line_items_of_one_order_count_once(orders: pd.DataFrame) -> None:
     )
     assert split["order_id"].isna().sum() == len(orders) - 1
     assert retention_kpis(split, cutoff=CUTOFF, period_days=30) == pytest.approx(EXPECTED_RETENTION)
+
+
+def test_retention_by_period_by_hand(orders: pd.DataFrame) -> None:
+    table = retention_by_period(orders, cutoff=CUTOFF, period_days=30)
+    # Periods of 30 days back to the one holding the first order (D, 2024-01-05).
+    assert list(table.columns) == ["period_start", "period_end", *RETENTION_KPIS]
+    assert table["period_start"].tolist() == ["2024-01-02", "2024-02-01", "2024-03-02"]
+    assert table["period_end"].tolist() == ["2024-01-31", "2024-03-01", "2024-03-31"]
+    latest = table.iloc[-1].drop(["period_start", "period_end"]).to_dict()
+    assert latest == pytest.approx({k: EXPECTED_RETENTION[k] for k in RETENTION_KPIS})
+    february = table.iloc[1]  # A B F all buy for the first time; D (January) churns
+    assert february[
+        ["previous_active_customers", "active_customers", "new_customers"]
+    ].tolist() == [
+        1,
+        3,
+        3,
+    ]
+    assert february["retention_rate"] == 0.0 and february["churn_rate"] == 1.0
+    assert february["revenue"] == 95.0 and february["average_order_value"] == pytest.approx(95 / 3)
+    assert math.isnan(february["time_between_purchases_days"])  # nobody's second purchase
+    assert february["textbook_clv"] == pytest.approx(95 / 3 * 1.0 * 1.0)
+    january = table.iloc[0]  # nobody before: every rate over S is undefined
+    assert january["previous_active_customers"] == 0
+    assert math.isnan(january["retention_rate"]) and math.isnan(january["textbook_clv"])
+
+
+def test_retention_by_period_takes_a_number_of_periods(orders: pd.DataFrame) -> None:
+    table = retention_by_period(orders, cutoff=CUTOFF, period_days=30, n_periods=5)
+    assert table["period_start"].tolist()[:2] == ["2023-11-03", "2023-12-03"]
+    assert table["active_customers"].tolist() == [0, 0, 1, 3, 4]
+    with pytest.raises(ConfigError, match="n_periods must be a positive integer, got 0"):
+        retention_by_period(orders, cutoff=CUTOFF, n_periods=0)
+
+
+def test_every_retention_kpi_has_a_label_a_format_and_a_definition() -> None:
+    for key, (label, kind, definition) in RETENTION_KPIS.items():
+        assert label and definition, key
+        assert kind in ("count", "rate", "money", "number"), key
 
 
 def test_ratios_without_a_denominator_are_nan(orders: pd.DataFrame) -> None:
@@ -148,35 +202,38 @@ def test_scored_kpis_by_hand(scored: pd.DataFrame) -> None:
     assert kpis["customers"] == 4
     assert kpis["mean_p_churn"] == pytest.approx(0.425)
     assert kpis["expected_value"] == pytest.approx(360.0)
-    assert kpis["value_at_risk"] == pytest.approx(151.0)
+    # value if retained = expected value / (1 - p_churn) = 500, 125, 250, 11.11;
+    # value at risk = p_churn x that = 400, 75, 50, 1.11.
+    assert kpis["value_at_risk"] == pytest.approx(400 + 75 + 50 + 10 / 9)
+    assert kpis["value_at_risk_definition"] == VALUE_AT_RISK_DEFINITIONS["expected_value"]
     assert list(kpis["by_risk_tier"]) == ["high", "low"]  # riskiest first
     assert kpis["by_risk_tier"]["high"] == pytest.approx(
         {"customers": 2, "share": 0.5, "mean_p_churn": 0.7, "expected_value": 150.0,
-         "value_at_risk": 110.0}
+         "value_at_risk": 475.0}
     )  # fmt: skip
     assert kpis["by_risk_tier"]["low"] == pytest.approx(
         {"customers": 2, "share": 0.5, "mean_p_churn": 0.15, "expected_value": 210.0,
-         "value_at_risk": 41.0}
+         "value_at_risk": 50 + 10 / 9}
     )  # fmt: skip
     assert list(kpis["by_segment"]) == ["champions", "loyal", "(missing)"]
-    assert kpis["by_segment"]["champions"]["value_at_risk"] == pytest.approx(120.0)
+    assert kpis["by_segment"]["champions"]["value_at_risk"] == pytest.approx(450.0)
     assert kpis["by_segment"]["loyal"]["mean_p_churn"] == pytest.approx(0.6)
     assert kpis["by_segment"]["(missing)"]["expected_value"] == pytest.approx(10.0)
     assert {k: v["value_at_risk"] for k, v in kpis["by_action"].items()} == pytest.approx(
-        {"email": 110.0, "none": 41.0}
+        {"email": 475.0, "none": 50 + 10 / 9}
     )
     assert {k: v["customers"] for k, v in kpis["by_group"].items()} == {
         "treatment": 2,
         "control": 2,
     }
-    assert list(kpis["by_group"]) == ["treatment", "control"]  # 120 before 31 at risk
+    assert list(kpis["by_group"]) == ["treatment", "control"]  # 450 before 76.1 at risk
 
 
 def test_scored_kpis_without_optional_columns(scored: pd.DataFrame) -> None:
     kpis = scored_kpis(scored.drop(columns=["action", "group"]))
     assert set(kpis) == {
-        "customers", "mean_p_churn", "expected_value", "value_at_risk", "by_risk_tier",
-        "by_segment",
+        "customers", "mean_p_churn", "expected_value", "value_at_risk",
+        "value_at_risk_definition", "by_risk_tier", "by_segment",
     }  # fmt: skip
 
 
@@ -197,3 +254,29 @@ def test_scored_frame_problems_are_named(scored: pd.DataFrame) -> None:
         scored_kpis(scored.drop(columns="segment"))
     with pytest.raises(ConfigError, match="sort_by must be 'value_at_risk' or 'mean_p_churn'"):
         group_summary(scored, "segment", sort_by="customers")  # type: ignore[arg-type]
+
+
+def test_value_at_risk_does_not_count_churn_twice(scored: pd.DataFrame) -> None:
+    values, definition = value_at_risk(scored)
+    # Expected value already counts churn: 100 = (1 - 0.8) x 500 if retained.
+    np.testing.assert_allclose(values["value_if_retained"], [500.0, 125.0, 250.0, 100 / 9])
+    np.testing.assert_allclose(values["value_at_risk"], [400.0, 75.0, 50.0, 10 / 9])
+    assert "÷ max(1 − p_churn, 0.05)" in definition
+    # Near-certain churn: the stay probability is floored at 0.05 (at most 20x expected value).
+    capped, _ = value_at_risk(scored.assign(p_churn=[0.99, 0.6, 0.2, 0.1]))
+    assert capped["value_if_retained"].iloc[0] == pytest.approx(2000.0)
+    assert capped["value_at_risk"].iloc[0] == pytest.approx(0.99 * 2000.0)
+
+
+def test_value_at_risk_prefers_the_scored_columns(scored: pd.DataFrame) -> None:
+    with_retained = scored.assign(value_if_retained=[10.0, 20.0, 30.0, 40.0])
+    values, definition = value_at_risk(with_retained)
+    np.testing.assert_allclose(values["value_at_risk"], [8.0, 12.0, 6.0, 4.0])
+    assert definition == VALUE_AT_RISK_DEFINITIONS["value_if_retained"]
+    scored_var = with_retained.assign(value_at_risk=[1.0, 2.0, 3.0, 4.0])
+    values, definition = value_at_risk(scored_var)
+    np.testing.assert_allclose(values["value_at_risk"], [1.0, 2.0, 3.0, 4.0])
+    assert definition == VALUE_AT_RISK_DEFINITIONS["value_at_risk"]
+    assert scored_kpis(scored_var)["value_at_risk"] == pytest.approx(10.0)
+    with pytest.raises(DataError, match=r"'value_at_risk' must hold finite numbers; found nan"):
+        value_at_risk(scored.assign(value_at_risk=[1.0, np.nan, 3.0, 4.0]))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from winback.scoring import churn_reasons, feature_family, reason_text
+from winback.scoring import churn_reasons
+from winback.scoring._reasons import feature_family, reason_text
 
 
 def _features() -> pd.DataFrame:

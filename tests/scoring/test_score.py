@@ -12,7 +12,8 @@ import pytest
 
 from winback.exceptions import ConfigError, DataError, DriftWarning
 from winback.monitoring import feature_profile
-from winback.scoring import SCORE_COLUMNS, ScoringConfig, output_paths, score, score_files
+from winback.scoring import SCORE_COLUMNS, ScoringConfig, score, score_files
+from winback.scoring._files import output_paths
 
 
 def _first_orders(orders: pd.DataFrame) -> pd.Series:

@@ -9,7 +9,8 @@ import pytest
 from mlflow import MlflowClient
 
 from winback.exceptions import TrackingError
-from winback.tracking import config_params, evaluation_metrics, log_training_run, version_tags
+from winback.tracking import log_training_run
+from winback.tracking._log import config_params, evaluation_metrics, version_tags
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("tracking")]  # one training
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from winback.tracking import config_params, evaluation_metrics, registered_model_name
+from winback.tracking._log import config_params, evaluation_metrics, registered_model_name
 from winback.training import TrainConfig
 
 
@@ -35,10 +35,11 @@ def test_config_is_flattened_with_dotted_keys():
     assert all(isinstance(v, str) for v in params.values())
 
 
-def test_empty_mappings_are_one_param():
+def test_empty_mappings_are_one_param_and_feature_defaults_are_logged():
     params = config_params(_config(data={"orders": "o.csv"}, features={}))
     assert params["data.columns"] == "{}"
-    assert params["features"] == "{}"
+    assert params["features.windows_days"] == "[30, 90, 180, 365]"
+    assert params["features.event_types"] == "None"
 
 
 def test_long_values_are_cut_to_mlflow_limit():

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from mlflow import MlflowClient
 
-from winback.tracking import config_params, evaluation_metrics, log_training_run
+from winback.tracking import log_training_run
+from winback.tracking._log import config_params, evaluation_metrics
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("tracking")]  # one training
 

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from winback.exceptions import DataError
-from winback.training import plan_windows
+from winback.training._plan import plan_windows
 
 DAY = pd.Timedelta(days=1)
 

@@ -10,20 +10,10 @@
   hold-out control group (:func:`control_mask`).
 """
 
-from winback.actions._allocate import ALLOCATION_COLUMNS, allocate_actions, allocation_summary
-from winback.actions._config import (
-    CHANNELS,
-    OPERATORS,
-    Action,
-    ActionsConfig,
-    AllOf,
-    AnyOf,
-    Condition,
-    load_actions_config,
-    parse_actions_config,
-)
-from winback.actions._control import control_mask, stable_uniform
-from winback.actions._rules import eligibility, evaluate_rule, rule_fields
+from winback.actions._allocate import ALLOCATION_COLUMNS, allocate_actions
+from winback.actions._config import ActionsConfig, load_actions_config, parse_actions_config
+from winback.actions._control import control_mask
+from winback.actions._rules import rule_fields
 from winback.actions._segments import (
     AT_RISK_SEGMENTS,
     DEFAULT_SEGMENT_TABLE,
@@ -38,27 +28,17 @@ from winback.actions._segments import (
 __all__ = [
     "ALLOCATION_COLUMNS",
     "AT_RISK_SEGMENTS",
-    "CHANNELS",
     "DEFAULT_SEGMENT_TABLE",
-    "OPERATORS",
-    "Action",
     "ActionsConfig",
-    "AllOf",
-    "AnyOf",
-    "Condition",
     "SegmentRule",
     "SegmentTable",
     "allocate_actions",
-    "allocation_summary",
     "assign_tiers",
     "at_risk_segments",
     "control_mask",
-    "eligibility",
-    "evaluate_rule",
     "load_actions_config",
     "load_segment_table",
     "parse_actions_config",
     "rfm_segments",
     "rule_fields",
-    "stable_uniform",
 ]

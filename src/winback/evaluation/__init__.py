@@ -6,24 +6,17 @@
 - :func:`backtest_scores`, :func:`evaluate_backtest`, :func:`format_table`: every method's scores
   on the window after the evaluation cutoff, their metrics, and the printed comparison.
 - :func:`plot_roc`, :func:`plot_calibration`, :func:`plot_gains`, :func:`plot_feature_importance`,
-  :func:`evaluation_plots`: the evaluation's figures (``ax=None`` in, the ``Axes`` out).
+  :func:`evaluation_plots`: the evaluation's figures (``ax=None`` in, the ``Axes`` out), each
+  titled with :func:`task_title` (:func:`task_plots`) and labelled with its task's event.
 """
 
-from winback.evaluation._backtest import (
-    RFM_LOGIT_COLUMNS,
-    Scores,
-    backtest_scores,
-    evaluate_backtest,
-    format_table,
-)
+from winback.evaluation._backtest import backtest_scores, evaluate_backtest, format_table
 from winback.evaluation._metrics import (
-    binary_labels,
     bootstrap_auc_difference,
     calibration_bins,
     classification_metrics,
     cumulative_gains,
     expected_calibration_error,
-    finite_values,
     lift_at,
     regression_metrics,
 )
@@ -33,13 +26,12 @@ from winback.evaluation._plots import (
     plot_feature_importance,
     plot_gains,
     plot_roc,
+    task_plots,
+    task_title,
 )
 
 __all__ = [
-    "RFM_LOGIT_COLUMNS",
-    "Scores",
     "backtest_scores",
-    "binary_labels",
     "bootstrap_auc_difference",
     "calibration_bins",
     "classification_metrics",
@@ -47,7 +39,6 @@ __all__ = [
     "evaluate_backtest",
     "evaluation_plots",
     "expected_calibration_error",
-    "finite_values",
     "format_table",
     "lift_at",
     "plot_calibration",
@@ -55,4 +46,6 @@ __all__ = [
     "plot_gains",
     "plot_roc",
     "regression_metrics",
+    "task_plots",
+    "task_title",
 ]

@@ -6,6 +6,7 @@ Each function draws on ``ax`` (a new Agg-backed Axes when ``None``) and returns 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -23,7 +24,7 @@ from winback.evaluation._metrics import (
     finite_values,
 )
 from winback.exceptions import ConfigError, DataError
-from winback.models import WinbackModel
+from winback.models import TaskSpec, WinbackModel
 from winback.plotting import new_axes, png_bytes
 
 __all__ = [
@@ -32,9 +33,37 @@ __all__ = [
     "plot_feature_importance",
     "plot_gains",
     "plot_roc",
+    "task_plots",
+    "task_title",
 ]
 
 _REFERENCE_STYLE = {"color": "0.6", "linestyle": "--", "linewidth": 1}
+
+#: The event a probability task predicts: ``"churn"`` (no order within the horizon) or
+#: ``"repurchase"`` (an order within it).
+Event = Literal["churn", "repurchase"]
+#: Event -> (the event as a noun, the customers it happens to), for axis labels.
+_EVENT_WORDS: dict[str, tuple[str, str]] = {
+    "churn": ("churn", "churners"),
+    "repurchase": ("repurchase", "repurchasers"),
+}
+#: Methods drawn in the evaluation plots: the shipped score and every baseline.
+PLOTTED_METHODS = ("winback", "bgnbd", "pareto_nbd", "rfm_logit", "recency")
+
+
+def _event_words(event: str) -> tuple[str, str]:
+    if event not in _EVENT_WORDS:
+        raise ConfigError(f"event must be one of {sorted(_EVENT_WORDS)}, got {event!r}.")
+    return _EVENT_WORDS[event]
+
+
+def task_title(spec: TaskSpec) -> str:
+    """The task in words, e.g. ``"repurchase: an order within 91 days"`` (titles of its plots)."""
+    if spec.name == "churn":
+        return f"churn: no order within {spec.horizon_days} days"
+    if spec.name == "repurchase":
+        return f"repurchase: an order within {spec.horizon_days} days"
+    return f"spend within {spec.horizon_days} days"
 
 
 def _check_named(scores: Mapping[str, ArrayLike], what: str) -> None:
@@ -51,17 +80,25 @@ def _unit_square(ax: Axes, *, xlabel: str, ylabel: str, title: str) -> Axes:
     return ax
 
 
-def plot_roc(y: ArrayLike, scores: Mapping[str, ArrayLike], *, ax: Axes | None = None) -> Axes:
+def plot_roc(
+    y: ArrayLike,
+    scores: Mapping[str, ArrayLike],
+    *,
+    ax: Axes | None = None,
+    title: str = "ROC curve",
+) -> Axes:
     """ROC curve of each score, labelled with its AUC, over the chance diagonal.
 
     Parameters
     ----------
     y : array-like of shape (n,)
-        1 = churned, 0 = retained.
+        1 = the event happened (e.g. churned), 0 = it did not.
     scores : dict of str to array-like of shape (n,)
-        Model name to score (higher = more likely to churn).
+        Model name to score (higher = event more likely).
     ax : Axes, optional
         Where to draw; a new figure when omitted.
+    title : str, default "ROC curve"
+        The Axes title, e.g. naming the task.
 
     Returns
     -------
@@ -77,23 +114,25 @@ def plot_roc(y: ArrayLike, scores: Mapping[str, ArrayLike], *, ax: Axes | None =
         fpr, tpr, _ = roc_curve(y, score)
         ax.plot(fpr, tpr, label=f"{name} (AUC = {roc_auc_score(y, score):.3f})")
     ax.plot([0, 1], [0, 1], label="chance", **_REFERENCE_STYLE)
-    return _unit_square(
-        ax, xlabel="False positive rate", ylabel="True positive rate", title="ROC curve"
-    )
+    return _unit_square(ax, xlabel="False positive rate", ylabel="True positive rate", title=title)
 
 
 def plot_calibration(
     y: ArrayLike,
     probs: Mapping[str, ArrayLike],
     *,
+    event: Event = "churn",
     ax: Axes | None = None,
     n_bins: int = 10,
     strategy: BinStrategy = "quantile",
+    title: str = "Calibration",
 ) -> Axes:
-    """Reliability diagram: observed churn rate against mean predicted probability per bin.
+    """Reliability diagram: observed event rate against mean predicted probability per bin.
 
     Bins are those of :func:`winback.evaluation.calibration_bins` (equal-count by default),
-    the same that the ``ece`` in each label is computed on.
+    the same that the ``ece`` in each label is computed on. ``event`` (``"churn"`` or
+    ``"repurchase"``) names what ``y`` = 1 means in the axis labels, e.g. "Observed repurchase
+    rate"; ``title`` is the Axes title.
 
     Returns
     -------
@@ -102,6 +141,7 @@ def plot_calibration(
         probability and y = observed rate of each non-empty bin, then ``"perfectly calibrated"``.
     """
     _check_named(probs, "probs")
+    noun, _ = _event_words(event)
     ax = new_axes() if ax is None else ax
     for name, prob in probs.items():
         mean_pred, observed, _ = calibration_bins(y, prob, n_bins=n_bins, strategy=strategy)
@@ -110,22 +150,34 @@ def plot_calibration(
     ax.plot([0, 1], [0, 1], label="perfectly calibrated", **_REFERENCE_STYLE)
     return _unit_square(
         ax,
-        xlabel="Mean predicted churn probability",
-        ylabel="Observed churn rate",
-        title="Calibration",
+        xlabel=f"Mean predicted {noun} probability",
+        ylabel=f"Observed {noun} rate",
+        title=title,
     )
 
 
-def plot_gains(y: ArrayLike, scores: Mapping[str, ArrayLike], *, ax: Axes | None = None) -> Axes:
-    """Cumulative gains: share of churners reached when targeting the top share by each score.
+def plot_gains(
+    y: ArrayLike,
+    scores: Mapping[str, ArrayLike],
+    *,
+    event: Event = "churn",
+    ax: Axes | None = None,
+    title: str = "Cumulative gains",
+) -> Axes:
+    """Cumulative gains: share of the event's customers reached targeting the top share by score.
+
+    ``event`` (``"churn"`` or ``"repurchase"``) names the customers with ``y`` = 1 in the y
+    label ("Share of churners reached", "Share of repurchasers reached"); ``title`` is the Axes
+    title.
 
     Returns
     -------
     Axes
         One line per model (data from :func:`winback.evaluation.cumulative_gains`), then
-        ``"random"`` (the diagonal) and ``"perfect"`` (every churner first).
+        ``"random"`` (the diagonal) and ``"perfect"`` (every customer with the event first).
     """
     _check_named(scores, "scores")
+    _, who = _event_words(event)
     ax = new_axes() if ax is None else ax
     for name, score in scores.items():
         targeted, reached = cumulative_gains(y, score)
@@ -136,13 +188,13 @@ def plot_gains(y: ArrayLike, scores: Mapping[str, ArrayLike], *, ax: Axes | None
     return _unit_square(
         ax,
         xlabel="Share of customers targeted (highest score first)",
-        ylabel="Share of churners reached",
-        title="Cumulative gains",
+        ylabel=f"Share of {who} reached",
+        title=title,
     )
 
 
 def plot_feature_importance(
-    importance: pd.Series, *, ax: Axes | None = None, top: int = 20
+    importance: pd.Series, *, ax: Axes | None = None, top: int = 20, title: str | None = None
 ) -> Axes:
     """Horizontal bars of the ``top`` most important features, the most important on top.
 
@@ -154,6 +206,8 @@ def plot_feature_importance(
         Where to draw; a new figure when omitted.
     top : int, default 20
         Number of features shown.
+    title : str, optional
+        The Axes title; default ``"Feature importance (top N)"``.
 
     Returns
     -------
@@ -175,8 +229,39 @@ def plot_feature_importance(
     positions = np.arange(len(shown))
     ax.barh(positions, shown.to_numpy(dtype=float))
     ax.set_yticks(positions, labels=[str(name) for name in shown.index])
-    ax.set(xlabel="Importance", title=f"Feature importance (top {len(shown)})")
+    default = f"Feature importance (top {len(shown)})"
+    ax.set(xlabel="Importance", title=default if title is None else title)
     return ax
+
+
+def task_plots(spec: TaskSpec, y: ArrayLike, task_scores: Scores) -> dict[str, Axes]:
+    """ROC, calibration and gains of one probability task, titled and labelled with its event.
+
+    Parameters
+    ----------
+    spec : TaskSpec
+        The task (``"repurchase"`` or ``"churn"``); its :func:`task_title` ends every title.
+    y : array-like of shape (n,)
+        The task's target on the test frame (1 = the event happened).
+    task_scores : dict
+        Method -> (score of shape (n,), is_probability), as :func:`backtest_scores` gives.
+
+    Returns
+    -------
+    dict of str to Axes
+        ``"roc"`` and ``"gains"`` draw :data:`PLOTTED_METHODS` present in ``task_scores`` (the
+        shipped score and every baseline, the RFM logit included; NaN scores as 0);
+        ``"calibration"`` draws those of them that are probabilities (not ``recency``).
+    """
+    shown = {m: np.nan_to_num(task_scores[m][0]) for m in PLOTTED_METHODS if m in task_scores}
+    probs = {m: score for m, score in shown.items() if task_scores[m][1]}
+    title = task_title(spec)
+    event = spec.name
+    return {
+        "roc": plot_roc(y, shown, title=f"ROC: {title}"),
+        "calibration": plot_calibration(y, probs, event=event, title=f"Calibration: {title}"),
+        "gains": plot_gains(y, shown, event=event, title=f"Cumulative gains: {title}"),
+    }
 
 
 def evaluation_plots(
@@ -184,26 +269,18 @@ def evaluation_plots(
 ) -> dict[str, bytes]:
     """Return ``plots/<kind>_<task>.png`` -> PNG bytes: ROC, calibration, gains and importance.
 
-    ``scores`` are the backtest scores of ``model`` on the ``"test"`` frames of ``frames``.
+    ``scores`` are the backtest scores of ``model`` on the ``"test"`` frames of ``frames``;
+    the ROC, calibration and gains plots of each task are those of :func:`task_plots`.
     """
     plots = {}
     for name, task_scores in scores.items():
         task = model.tasks[name]
         y = task.spec.target(frames[name]["test"], days=task.spec.horizon_days)
-        shown = {
-            m: np.nan_to_num(s)
-            for m, (s, _) in task_scores.items()
-            if m in ("winback", "bgnbd", "pareto_nbd", "recency")
-        }
-        probs = {
-            m: np.nan_to_num(s)
-            for m, (s, p) in task_scores.items()
-            if p and m in ("winback", "bgnbd", "pareto_nbd")
-        }
         key = f"{name}_{task.spec.horizon_days}d"
-        plots[f"plots/roc_{key}.png"] = png_bytes(plot_roc(y, shown))
-        plots[f"plots/calibration_{key}.png"] = png_bytes(plot_calibration(y, probs))
-        plots[f"plots/gains_{key}.png"] = png_bytes(plot_gains(y, shown))
+        for kind, ax in task_plots(task.spec, y, task_scores).items():
+            plots[f"plots/{kind}_{key}.png"] = png_bytes(ax)
         importance = task.shipped_model.feature_importance()
-        plots[f"plots/importance_{name}.png"] = png_bytes(plot_feature_importance(importance))
+        plots[f"plots/importance_{name}.png"] = png_bytes(
+            plot_feature_importance(importance, title=f"Feature importance: {name} model")
+        )
     return plots

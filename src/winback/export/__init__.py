@@ -5,17 +5,11 @@
   lack an address for the channel (counted by reason).
 """
 
-from winback.export._campaign import (
-    ADDRESS_COLUMNS,
-    EXPORT_FORMAT,
-    CampaignExport,
-    export_campaign,
-)
+from winback.export._campaign import ADDRESS_COLUMNS, CampaignExport, export_campaign
 from winback.export._layouts import LAYOUTS, Layout
 
 __all__ = [
     "ADDRESS_COLUMNS",
-    "EXPORT_FORMAT",
     "LAYOUTS",
     "CampaignExport",
     "Layout",

@@ -1,11 +1,18 @@
-"""The `winback report` backend: KPIs to ``report.json``, a Markdown summary and PNG charts."""
+"""The `winback report` backend: ``report.html`` (self-contained), ``report.md``, ``report.json``.
+
+The HTML page holds the model's evaluation (with a bundle), retention KPIs per period, at-risk
+segments, the top at-risk customers with their reasons, the campaign plan and a place for the
+campaign's measured results; ``report.json`` holds the same numbers, ``report.md`` a summary
+linking to the PNG charts written beside it.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,38 +20,40 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from winback.dates import DateLike
-from winback.exceptions import ConfigError
+from winback.exceptions import ConfigError, DataError
 from winback.io import write_atomic, write_json
-from winback.plotting import save_figure
+from winback.plotting import png_bytes
+from winback.report._evaluation import model_evaluation
+from winback.report._html import format_value, render_html
 from winback.report._kpi_plots import (
     plot_churn_histogram,
     plot_monthly_activity,
     plot_risk_tiers,
     plot_value_at_risk,
 )
-from winback.report._kpis import as_cutoff, monthly_activity, retention_kpis, scored_kpis
+from winback.report._kpis import (
+    RETENTION_KPIS,
+    as_cutoff,
+    monthly_activity,
+    retention_kpis,
+    scored_kpis,
+)
+from winback.report._sections import (
+    campaign_results_section,
+    campaign_section,
+    retention_section,
+    segments_section,
+    top_customers_section,
+)
 
-__all__ = ["build_report"]
+__all__ = ["build_report", "read_summary"]
 
 logger = logging.getLogger(__name__)
 
+REPORT_HTML = "report.html"
 REPORT_JSON = "report.json"
 REPORT_MD = "report.md"
-
-_RETENTION_ROWS: tuple[tuple[str, str, str], ...] = (
-    ("Customers with a purchase to date", "customers_to_date", "count"),
-    ("Active customers", "active_customers", "count"),
-    ("New customers (first purchase in the period)", "new_customers", "count"),
-    ("Active in the previous period", "previous_active_customers", "count"),
-    ("Retained (active in both periods)", "retained_customers", "count"),
-    ("Retention rate", "retention_rate", "rate"),
-    ("Churned (active before, not in the period)", "churned_customers", "count"),
-    ("Repeat-purchase rate (2+ orders in the period)", "repeat_purchase_rate", "rate"),
-    ("Revenue (net of refunds)", "revenue", "money"),
-    ("Orders", "orders", "count"),
-    ("Average order value", "average_order_value", "money"),
-    ("Orders per active customer", "orders_per_customer", "number"),
-)
+TITLE = "winback report"
 
 _GROUP_TABLES = (
     ("by_risk_tier", "Risk tier"),
@@ -52,6 +61,13 @@ _GROUP_TABLES = (
     ("by_action", "Action"),
     ("by_group", "Group"),
 )
+#: Chart file stem -> title; the PNG is written beside report.md and inlined in report.html.
+CHART_TITLES = {
+    "monthly_activity": "Monthly active customers and net revenue",
+    "risk_tiers": "Customers per risk tier",
+    "value_at_risk_by_segment": "Value at risk by segment",
+    "p_churn_histogram": "Distribution of churn probability",
+}
 
 
 def build_report(
@@ -61,14 +77,23 @@ def build_report(
     cutoff: DateLike | None = None,
     out_dir: str | os.PathLike[str],
     period_days: int = 90,
+    n_periods: int = 8,
+    model: str | os.PathLike[str] | None = None,
+    scores_summary: Mapping[str, Any] | None = None,
+    export_summary: Mapping[str, Any] | None = None,
+    campaign_results: Mapping[str, Any] | None = None,
+    top: int = 50,
+    sources: Mapping[str, str] | None = None,
 ) -> Path:
-    """Write the KPI report of scored customers and/or of orders up to a cutoff into ``out_dir``.
+    """Write the report of a model, scored customers and/or orders up to a cutoff into ``out_dir``.
 
     Parameters
     ----------
     scored : DataFrame, optional
         Scored customers (``customer_id``, ``p_churn``, ``expected_value``, ``risk_tier``,
-        ``segment``, optional ``action``/``group``); see :func:`scored_kpis`.
+        ``segment``, optional ``reasons``, ``action``/``offer``/``channel``/``cost``/
+        ``expected_gain``/``group``, ``value_if_retained``, ``value_at_risk``, ``p_alive``,
+        ``expected_next_order_date``, ``days_to_next_order``, ``clv``); see :func:`scored_kpis`.
     orders : DataFrame, optional
         Validated orders; only rows on or before the cutoff day are used. Needs ``cutoff``.
     cutoff : date-like, optional
@@ -76,47 +101,145 @@ def build_report(
     out_dir : path-like
         Folder to write into (created if missing).
     period_days : int, default 90
-        Length of the retention period, see :func:`retention_kpis`.
+        Length of a retention period, see :func:`retention_by_period`.
+    n_periods : int, default 8
+        Retention periods shown in report.html (the latest last).
+    model : path-like, optional
+        A model bundle: its backtest evaluation (every baseline, CIs, ROC, calibration and gains
+        plots per task) is reported, after its hashes are checked.
+    scores_summary, export_summary : dict, optional
+        The scores' ``<stem>.summary.json`` and an export's ``summary.json``: campaign id,
+        budget, and who was excluded from the campaign and why.
+    campaign_results : dict, optional
+        A campaign's measured results, shown in the "Campaign results" section
+        (see :func:`campaign_results_section`).
+    top : int, default 50
+        At-risk customers listed by value at risk.
+    sources : dict, optional
+        Label -> file name of the inputs, named in the page's footer.
 
     Returns
     -------
     Path
-        The path of ``report.md``. Beside it: ``report.json`` (``cutoff``, ``retention``,
-        ``monthly`` and ``scored`` KPIs as available, ``figures``; NaN written as null) and
-        the PNG charts it links to: ``risk_tiers.png``, ``value_at_risk_by_segment.png``,
-        ``p_churn_histogram.png`` (with ``scored``) and ``monthly_activity.png`` (with
-        ``orders``). Every file is written atomically; ``report.md`` is written last. Equal
-        inputs give byte-identical files.
+        The path of ``report.html``, a self-contained page (inline styles, PNG images as data
+        URIs, no script, no external URL). Beside it: ``report.md``, ``report.json``
+        (``cutoff``, ``retention``, ``retention_by_period``, ``monthly``, ``scored``,
+        ``segments``, ``top_at_risk``, ``campaign``, ``evaluation``, ``campaign_results`` as
+        available, ``figures``; NaN written as null) and the PNG charts report.md links to.
+        Every file is written atomically, report.html last; equal inputs give byte-identical
+        files.
     """
-    if scored is None and orders is None:
-        raise ConfigError("build_report needs scored=, orders= or both; got neither.")
+    if scored is None and orders is None and model is None:
+        raise ConfigError("build_report needs scored=, orders=, model= or several; got none.")
     if orders is not None and cutoff is None:
         raise ConfigError(
             "build_report needs cutoff= with orders=: the report is as of a calendar day and "
             "winback never takes it from the last order date. Pass e.g. cutoff='2024-03-31'."
         )
+    if not isinstance(top, int) or top < 1:
+        raise ConfigError(f"top must be a positive integer, got {top!r}.")
     day = None if cutoff is None else as_cutoff(cutoff)
     out = Path(out_dir)
-    charts: dict[str, Callable[[], Axes]] = {}
+    evaluation = None if model is None else model_evaluation(model)
+    draws: dict[str, Callable[[], Axes]] = {}
     report: dict[str, Any] = {"cutoff": None if day is None else day.date().isoformat()}
     if orders is not None:
         report["retention"] = retention_kpis(orders, cutoff=day, period_days=period_days)
+        report["retention_by_period"] = retention_section(
+            orders, cutoff=day, period_days=period_days, n_periods=n_periods
+        )
         monthly = monthly_activity(orders, cutoff=day)
         report["monthly"] = _records(monthly)
-        charts["monthly_activity.png"] = lambda: plot_monthly_activity(monthly)
+        draws["monthly_activity"] = lambda: plot_monthly_activity(monthly)
     if scored is not None:
         report["scored"] = scored_kpis(scored)
-        charts["risk_tiers.png"] = lambda: plot_risk_tiers(scored)
-        charts["value_at_risk_by_segment.png"] = lambda: plot_value_at_risk(scored, by="segment")
-        charts["p_churn_histogram.png"] = lambda: plot_churn_histogram(scored)
-    report["figures"] = list(charts)
-    for name, draw in charts.items():
-        save_figure(draw(), out / name)
+        report["segments"] = segments_section(scored)
+        report["top_at_risk"] = top_customers_section(scored, top=top)
+        report["campaign"] = campaign_section(
+            scored, scores_summary=scores_summary, export_summary=export_summary
+        )
+        draws["risk_tiers"] = lambda: plot_risk_tiers(scored)
+        draws["value_at_risk_by_segment"] = lambda: plot_value_at_risk(scored, by="segment")
+        draws["p_churn_histogram"] = lambda: plot_churn_histogram(scored)
+    if evaluation is not None:
+        report["evaluation"] = _without_png(evaluation)
+    results = campaign_results_section(campaign_results)
+    report["campaign_results"] = results
+    charts = {
+        name: {"title": CHART_TITLES[name], "png": png_bytes(draw())}
+        for name, draw in draws.items()
+    }
+    report["figures"] = [f"{name}.png" for name in charts]
+    for name, chart in charts.items():
+        _write_bytes(out / f"{name}.png", chart["png"])
     write_json(_without_nan(report), out / REPORT_JSON)
-    markdown = _markdown(report)
-    path = write_atomic(out / REPORT_MD, lambda tmp: tmp.write_text(markdown, encoding="utf-8"))
-    logger.info("Wrote %s, %s and %d charts to %s", REPORT_MD, REPORT_JSON, len(charts), out)
+    _write_text(out / REPORT_MD, _markdown(report))
+    html = render_html(
+        {
+            "title": TITLE,
+            "cutoff": report["cutoff"],
+            "evaluation": evaluation,
+            "retention": report.get("retention_by_period"),
+            "scored": report.get("scored"),
+            "segments": report.get("segments"),
+            "top": report.get("top_at_risk"),
+            "campaign": report.get("campaign"),
+            "results": results,
+            "charts": charts,
+            "sources": dict(sources or {}),
+        }
+    )
+    path = _write_text(out / REPORT_HTML, html)
+    logger.info(
+        "Wrote %s, %s, %s and %d charts to %s",
+        REPORT_HTML,
+        REPORT_MD,
+        REPORT_JSON,
+        len(charts),
+        out,
+    )
     return path
+
+
+def read_summary(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a run's JSON summary (a scores' ``<stem>.summary.json``, an export's
+    ``summary.json``) for :func:`build_report`.
+
+    Raises
+    ------
+    DataError
+        If the file is missing or is not a JSON object.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(
+            f"Summary {path} does not exist; pass the folder `winback export` wrote (it holds "
+            "summary.json)."
+        )
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DataError(f"Summary {path} cannot be read as JSON: {exc}") from exc
+    if not isinstance(summary, dict):
+        raise DataError(f"Summary {path} must hold a JSON object, got {type(summary).__name__}.")
+    return summary
+
+
+def _write_bytes(path: Path, data: bytes) -> Path:
+    return write_atomic(path, lambda tmp: tmp.write_bytes(data))
+
+
+def _write_text(path: Path, text: str) -> Path:
+    return write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def _without_png(evaluation: dict[str, Any]) -> dict[str, Any]:
+    """The evaluation for report.json: each task's plots as their titles, without the PNG bytes."""
+    tasks = [
+        {**task, "plots": {kind: plot["title"] for kind, plot in task["plots"].items()}}
+        for task in evaluation["tasks"]
+    ]
+    return {**evaluation, "tasks": tasks}
 
 
 def _records(monthly: pd.DataFrame) -> list[dict[str, Any]]:
@@ -136,7 +259,7 @@ def _without_nan(obj: Any) -> Any:
     """``obj`` with every float NaN replaced by None, so that the JSON is standard."""
     if isinstance(obj, dict):
         return {key: _without_nan(value) for key, value in obj.items()}
-    if isinstance(obj, list):
+    if isinstance(obj, list | tuple):
         return [_without_nan(value) for value in obj]
     if isinstance(obj, float) and math.isnan(obj):
         return None
@@ -144,13 +267,6 @@ def _without_nan(obj: Any) -> Any:
 
 
 # ----------------------------------------------------------------------------------- markdown
-def _format(value: float | None, kind: str) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    formats = {"count": "{:,.0f}", "rate": "{:.1%}", "money": "{:,.2f}", "number": "{:,.2f}"}
-    return formats[kind].format(value)
-
-
 def _table(header: list[str], rows: list[list[str]], *, first_left: bool = True) -> str:
     align = [":---" if first_left and i == 0 else "---:" for i in range(len(header))]
     lines = [header, align, *rows]
@@ -160,15 +276,21 @@ def _table(header: list[str], rows: list[list[str]], *, first_left: bool = True)
 
 
 def _retention_section(kpis: dict[str, Any]) -> list[str]:
-    rows = [[label, _format(kpis[key], kind)] for label, key, kind in _RETENTION_ROWS]
+    rows = [["Customers with a purchase to date", format_value(kpis["customers_to_date"], "count")]]
+    rows += [
+        [label, format_value(kpis[key], kind)] for key, (label, kind, _) in RETENTION_KPIS.items()
+    ]
+    definitions = [f"- **{label}**: {text}." for label, _, text in RETENTION_KPIS.values()]
     return [
         f"## Retention: {kpis['period_days']} days from {kpis['period_start']} to {kpis['cutoff']}",
         "",
         f"Compared with the previous {kpis['period_days']} days, from "
         f"{kpis['previous_period_start']}. A purchase is an order with a non-negative amount; "
-        "refunds only reduce revenue.",
+        "refunds only reduce revenue. KPIs of earlier periods are in report.html and report.json.",
         "",
         _table(["KPI", "Value"], rows),
+        "",
+        *definitions,
         "",
         "![Monthly active customers and net revenue](monthly_activity.png)",
         "",
@@ -180,27 +302,26 @@ def _scored_section(kpis: dict[str, Any]) -> list[str]:
         "## Churn risk of scored customers",
         "",
         _table(
-            ["Customers", "Mean p_churn", "Expected value", "Expected value at risk"],
+            ["Customers", "Mean p_churn", "Expected value", "Value at risk"],
             [
                 [
-                    _format(kpis["customers"], "count"),
-                    _format(kpis["mean_p_churn"], "rate"),
-                    _format(kpis["expected_value"], "money"),
-                    _format(kpis["value_at_risk"], "money"),
+                    format_value(kpis["customers"], "count"),
+                    format_value(kpis["mean_p_churn"], "rate"),
+                    format_value(kpis["expected_value"], "money"),
+                    format_value(kpis["value_at_risk"], "money"),
                 ]
             ],
             first_left=False,
         ),
         "",
-        "Expected value at risk is the sum of p_churn × expected value: the value expected to be "
-        "lost if nothing is done.",
+        f"The value expected to be lost if nothing is done: {kpis['value_at_risk_definition']}",
         "",
         "![Churn probability distribution](p_churn_histogram.png)",
         "",
     ]
     figures = {
         "by_risk_tier": "![Customers per risk tier](risk_tiers.png)",
-        "by_segment": "![Expected value at risk by segment](value_at_risk_by_segment.png)",
+        "by_segment": "![Value at risk by segment](value_at_risk_by_segment.png)",
     }
     for key, title in _GROUP_TABLES:
         if key not in kpis:
@@ -208,11 +329,11 @@ def _scored_section(kpis: dict[str, Any]) -> list[str]:
         rows = [
             [
                 str(label),
-                _format(row["customers"], "count"),
-                _format(row["share"], "rate"),
-                _format(row["mean_p_churn"], "rate"),
-                _format(row["expected_value"], "money"),
-                _format(row["value_at_risk"], "money"),
+                format_value(row["customers"], "count"),
+                format_value(row["share"], "rate"),
+                format_value(row["mean_p_churn"], "rate"),
+                format_value(row["expected_value"], "money"),
+                format_value(row["value_at_risk"], "money"),
             ]
             for label, row in kpis[key].items()
         ]
@@ -225,7 +346,13 @@ def _scored_section(kpis: dict[str, Any]) -> list[str]:
 
 def _markdown(report: dict[str, Any]) -> str:
     as_of = report["cutoff"] or "not given"
-    lines = ["# winback report", "", f"As of cutoff: **{as_of}**.", ""]
+    lines = [
+        "# winback report",
+        "",
+        f"As of cutoff: **{as_of}**. The full report, with the model's evaluation, the top "
+        "at-risk customers and the campaign plan, is report.html.",
+        "",
+    ]
     if "retention" in report:
         lines += _retention_section(report["retention"])
     if "scored" in report:

@@ -40,7 +40,7 @@ def plot_risk_tiers(scored: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
 def plot_value_at_risk(
     scored: pd.DataFrame, *, by: str = "segment", ax: Axes | None = None, top: int = 15
 ) -> Axes:
-    """Horizontal bars of expected value at risk (sum of ``p_churn * expected_value``) per group.
+    """Horizontal bars of value at risk (sum of :func:`value_at_risk`) per group.
 
     Parameters
     ----------
@@ -62,8 +62,8 @@ def plot_value_at_risk(
     ax.barh(positions, shown["value_at_risk"].to_numpy(dtype=float))
     ax.set_yticks(positions, labels=list(shown.index))
     ax.set(
-        xlabel="Expected value at risk (sum of p_churn × expected value)",
-        title=f"Expected value at risk by {by.replace('_', ' ')}",
+        xlabel="Value at risk (value if retained × p_churn)",
+        title=f"Value at risk by {by.replace('_', ' ')}",
     )
     return ax
 

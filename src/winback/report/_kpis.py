@@ -22,7 +22,17 @@ import pandas as pd
 from winback.dates import DateLike, cutoff_day, day_to_timestamp
 from winback.exceptions import ConfigError, DataError
 
-__all__ = ["group_summary", "monthly_activity", "retention_kpis", "scored_kpis"]
+__all__ = [
+    "MIN_STAY_PROBABILITY",
+    "RETENTION_KPIS",
+    "VALUE_AT_RISK_DEFINITIONS",
+    "group_summary",
+    "monthly_activity",
+    "retention_by_period",
+    "retention_kpis",
+    "scored_kpis",
+    "value_at_risk",
+]
 
 _ORDER_COLUMNS = ("customer_id", "order_ts", "amount")
 _SCORED_COLUMNS = ("customer_id", "p_churn", "expected_value", "risk_tier", "segment")
@@ -80,13 +90,80 @@ def _ratio(numerator: float, denominator: float) -> float:
 
 
 # ------------------------------------------------------------------------------ retention KPIs
-def retention_kpis(
+#: KPI key -> (label, kind, definition): the retention KPIs of a period, in report order. The
+#: definitions are printed in the report; ``kind`` picks the number format.
+RETENTION_KPIS: dict[str, tuple[str, str, str]] = {
+    "previous_active_customers": (
+        "Customers at the start (S)",
+        "count",
+        "customers with a purchase in the previous period",
+    ),
+    "active_customers": (
+        "Customers at the end (E)",
+        "count",
+        "customers with a purchase in the period",
+    ),
+    "new_customers": (
+        "New customers (N)",
+        "count",
+        "customers whose first purchase ever is in the period",
+    ),
+    "retained_customers": (
+        "Retained customers",
+        "count",
+        "customers with a purchase in both the previous period and the period",
+    ),
+    "retention_rate": (
+        "Customer retention rate",
+        "rate",
+        "(E − N) / S: customers of the period who had bought before it, over the customers at "
+        "the start; it counts customers reactivated from before the previous period too, so it "
+        "can exceed 100%",
+    ),
+    "churned_customers": (
+        "Churned customers",
+        "count",
+        "S − retained: customers of the previous period without a purchase in the period",
+    ),
+    "churn_rate": ("Churn rate", "rate", "churned customers / S"),
+    "repeat_purchase_rate": (
+        "Repeat-purchase rate",
+        "rate",
+        "share of the period's customers (E) with two or more orders in the period",
+    ),
+    "revenue": ("Revenue", "money", "net sum of the period's order amounts, refunds included"),
+    "orders": ("Orders", "count", "purchase orders in the period"),
+    "average_order_value": ("Average order value", "money", "revenue / orders"),
+    "purchase_frequency": ("Purchase frequency", "number", "orders / customers of the period (E)"),
+    "time_between_purchases_days": (
+        "Time between purchases (days)",
+        "number",
+        "mean number of calendar days between a customer's purchase order in the period and "
+        "their previous purchase order (which may be before the period)",
+    ),
+    "lifespan_periods": (
+        "Customer lifespan (periods)",
+        "number",
+        "1 / churn rate: the expected number of periods a customer stays if the period's churn "
+        "rate held",
+    ),
+    "textbook_clv": (
+        "Textbook CLV",
+        "money",
+        "average order value × purchase frequency × lifespan: the revenue of a customer over "
+        "their expected lifespan at the period's rates, undiscounted",
+    ),
+}
+
+
+def retention_by_period(
     orders: pd.DataFrame,
     *,
     cutoff: DateLike,
     period_days: int = 90,
-) -> dict[str, Any]:
-    """Retention KPIs of the ``period_days`` days ending on ``cutoff``, from orders up to it.
+    n_periods: int | None = None,
+) -> pd.DataFrame:
+    """Retention KPIs of consecutive ``period_days`` periods, the last one ending on ``cutoff``.
 
     Parameters
     ----------
@@ -96,57 +173,126 @@ def retention_kpis(
     cutoff : date-like
         Last calendar day (UTC) of the latest period; required, never inferred from the data.
     period_days : int, default 90
-        Length of the latest and of the previous period in days.
+        Length of each period in days.
+    n_periods : int, optional
+        Number of periods, the latest last; default: every period back to the one holding the
+        first order (at least one).
+
+    Returns
+    -------
+    DataFrame
+        One row per period, oldest first: ``period_start`` and ``period_end`` (ISO dates, both
+        days included), then the keys of :data:`RETENTION_KPIS` (counts int64, the rest
+        float64). A period's *previous period* is the ``period_days`` days before it, even when
+        that is before the first order. A ratio with a zero denominator is NaN.
+    """
+    if not isinstance(period_days, int) or period_days < 1:
+        raise ConfigError(f"period_days must be a positive integer, got {period_days!r}.")
+    if n_periods is not None and (not isinstance(n_periods, int) or n_periods < 1):
+        raise ConfigError(f"n_periods must be a positive integer, got {n_periods!r}.")
+    day = as_cutoff(cutoff)
+    rows = _orders_up_to(orders, day)
+    purchases = _with_gaps(_purchase_orders(rows))
+    end = day + _DAY
+    if n_periods is None:
+        first = rows["order_ts"].min() if len(rows) else day
+        n_periods = max(1, int((end - first) // (period_days * _DAY)) + 1)
+    first_purchase = purchases.groupby("customer_id", observed=True)["order_ts"].min()
+    starts = [end - (k + 1) * period_days * _DAY for k in reversed(range(n_periods))]
+    table = [
+        _period_kpis(rows, purchases, first_purchase, start, start + period_days * _DAY)
+        for start in starts
+    ]
+    return pd.DataFrame(table, columns=["period_start", "period_end", *RETENTION_KPIS])
+
+
+def _with_gaps(purchases: pd.DataFrame) -> pd.DataFrame:
+    """Purchase orders with ``gap_days``: calendar days since the customer's previous order."""
+    ordered = purchases.sort_values(["customer_id", "order_ts"], kind="stable")
+    days = ordered["order_ts"].dt.floor("D")
+    gap = days.groupby(ordered["customer_id"], observed=True).diff()
+    return ordered.assign(gap_days=gap.dt.days.astype("float64"))
+
+
+def _period_kpis(
+    rows: pd.DataFrame,
+    purchases: pd.DataFrame,
+    first_purchase: pd.Series,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+) -> dict[str, Any]:
+    """The :data:`RETENTION_KPIS` of the period ``[start, end)`` (:func:`retention_by_period`)."""
+    latest = _between(purchases, start, end)
+    active = pd.Index(latest["customer_id"].unique())
+    previous_start = start - (end - start)
+    previous = pd.Index(_between(purchases, previous_start, start)["customer_id"].unique())
+    new = int(first_purchase.reindex(active).ge(start).sum())
+    retained = len(previous.intersection(active))
+    churned = len(previous) - retained
+    orders_per_active = latest.groupby("customer_id", observed=True).size()
+    revenue = float(_between(rows, start, end)["amount"].sum())
+    aov = _ratio(revenue, len(latest))
+    frequency = _ratio(len(latest), len(active))
+    churn_rate = _ratio(churned, len(previous))
+    lifespan = _ratio(1.0, churn_rate)  # NaN when nobody churned (or S = 0)
+    gaps = latest["gap_days"].dropna()
+    return {
+        "period_start": start.date().isoformat(),
+        "period_end": (end - _DAY).date().isoformat(),
+        "previous_active_customers": len(previous),
+        "active_customers": len(active),
+        "new_customers": new,
+        "retained_customers": retained,
+        "retention_rate": _ratio(len(active) - new, len(previous)),
+        "churned_customers": churned,
+        "churn_rate": churn_rate,
+        "repeat_purchase_rate": _ratio(int((orders_per_active >= 2).sum()), len(active)),
+        "revenue": revenue,
+        "orders": len(latest),
+        "average_order_value": aov,
+        "purchase_frequency": frequency,
+        "time_between_purchases_days": float(gaps.mean()) if len(gaps) else math.nan,
+        "lifespan_periods": lifespan,
+        "textbook_clv": aov * frequency * lifespan,
+    }
+
+
+def retention_kpis(
+    orders: pd.DataFrame,
+    *,
+    cutoff: DateLike,
+    period_days: int = 90,
+) -> dict[str, Any]:
+    """Retention KPIs of the ``period_days`` days ending on ``cutoff``, from orders up to it.
+
+    ``orders``, ``cutoff`` and ``period_days`` are those of :func:`retention_by_period`; the
+    previous period is the ``period_days`` days before the latest one.
 
     Returns
     -------
     dict
-        - ``cutoff``, ``period_start`` (first day of the latest period), ``previous_period_start``
-          (ISO dates) and ``period_days``;
-        - ``customers_to_date``: customers with a purchase on or before the cutoff;
-        - ``active_customers``: customers with a purchase in the latest period;
-        - ``new_customers``: active customers whose first purchase ever is in the latest period;
-        - ``previous_active_customers``: customers with a purchase in the previous period;
-        - ``retained_customers``: of those, the ones who purchased again in the latest period;
-        - ``retention_rate`` = retained / previous active;
-        - ``churned_customers`` = previous active - retained;
-        - ``repeat_purchase_rate``: share of active customers with 2+ orders in the latest period;
-        - ``revenue`` (net of refunds), ``orders``, ``average_order_value`` = revenue / orders and
-          ``orders_per_customer`` = orders / active customers, all for the latest period.
-
-        Counts are ints, the rest floats; a ratio with a zero denominator is NaN.
+        ``cutoff``, ``period_days``, ``period_start`` (first day of the latest period),
+        ``previous_period_start`` (ISO dates), ``customers_to_date`` (customers with a purchase
+        on or before the cutoff) and every KPI of :data:`RETENTION_KPIS` for the latest period
+        (the last row of :func:`retention_by_period`): customers at the start S and end E, new
+        customers N, retained and churned customers, the retention rate (E − N) / S, the churn
+        rate, the repeat-purchase rate, revenue, orders, average order value, purchase
+        frequency, time between purchases, lifespan and the textbook CLV. Counts are ints, the
+        rest floats; a ratio with a zero denominator is NaN.
     """
-    if not isinstance(period_days, int) or period_days < 1:
-        raise ConfigError(f"period_days must be a positive integer, got {period_days!r}.")
     day = as_cutoff(cutoff)
-    end = day + _DAY
-    start, previous_start = end - period_days * _DAY, end - 2 * period_days * _DAY
-    rows = _orders_up_to(orders, day)
-    purchases = _purchase_orders(rows)
-    latest = _between(purchases, start, end)
-    active = pd.Index(latest["customer_id"].unique())
-    previous = pd.Index(_between(purchases, previous_start, start)["customer_id"].unique())
-    earlier = pd.Index(purchases.loc[purchases["order_ts"] < start, "customer_id"].unique())
-    retained = previous.intersection(active)
-    orders_per_active = latest.groupby("customer_id", observed=True).size()
-    revenue = float(_between(rows, start, end)["amount"].sum())
+    latest = retention_by_period(orders, cutoff=day, period_days=period_days, n_periods=1)
+    row = latest.iloc[0].to_dict()
+    start = pd.Timestamp(row.pop("period_start"))
+    row.pop("period_end")
+    purchases = _purchase_orders(_orders_up_to(orders, day))
     return {
         "cutoff": day.date().isoformat(),
         "period_days": period_days,
         "period_start": start.date().isoformat(),
-        "previous_period_start": previous_start.date().isoformat(),
+        "previous_period_start": (start - period_days * _DAY).date().isoformat(),
         "customers_to_date": int(purchases["customer_id"].nunique()),
-        "active_customers": len(active),
-        "new_customers": len(active.difference(earlier)),
-        "previous_active_customers": len(previous),
-        "retained_customers": len(retained),
-        "retention_rate": _ratio(len(retained), len(previous)),
-        "churned_customers": len(previous) - len(retained),
-        "repeat_purchase_rate": _ratio(int((orders_per_active >= 2).sum()), len(active)),
-        "revenue": revenue,
-        "orders": len(latest),
-        "average_order_value": _ratio(revenue, len(latest)),
-        "orders_per_customer": _ratio(len(latest), len(active)),
+        **{key: _plain(value) for key, value in row.items()},
     }
 
 
@@ -224,6 +370,86 @@ def _check_scored(scored: pd.DataFrame) -> None:
         )
 
 
+#: Floor on the probability of staying, ``1 - p_churn``, when the value if retained is derived
+#: from ``expected_value``: it caps ``value_if_retained`` at 20 times ``expected_value``.
+MIN_STAY_PROBABILITY = 0.05
+
+#: How value at risk is obtained, by the columns the scored frame has (see :func:`value_at_risk`).
+VALUE_AT_RISK_DEFINITIONS = {
+    "value_at_risk": "value at risk as scored: the value if retained × p_churn",
+    "value_if_retained": "value at risk = value if retained (as scored) × p_churn",
+    "expected_value": (
+        "value at risk = value if retained × p_churn, where value if retained = expected value "
+        f"÷ max(1 − p_churn, {MIN_STAY_PROBABILITY}). The expected value counts no spend for a "
+        "customer who places no order within the churn horizon, so dividing it by the "
+        "probability of ordering gives the value expected from the customer if they stay; "
+        "multiplying it by p_churn does not count churn twice. The floor keeps customers whose "
+        "churn is near certain from dominating."
+    ),
+}
+
+
+def value_at_risk(scored: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """Each customer's value if retained and value at risk, and the definition used.
+
+    Value at risk is the value a customer brings if retained times their churn probability.
+    It is taken from the first of these that the scored frame has (the key of
+    :data:`VALUE_AT_RISK_DEFINITIONS` names which):
+
+    - ``value_at_risk``: used as scored (``value_if_retained`` as scored, or NaN);
+    - ``value_if_retained``: ``value_at_risk = p_churn * value_if_retained``;
+    - otherwise, from ``expected_value`` (which already counts churn):
+      ``value_if_retained = expected_value / max(1 - p_churn, MIN_STAY_PROBABILITY)`` and
+      ``value_at_risk = p_churn * value_if_retained``.
+
+    Parameters
+    ----------
+    scored : DataFrame
+        Scored customers with ``p_churn`` and ``expected_value`` (and optionally
+        ``value_if_retained`` / ``value_at_risk``).
+
+    Returns
+    -------
+    (DataFrame, str)
+        Columns ``value_if_retained`` and ``value_at_risk`` (float64, ``scored``'s index), and
+        the definition, one of the values of :data:`VALUE_AT_RISK_DEFINITIONS`.
+    """
+    p = scored["p_churn"].to_numpy(dtype=float)
+    if "value_at_risk" in scored.columns:
+        source = "value_at_risk"
+        at_risk = _finite_column(scored, "value_at_risk")
+        retained = (
+            _finite_column(scored, "value_if_retained")
+            if "value_if_retained" in scored.columns
+            else np.full(len(scored), np.nan)
+        )
+    else:
+        if "value_if_retained" in scored.columns:
+            source = "value_if_retained"
+            retained = _finite_column(scored, "value_if_retained")
+        else:
+            source = "expected_value"
+            value = scored["expected_value"].to_numpy(dtype=float)
+            retained = value / np.maximum(1.0 - p, MIN_STAY_PROBABILITY)
+        at_risk = p * retained
+    frame = pd.DataFrame(
+        {"value_if_retained": retained, "value_at_risk": at_risk}, index=scored.index
+    )
+    return frame, VALUE_AT_RISK_DEFINITIONS[source]
+
+
+def _finite_column(scored: pd.DataFrame, column: str) -> np.ndarray:
+    values = pd.to_numeric(scored[column], errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        raise DataError(
+            f"scored column {column!r} must hold finite numbers; found "
+            f"{_plain(scored[column].iloc[first])!r} at row {first} ({int(bad.sum())} bad rows)."
+        )
+    return values
+
+
 def group_summary(
     scored: pd.DataFrame,
     by: str,
@@ -247,8 +473,8 @@ def group_summary(
     DataFrame
         Indexed by the group label (str); columns ``customers`` (int), ``share`` (of all scored
         customers), ``mean_p_churn``, ``expected_value`` (sum) and ``value_at_risk`` (sum of
-        ``p_churn * expected_value``: the value expected to be lost without action). Rows follow
-        the column's category order when it is categorical, else ``sort_by``.
+        :func:`value_at_risk`: the value expected to be lost without action). Rows follow the
+        column's category order when it is categorical, else ``sort_by``.
     """
     if sort_by not in ("value_at_risk", "mean_p_churn"):
         raise ConfigError(f"sort_by must be 'value_at_risk' or 'mean_p_churn', got {sort_by!r}.")
@@ -261,9 +487,9 @@ def group_summary(
             "label": labels.to_numpy(dtype=object),
             "p_churn": scored["p_churn"].to_numpy(dtype=float),
             "expected_value": scored["expected_value"].to_numpy(dtype=float),
+            "value_at_risk": value_at_risk(scored)[0]["value_at_risk"].to_numpy(),
         }
     )
-    frame["value_at_risk"] = frame["p_churn"] * frame["expected_value"]
     table = frame.groupby("label", sort=True).agg(
         customers=("p_churn", "size"),
         mean_p_churn=("p_churn", "mean"),
@@ -293,7 +519,8 @@ def scored_kpis(scored: pd.DataFrame) -> dict[str, Any]:
     -------
     dict
         ``customers``, ``mean_p_churn``, ``expected_value`` (sum), ``value_at_risk`` (sum of
-        ``p_churn * expected_value``) and ``by_risk_tier``, ``by_segment`` (and ``by_action``,
+        :func:`value_at_risk`), ``value_at_risk_definition`` (how it was obtained) and
+        ``by_risk_tier``, ``by_segment`` (and ``by_action``,
         ``by_group`` when those columns exist): dicts of label to the row of
         :func:`group_summary` (``customers``, ``share``, ``mean_p_churn``, ``expected_value``,
         ``value_at_risk``), in its row order: risk tiers by decreasing mean ``p_churn``, the
@@ -301,12 +528,13 @@ def scored_kpis(scored: pd.DataFrame) -> dict[str, Any]:
     """
     _check_scored(scored)
     p = scored["p_churn"].to_numpy(dtype=float)
-    value = scored["expected_value"].to_numpy(dtype=float)
+    at_risk, definition = value_at_risk(scored)
     kpis: dict[str, Any] = {
         "customers": len(scored),
         "mean_p_churn": float(p.mean()) if len(p) else math.nan,
-        "expected_value": float(value.sum()),
-        "value_at_risk": float(np.sum(p * value)),
+        "expected_value": float(scored["expected_value"].to_numpy(dtype=float).sum()),
+        "value_at_risk": float(at_risk["value_at_risk"].sum()),
+        "value_at_risk_definition": definition,
     }
     kpis["by_risk_tier"] = _summary_records(
         group_summary(scored, "risk_tier", sort_by="mean_p_churn")

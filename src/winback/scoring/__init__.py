@@ -2,30 +2,25 @@
 
 - :func:`score` scores validated frames; :func:`score_files` reads files through the data gate
   and writes the scores, ``<stem>.rejects.csv`` and ``<stem>.summary.json``;
-  :func:`read_scores` reads a scores file back.
+  :func:`read_scores` and :func:`read_score_summary` read them back.
 - :class:`ScoringConfig`: tier cut points, margin, chunk size, drift threshold.
 - :func:`churn_reasons`: the top churn drivers in plain words, from LightGBM contributions.
 """
 
 from winback.scoring._columns import REJECT_COLUMNS, SCORE_COLUMNS
 from winback.scoring._config import ScoringConfig
-from winback.scoring._files import output_paths, read_scores, score_files
-from winback.scoring._population import model_version
-from winback.scoring._reasons import REASON_SEPARATOR, churn_reasons, feature_family, reason_text
+from winback.scoring._files import read_score_summary, read_scores, score_files
+from winback.scoring._reasons import churn_reasons
 from winback.scoring._score import ScoreResult, score
 
 __all__ = [
-    "REASON_SEPARATOR",
     "REJECT_COLUMNS",
     "SCORE_COLUMNS",
     "ScoreResult",
     "ScoringConfig",
     "churn_reasons",
-    "feature_family",
-    "model_version",
-    "output_paths",
+    "read_score_summary",
     "read_scores",
-    "reason_text",
     "score",
     "score_files",
 ]

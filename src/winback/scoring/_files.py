@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
 import os
 from collections.abc import Mapping
@@ -21,7 +23,7 @@ from winback.models import WinbackModel, load_model
 from winback.scoring._config import ScoringConfig
 from winback.scoring._score import ScoreResult, score
 
-__all__ = ["output_paths", "read_scores", "score_files"]
+__all__ = ["output_paths", "read_score_summary", "read_scores", "score_files"]
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +41,26 @@ def output_paths(out: str | os.PathLike[str]) -> dict[str, Path]:
         "rejects": out.with_name(f"{out.stem}.rejects.csv"),
         "summary": out.with_name(f"{out.stem}.summary.json"),
     }
+
+
+def read_score_summary(scores: str | os.PathLike[str]) -> dict[str, Any]:
+    """Return the summary written beside a scores file (``<stem>.summary.json``); ``{}`` if none.
+
+    Raises
+    ------
+    DataError
+        If the summary exists but is not the JSON object `winback score` writes.
+    """
+    path = output_paths(scores)["summary"]
+    if not path.is_file():
+        return {}
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DataError(f"Score summary {path} cannot be read: {exc}") from exc
+    if not isinstance(summary, dict):
+        raise DataError(f"Score summary {path} is not a JSON object; rerun `winback score`.")
+    return summary
 
 
 def read_scores(path: str | os.PathLike[str]) -> pd.DataFrame:
@@ -117,4 +139,4 @@ def score_files(
     write_frame(result.scores, paths["scores"])
     write_frame(result.rejects, paths["rejects"])
     write_json(result.summary, paths["summary"])
-    return result
+    return dataclasses.replace(result, paths=paths)

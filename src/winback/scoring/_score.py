@@ -12,7 +12,9 @@ from __future__ import annotations
 import functools
 import logging
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -61,11 +63,15 @@ class ScoreResult:
     summary : dict
         JSON-ready counts: the reconciliation, the data gate's rejected rows, tiers, segments,
         actions and drift.
+    paths : dict
+        Where :func:`~winback.scoring.score_files` wrote ``scores``, ``rejects`` and ``summary``
+        (empty when nothing was written).
     """
 
     scores: pd.DataFrame
     rejects: pd.DataFrame
     summary: dict[str, Any]
+    paths: Mapping[str, Path] = field(default_factory=dict)
 
 
 def score(

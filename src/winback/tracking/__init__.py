@@ -6,14 +6,7 @@ model as an MLflow pyfunc (:class:`WinbackPyfunc`) that scores a features frame.
 ``sqlite:///mlflow.db`` in the working directory.
 """
 
-from winback.tracking._log import (
-    check_tracking,
-    config_params,
-    evaluation_metrics,
-    log_training_run,
-    registered_model_name,
-    version_tags,
-)
+from winback.tracking._log import check_tracking, log_training_run
 from winback.tracking._pyfunc import WinbackPyfunc
 from winback.tracking._uri import DEFAULT_TRACKING_URI, tracking_uri
 
@@ -21,10 +14,6 @@ __all__ = [
     "DEFAULT_TRACKING_URI",
     "WinbackPyfunc",
     "check_tracking",
-    "config_params",
-    "evaluation_metrics",
     "log_training_run",
-    "registered_model_name",
     "tracking_uri",
-    "version_tags",
 ]

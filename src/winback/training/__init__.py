@@ -7,33 +7,15 @@
 - :func:`train`: backtest against the baselines, production fit, bundle (:class:`TrainResult`).
 """
 
-from winback.training._config import (
-    BacktestConfig,
-    DataConfig,
-    LightGBMConfig,
-    TasksConfig,
-    TrackingConfig,
-    TrainConfig,
-    load_config,
-)
+from winback.training._config import TrainConfig, load_config
 from winback.training._data import TrainingData, load_training_data
-from winback.training._frames import FrameBuilder
 from winback.training._pipeline import TrainResult, train
-from winback.training._plan import WindowPlan, plan_windows
 
 __all__ = [
-    "BacktestConfig",
-    "DataConfig",
-    "FrameBuilder",
-    "LightGBMConfig",
-    "TasksConfig",
-    "TrackingConfig",
     "TrainConfig",
     "TrainResult",
     "TrainingData",
-    "WindowPlan",
     "load_config",
     "load_training_data",
-    "plan_windows",
     "train",
 ]

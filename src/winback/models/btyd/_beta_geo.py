@@ -10,9 +10,12 @@ import numpy as np
 from scipy.special import digamma, gammaln, hyp2f1
 
 from winback.models.btyd._base import (
+    VANISHED_DROPOUT_SHARE,
     BTYDModel,
+    Histories,
+    SearchSpace,
     distinct_values,
-    fit_log_params,
+    percent,
     weighted_sum,
 )
 from winback.models.btyd._validate import (
@@ -38,11 +41,15 @@ class BetaGeo(BTYDModel):
     penalizer : float, default 0.0
         L2 penalty on the parameters added to the mean negative log-likelihood per customer.
     initial_params : mapping of str to float, optional
-        Start of the optimiser, keys ``r``, ``alpha``, ``a``, ``b``.
+        Warm start of the optimiser (e.g. an earlier cutoff's fit), keys
+        ``r``, ``alpha``, ``a``, ``b``.
     tol : float, default 1e-7
         Gradient tolerance of the optimiser (L-BFGS-B on log-parameters, analytic gradient).
     max_iter : int, default 500
-        Maximum number of optimiser iterations.
+        Maximum number of optimiser iterations per start.
+    try_default_start : bool, default True
+        With ``initial_params``, also fit from the default start and keep the fit with the
+        higher penalised likelihood (the default one on a tie); ``start_`` says which won.
 
     Attributes
     ----------
@@ -52,6 +59,20 @@ class BetaGeo(BTYDModel):
         Log-likelihood of the data at ``params_`` (without the penalty).
     n_customers_ : int
         Number of customers fitted on.
+    start_ : str
+        Which start the fit came from: ``"default"`` (derived from the data) or ``"warm"``
+        (``initial_params``).
+    converged_ : bool
+        Whether the optimiser met its convergence criterion.
+    degenerate_ : bool
+        Whether the fit lost its dropout process (by a union bound, under 1% of customers drop
+        out within the longest history) or ended on a bound of the parameter space.
+    diagnostics_ : dict
+        JSON-ready record of the fit: the chosen run's ``log_likelihood``,
+        ``penalised_objective``, ``converged``, optimiser ``message``, ``iterations``,
+        ``evaluations`` and ``on_bound``; ``start``, ``degenerate``, ``problems`` (the warnings'
+        texts), ``longest_history``, ``dropout_share_at_most`` and ``starts``: the same
+        record for each start tried.
 
     Notes
     -----
@@ -85,21 +106,38 @@ class BetaGeo(BTYDModel):
         ConfigError
             If an option given to the constructor is invalid.
         """
-        where = "BetaGeo.fit"
-        h = self._histories(data, where=where)
-        start = self._start({"r": 1.0, "alpha": 1.0 / h.rate, "a": 1.0, "b": 1.0})
-        theta = fit_log_params(
-            lambda theta: _neg_mean_log_likelihood(theta, h.x, h.t_x, h.T, h.weights),
-            start,
-            analytic_gradient=True,
-            penalizer=self.penalizer,
-            tol=self.tol,
-            max_iter=self.max_iter,
-            where=where,
-        )
-        log_likelihood = weighted_sum(_log_likelihood(np.exp(theta), h.x, h.t_x, h.T)[0], h.counts)
-        self._set_fit(theta, log_likelihood, h.n_customers)
+        h = self._histories(data, where="BetaGeo.fit")
+        default = {"r": 1.0, "alpha": 1.0 / h.rate, "a": 1.0, "b": 1.0}
+        chosen, runs = self._optimise(_Likelihood(h), default, SearchSpace.plain(self.param_names))
+        self._finish_fit(chosen, runs, h.n_customers, longest=h.longest)
         return self
+
+    def _dropout_bound(self, longest: float) -> float:
+        """An upper bound on the share of new customers who drop out within ``longest``.
+
+        A customer drops out only right after a purchase, so P(dropped out by T) is at most the
+        expected number of purchases while active, ``r T / alpha``, times the mean dropout
+        probability per purchase, ``a / (a + b)`` (a union bound).
+        """
+        r, alpha, a, b = self._params()
+        return min(1.0, r * longest / alpha * (a / (a + b)))
+
+    def _dropout_problem(self, longest: float) -> str | None:
+        _, _, a, b = self._params()
+        share = self._dropout_bound(longest)
+        if share >= VANISHED_DROPOUT_SHARE:
+            return None
+        return (
+            f"the dropout component vanished: a = {a:.3g}, b = {b:.3g} (mean dropout probability "
+            f"per purchase a/(a+b) = {a / (a + b):.2g}), so at most {percent(share)} of customers "
+            f"drop out within {longest:.4g} time units (the longest history): customers are "
+            "modelled as never dropping out and P(alive) is ~1 for everyone. Check that the "
+            "summary has lapsed customers and one row per purchase occasion, and compare with "
+            "ParetoNBD."
+        )
+
+    def _fit_summary(self, longest: float) -> dict[str, float]:
+        return {"longest_history": longest, "dropout_share_at_most": self._dropout_bound(longest)}
 
     def probability_alive(self, data: RFMData) -> np.ndarray:
         """Return P(customer is still active at T | frequency, recency, T) for each row."""
@@ -180,11 +218,88 @@ def _log_likelihood(
     return ll, np.stack([d_r * r, d_alpha * alpha, d_a * a, d_b * b])
 
 
-def _neg_mean_log_likelihood(
-    theta: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, weights: np.ndarray
-) -> tuple[float, np.ndarray]:
-    ll, grad = _log_likelihood(np.exp(theta), x, t_x, T)
-    return -float(weighted_sum(ll, weights)), -weighted_sum(grad, weights)
+class _Likelihood:
+    """The BG/NBD mean negative log-likelihood of a fit's histories and its gradient.
+
+    Set up once per fit, evaluated at log-parameters ``theta`` (see :func:`_log_likelihood` for
+    the formula). Terms of the frequency alone are summed once per distinct frequency with the
+    customers' total weight; one-time buyers contribute only ``-r ln(alpha + T)``; the
+    alive/dropped-out mixture of repeat buyers is written with the log-odds
+    ``d = ln(a / (b+x-1)) + (r+x) ln((alpha+T) / (alpha+t_x))`` of having dropped out, so that
+    ``ln(tail) = -(r+x) ln(alpha+T) + softplus(d)`` and the weight of the dropped-out term is
+    ``sigmoid(d)``.
+    """
+
+    def __init__(self, h: Histories) -> None:
+        w = h.weights
+        self.values, position = distinct_values(h.x)
+        self.value_weights = np.bincount(position, weights=w, minlength=self.values.size)
+        once = h.x == 0
+        self.T_once, self.w_once = h.T[once], w[once]
+        repeat = ~once
+        self.x, self.t_x, self.T, self.w = h.x[repeat], h.t_x[repeat], h.T[repeat], w[repeat]
+        self.wx = self.w * self.x
+        self.position = position[repeat]
+
+    def __call__(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        """Return the mean negative log-likelihood and its gradient in ``theta``."""
+        r, alpha, a, b = np.exp(theta)
+        value, grad = self._frequency_terms(r, a, b)
+        log_alpha = np.log(alpha)
+        log_age_once = np.log(alpha + self.T_once)
+        value += r * (log_alpha - weighted_sum(log_age_once, self.w_once))
+        grad += [
+            log_alpha - weighted_sum(log_age_once, self.w_once),
+            r / alpha - r * weighted_sum(1.0 / (alpha + self.T_once), self.w_once),
+            0.0,
+            0.0,
+        ]
+        tail_value, tail_grad = self._repeat_buyer_tails(r, alpha, a, b)
+        grad = (grad + tail_grad) * (r, alpha, a, b)
+        return -(value + tail_value), -grad
+
+    def _frequency_terms(self, r: float, a: float, b: float) -> tuple[float, np.ndarray]:
+        """``ln[G(r+x)/G(r)] + ln[B(a, b+x)/B(a, b)]`` summed, and its natural-scale gradient."""
+        v, W = self.values, self.value_weights
+        psi_ab, psi_abx = digamma(a + b), digamma(a + b + v)
+        value = weighted_sum(
+            gammaln(r + v) - gammaln(r) + gammaln(a + b) + gammaln(b + v) - gammaln(b)
+            - gammaln(a + b + v),
+            W,
+        )  # fmt: skip
+        grad = np.array(
+            [
+                weighted_sum(digamma(r + v) - digamma(r), W),
+                0.0,
+                weighted_sum(psi_ab - psi_abx, W),
+                weighted_sum(psi_ab + digamma(b + v) - digamma(b) - psi_abx, W),
+            ]
+        )
+        return float(value), grad
+
+    def _repeat_buyer_tails(
+        self, r: float, alpha: float, a: float, b: float
+    ) -> tuple[float, np.ndarray]:
+        """The repeat buyers' ``ln[(alpha+T)^-(r+x) + a/(b+x-1) (alpha+t_x)^-(r+x)]`` summed."""
+        w = self.w
+        age, recency = alpha + self.T, alpha + self.t_x
+        log_age = np.log(age)
+        gap = log_age - np.log(recency)
+        rx = r + self.x
+        inverse_b = 1.0 / (b + np.maximum(self.values, 1.0) - 1.0)
+        odds = np.log(a * inverse_b)[self.position] + rx * gap
+        soft = np.maximum(odds, 0.0) + np.log1p(np.exp(-np.abs(odds)))
+        alive, dead = np.exp(-soft), np.exp(odds - soft)  # sigmoid(-d), sigmoid(d)
+        value = weighted_sum(soft - rx * log_age, w)
+        grad = np.array(
+            [
+                weighted_sum(dead * gap - log_age, w),
+                -weighted_sum(alive / age + dead / recency, r * w + self.wx),
+                weighted_sum(dead, w) / a,
+                -weighted_sum(dead * inverse_b[self.position], w),
+            ]
+        )
+        return float(value), grad
 
 
 def _probability_alive(

@@ -14,9 +14,9 @@ from scipy.special import digamma, gammaln
 from winback.exceptions import ConfigError
 from winback.models.btyd._base import (
     BTYDModel,
+    SearchSpace,
     collapse_rows,
     distinct_values,
-    fit_log_params,
     weighted_sum,
 )
 from winback.models.btyd._validate import (
@@ -43,11 +43,15 @@ class GammaGamma(BTYDModel):
     penalizer : float, default 0.0
         L2 penalty on the parameters added to the mean negative log-likelihood per customer.
     initial_params : mapping of str to float, optional
-        Start of the optimiser, keys ``p``, ``q``, ``gamma``.
+        Warm start of the optimiser (e.g. an earlier cutoff's fit), keys
+        ``p``, ``q``, ``gamma``.
     tol : float, default 1e-7
         Gradient tolerance of the optimiser (L-BFGS-B on log-parameters, analytic gradient).
     max_iter : int, default 500
-        Maximum number of optimiser iterations.
+        Maximum number of optimiser iterations per start.
+    try_default_start : bool, default True
+        With ``initial_params``, also fit from the default start and keep the fit with the
+        higher penalised likelihood (the default one on a tie); ``start_`` says which won.
 
     Attributes
     ----------
@@ -58,6 +62,18 @@ class GammaGamma(BTYDModel):
         Log-likelihood of the repeat buyers' mean values at ``params_`` (without the penalty).
     n_customers_ : int
         Number of customers fitted on: those with ``frequency > 0``.
+    start_ : str
+        Which start the fit came from: ``"default"`` (derived from the data) or ``"warm"``
+        (``initial_params``).
+    converged_ : bool
+        Whether the optimiser met its convergence criterion.
+    degenerate_ : bool
+        Whether the fit ended on a bound of the parameter space.
+    diagnostics_ : dict
+        JSON-ready record of the fit: the chosen run's ``log_likelihood``,
+        ``penalised_objective``, ``converged``, optimiser ``message``, ``iterations``,
+        ``evaluations`` and ``on_bound``; ``start``, ``degenerate``, ``problems`` (the warnings'
+        texts) and ``starts``: the same record for each start tried.
 
     Notes
     -----
@@ -97,18 +113,13 @@ class GammaGamma(BTYDModel):
         repeat = x > 0
         (xu, mu), counts = collapse_rows(x[repeat], value[repeat])
         weights = counts / counts.sum()
-        start = self._start({"p": 1.0, "q": 2.0, "gamma": float(np.mean(value[repeat]))})
-        theta = fit_log_params(
+        default = {"p": 1.0, "q": 2.0, "gamma": float(np.mean(value[repeat]))}
+        chosen, runs = self._optimise(
             lambda theta: _neg_mean_log_likelihood(theta, xu, mu, weights),
-            start,
-            analytic_gradient=True,
-            penalizer=self.penalizer,
-            tol=self.tol,
-            max_iter=self.max_iter,
-            where=where,
+            default,
+            SearchSpace.plain(self.param_names),
         )
-        log_likelihood = weighted_sum(_log_likelihood(np.exp(theta), xu, mu)[0], counts)
-        self._set_fit(theta, log_likelihood, int(repeat.sum()))
+        self._finish_fit(chosen, runs, int(repeat.sum()))
         return self
 
     def conditional_expected_average_profit(self, data: RFMData) -> np.ndarray:

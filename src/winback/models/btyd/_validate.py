@@ -127,6 +127,7 @@ def check_options(
     names: Sequence[str],
     tol: float,
     max_iter: int,
+    try_default_start: bool,
 ) -> None:
     """Raise :class:`ConfigError` when a model's constructor options cannot be used."""
     if not (np.isfinite(penalizer) and penalizer >= 0):
@@ -135,6 +136,10 @@ def check_options(
         raise ConfigError(f"{where}: expected tol > 0, got {tol!r}.")
     if int(max_iter) != max_iter or max_iter < 1:
         raise ConfigError(f"{where}: expected a whole max_iter >= 1, got {max_iter!r}.")
+    if not isinstance(try_default_start, bool | np.bool_):
+        raise ConfigError(
+            f"{where}: expected try_default_start True or False, got {try_default_start!r}."
+        )
     if initial_params is None:
         return
     if set(initial_params) != set(names):

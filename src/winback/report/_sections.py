@@ -1,0 +1,301 @@
+"""The report's sections as plain data: what each table shows, ready for JSON and the HTML page.
+
+Each ``*_section`` function returns JSON-ready values (str, int, float, None, lists and dicts)
+and no markup: the HTML template escapes every value it prints.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from winback.actions import AT_RISK_SEGMENTS, allocation_summary
+from winback.report._kpis import RETENTION_KPIS, group_summary, retention_by_period, value_at_risk
+from winback.scoring import REASON_SEPARATOR
+
+__all__ = [
+    "CUSTOMER_COLUMNS",
+    "campaign_results_section",
+    "campaign_section",
+    "retention_section",
+    "segments_section",
+    "top_customers_section",
+]
+
+#: Columns of the top at-risk customers table: column -> (header, format kind). Optional columns
+#: (``p_alive``, ``expected_next_order_date``, ``days_to_next_order``, ``clv``, ``action``)
+#: appear when the scores have them.
+CUSTOMER_COLUMNS: dict[str, tuple[str, str]] = {
+    "customer_id": ("Customer", "text"),
+    "segment": ("Segment", "text"),
+    "risk_tier": ("Risk tier", "text"),
+    "p_churn": ("p_churn", "rate"),
+    "p_alive": ("p_alive", "rate"),
+    "expected_value": ("Expected value", "money"),
+    "value_if_retained": ("Value if retained", "money"),
+    "value_at_risk": ("Value at risk", "money"),
+    "clv": ("CLV", "money"),
+    "expected_next_order_date": ("Expected next order", "text"),
+    "days_to_next_order": ("Days to next order", "number"),
+    "action": ("Action", "text"),
+}
+_SUMMARY_COLUMNS = {
+    "customers": ("Customers", "count"),
+    "share": ("Share", "rate"),
+    "mean_p_churn": ("Mean p_churn", "rate"),
+    "expected_value": ("Expected value", "money"),
+    "value_at_risk": ("Value at risk", "money"),
+}
+_PLAN_COLUMNS = {
+    "customers": ("Customers", "count"),
+    "treatment": ("Treatment", "count"),
+    "control": ("Control", "count"),
+    "planned_cost": ("Planned cost", "money"),
+    "spend": ("Spend (treatment)", "money"),
+    "expected_gain": ("Expected gain (treatment)", "money"),
+}
+_ALLOCATION_NEEDED = ("action", "group", "cost", "expected_gain")
+_LEFT_OUT_WORDS = {
+    "no_customer_record": "no row in the customers table",
+    "not_opted_in": "not opted in to marketing",
+}
+
+
+def _columns(columns: dict[str, tuple[str, str]]) -> list[dict[str, str]]:
+    """Table columns as ``{"key", "header", "kind"}`` dicts, in order (JSON keeps lists' order)."""
+    return [{"key": k, "header": header, "kind": kind} for k, (header, kind) in columns.items()]
+
+
+def _value(value: Any) -> Any:
+    """A table cell as a JSON-ready value: numpy scalars unwrapped, NaN/NA as None."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+# ------------------------------------------------------------------------------- retention
+def retention_section(
+    orders: pd.DataFrame, *, cutoff: pd.Timestamp, period_days: int, n_periods: int
+) -> dict[str, Any]:
+    """Retention KPIs of the last ``n_periods`` periods (fewer when the orders start later).
+
+    Returns
+    -------
+    dict
+        ``period_days``; ``periods``: one dict per period, oldest first, with ``period_start``,
+        ``period_end`` and every key of :data:`RETENTION_KPIS`; ``rows``: one per KPI with
+        ``key``, ``label``, ``kind``, ``definition`` and ``values`` (one per period).
+    """
+    table = retention_by_period(orders, cutoff=cutoff, period_days=period_days)
+    table = table.tail(n_periods).reset_index(drop=True)
+    periods = [{k: _value(v) for k, v in row.items()} for row in table.to_dict("records")]
+    rows = [
+        {
+            "key": key,
+            "label": label,
+            "kind": kind,
+            "definition": definition,
+            "values": [period[key] for period in periods],
+        }
+        for key, (label, kind, definition) in RETENTION_KPIS.items()
+    ]
+    return {"period_days": period_days, "periods": periods, "rows": rows}
+
+
+# -------------------------------------------------------------------------------- segments
+def _summary_rows(scored: pd.DataFrame, by: str, **kwargs: Any) -> list[dict[str, Any]]:
+    table = group_summary(scored, by, **kwargs)
+    return [
+        {"label": str(label), **{k: _value(row[k]) for k in _SUMMARY_COLUMNS}}
+        for label, row in table.iterrows()
+    ]
+
+
+def segments_section(scored: pd.DataFrame) -> dict[str, Any]:
+    """Customers, churn risk and value at risk per segment and per risk tier.
+
+    Returns
+    -------
+    dict
+        ``columns`` (``key``, ``header``, ``kind`` dicts); ``segments``: one row per segment,
+        the most value at risk first, with ``label``, ``at_risk`` (one of
+        :data:`AT_RISK_SEGMENTS`) and the columns of :func:`group_summary`; ``at_risk_total``:
+        the sum of those columns over the at-risk segments; ``risk_tiers``: the same rows per
+        risk tier, riskiest first.
+    """
+    segments = _summary_rows(scored, "segment")
+    for row in segments:
+        row["at_risk"] = row["label"] in AT_RISK_SEGMENTS
+    chosen = [row for row in segments if row["at_risk"]]
+    total = {
+        "customers": sum(row["customers"] for row in chosen),
+        "share": sum(row["share"] for row in chosen),
+        "expected_value": sum(row["expected_value"] for row in chosen),
+        "value_at_risk": sum(row["value_at_risk"] for row in chosen),
+    }
+    return {
+        "columns": _columns(_SUMMARY_COLUMNS),
+        "segments": segments,
+        "at_risk_segments": list(AT_RISK_SEGMENTS),
+        "at_risk_total": total,
+        "risk_tiers": _summary_rows(scored, "risk_tier", sort_by="mean_p_churn"),
+    }
+
+
+# ----------------------------------------------------------------------- top customers
+def top_customers_section(scored: pd.DataFrame, *, top: int = 50) -> dict[str, Any]:
+    """The ``top`` at-risk customers by value at risk, with their reasons.
+
+    A customer is at risk when their ``risk_tier`` is ``"high"`` or their ``segment`` is one of
+    :data:`AT_RISK_SEGMENTS`. Ties in value at risk are broken by ``customer_id``.
+
+    Returns
+    -------
+    dict
+        ``definition`` (how value at risk was obtained, see :func:`value_at_risk`),
+        ``at_risk_customers`` (how many are at risk), ``columns`` (the keys of
+        :data:`CUSTOMER_COLUMNS` present, as ``key``, ``header``, ``kind`` dicts) and
+        ``customers``: up to ``top`` dicts with those columns (``customer_id`` as text) and
+        ``reasons`` (a list of str).
+    """
+    values, definition = value_at_risk(scored)
+    frame = scored.assign(**values)
+    chosen = frame["risk_tier"].astype("str").eq("high") | frame["segment"].isin(AT_RISK_SEGMENTS)
+    at_risk = frame.loc[chosen].assign(_id=frame.loc[chosen, "customer_id"].astype("str"))
+    at_risk = at_risk.sort_values(["value_at_risk", "_id"], ascending=[False, True], kind="stable")
+    columns = {k: v for k, v in CUSTOMER_COLUMNS.items() if k in frame.columns}
+    customers = []
+    for _, row in at_risk.head(top).iterrows():
+        record = {k: _value(row[k]) for k in columns}
+        record["customer_id"] = row["_id"]
+        record["reasons"] = _reasons(row.get("reasons"))
+        customers.append(record)
+    return {
+        "definition": definition,
+        "at_risk_customers": len(at_risk),
+        "top": top,
+        "columns": _columns(columns),
+        "customers": customers,
+    }
+
+
+def _reasons(text: Any) -> list[str]:
+    if not isinstance(text, str) or not text.strip():
+        return []
+    return [part.strip() for part in text.split(REASON_SEPARATOR.strip()) if part.strip()]
+
+
+# ------------------------------------------------------------------------------- campaign
+def campaign_section(
+    scored: pd.DataFrame,
+    *,
+    scores_summary: Mapping[str, Any] | None = None,
+    export_summary: Mapping[str, Any] | None = None,
+) -> dict[str, Any] | None:
+    """The campaign plan of scores with actions: per action counts, cost, gain; who was left out.
+
+    Parameters
+    ----------
+    scored : DataFrame
+        Scores with the allocation columns (``action``, ``offer``, ``channel``,
+        ``expected_gain``, ``cost``, ``group``); without them there is no plan (None).
+    scores_summary : dict, optional
+        The scores' ``<stem>.summary.json``: campaign id, budget, customers not scored.
+    export_summary : dict, optional
+        The ``summary.json`` of ``winback export``: customers left out of the lists and why.
+
+    Returns
+    -------
+    dict or None
+        ``campaign_id``, ``budget``, ``columns``, ``actions`` (one row per assigned action, from
+        :func:`winback.actions.allocation_summary`, with ``offer`` and ``channel``), ``total``,
+        ``no_action`` (customers given no action) and ``exclusions``: rows of ``stage``,
+        ``reason`` and ``customers``.
+    """
+    if not set(_ALLOCATION_NEEDED) <= set(scored.columns):
+        return None
+    plan = allocation_summary(scored)
+    first = scored.drop_duplicates("action").set_index("action")
+    actions = [
+        {
+            "action": str(action),
+            "offer": _value(first.at[action, "offer"]) if "offer" in first else None,
+            "channel": _value(first.at[action, "channel"]) if "channel" in first else None,
+            **{k: _value(row[k]) for k in _PLAN_COLUMNS},
+        }
+        for action, row in plan.iterrows()
+    ]
+    actions_summary = (scores_summary or {}).get("actions", {})
+    no_action = int((scored["group"].astype("str") == "none").sum())
+    return {
+        "campaign_id": actions_summary.get("campaign_id"),
+        "budget": actions_summary.get("budget"),
+        "columns": _columns(_PLAN_COLUMNS),
+        "actions": actions,
+        "total": {k: _value(plan[k].sum()) for k in _PLAN_COLUMNS},
+        "no_action": no_action,
+        "exclusions": _exclusions(no_action, scores_summary, export_summary),
+    }
+
+
+def _exclusions(
+    no_action: int,
+    scores_summary: Mapping[str, Any] | None,
+    export_summary: Mapping[str, Any] | None,
+) -> list[dict[str, Any]]:
+    rows = []
+    rejected = (scores_summary or {}).get("customers", {}).get("rejected_by_reason", {})
+    for reason, count in sorted(rejected.items()):
+        rows.append({"stage": "not scored", "reason": str(reason), "customers": int(count)})
+    rows.append(
+        {
+            "stage": "no action",
+            "reason": "no eligible action with a positive expected gain within the budget and "
+            "the actions' caps",
+            "customers": no_action,
+        }
+    )
+    left_out = (export_summary or {}).get("left_out", {})
+    for group, reasons in sorted(left_out.items()):
+        for reason, count in reasons.items():
+            if count:
+                words = _LEFT_OUT_WORDS.get(reason, str(reason).replace("_", " "))
+                rows.append(
+                    {"stage": f"left out of the {group} list", "reason": words, "customers": count}
+                )
+    return rows
+
+
+# ----------------------------------------------------------------------- campaign results
+def campaign_results_section(results: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The "Campaign results" section: the place for a campaign's measured results.
+
+    This is where the measured uplift of a finished campaign (treatment against control) goes.
+    Until winback measures it, the section shows ``results`` as given: a flat dict of measure
+    -> value, each shown on its own row; without results it says none were given.
+
+    Parameters
+    ----------
+    results : dict, optional
+        Measure name -> value (str, int or float).
+
+    Returns
+    -------
+    dict
+        ``given`` (bool) and ``rows``: ``{"measure", "value"}`` dicts in ``results`` order.
+    """
+    if not results:
+        return {"given": False, "rows": []}
+    return {
+        "given": True,
+        "rows": [{"measure": str(k), "value": _value(v)} for k, v in results.items()],
+    }
