@@ -68,8 +68,6 @@ def test_database_errors_are_one_line_without_the_password(
         "?table=no_such_orders': no table or view named 'no_such_orders' in the search path."
     )
     assert postgres.password not in output
-    result = CliRunner().invoke(
-        app, ["report", "--orders", "mysql://ann:pw@db/x", "--as-of", AS_OF]
-    )
-    assert result.exit_code == 1
-    assert result.output.startswith("ConfigError: Source 'mysql://ann:***@db/x': unsupported")
+    code, output = _score(bundle, "mysql://ann:pw@db/x", url, tmp_path / "s.parquet")
+    assert code == 1
+    assert output.startswith("ConfigError: Source 'mysql://ann:***@db/x': unsupported URL scheme")

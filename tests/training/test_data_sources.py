@@ -13,7 +13,8 @@ from every_source import every_source
 from postgres_server import PostgresServer
 from winback.datasets import simulate
 from winback.exceptions import ConfigError
-from winback.training import DataConfig, load_config, load_training_data
+from winback.training import load_config, load_training_data
+from winback.training._config import DataConfig
 
 DATA_END = "2023-12-31"
 
