@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -17,6 +18,35 @@ from winback.exceptions import DataError, RejectedRowsWarning
 from winback.io import ReadResult, read_orders
 
 KINDS = ("frame", "csv", "parquet", "folder", "postgres", "duckdb")
+
+#: orders with a missing id, a missing price, a repeated order id, a row after the end
+MESSY_ORDERS = pd.DataFrame(
+    {
+        "Customer ID": [13085.0, np.nan, 16321.0, 13085.0, 17000.0, 17001.0],
+        "InvoiceDate": pd.to_datetime(
+            [
+                "2021-01-01 10:00",
+                "2021-01-02 00:00",
+                "2021-01-03 12:30",
+                "2021-01-04 00:00",
+                "2021-03-01 00:00",
+                "2021-01-05 08:15",
+            ]
+        ).tz_localize("Europe/Paris"),
+        "Invoice": ["A1", "A2", "A3", "A1", "A5", "A6"],
+        "Price": [2.5, 1.0, np.nan, 3.0, 1.0, 4.25],
+        "Quantity": [2, 1, 1, 1, 1, -2],
+        "Category": ["books", None, "music", "books", "toys", "Caf\u00e9, bar"],
+    }
+)
+MESSY_COLUMNS = {
+    "customer_id": "Customer ID",
+    "order_ts": "InvoiceDate",
+    "order_id": "Invoice",
+    "price": "Price",
+    "quantity": "Quantity",
+    "category": "Category",
+}
 
 
 def quoted(name: str) -> str:
