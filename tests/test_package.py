@@ -16,7 +16,8 @@ import winback
 PUBLIC = {
     "winback.actions": """ALLOCATION_COLUMNS AT_RISK_SEGMENTS ActionsConfig DEFAULT_SEGMENT_TABLE
         SegmentRule SegmentTable allocate_actions allocation_summary assign_tiers at_risk_segments
-        control_mask load_actions_config load_segment_table parse_actions_config rfm_segments rule_fields""",
+        control_mask load_actions_config load_segment_table parse_actions_config rfm_segments
+        rule_fields""",
     "winback.datasets": "Simulation alive_at load_cdnow oracle_purchase_probability simulate",
     "winback.evaluation": """backtest_scores bootstrap_auc_difference calibration_bins
         classification_metrics cumulative_gains evaluate_backtest evaluation_plots
