@@ -316,13 +316,12 @@ def _report(
 ) -> None:
     from winback.io import parse_columns_option, read_orders
     from winback.report import build_report, read_summary
-    from winback.scoring import output_paths, read_scores
+    from winback.scoring import read_score_summary, read_scores
 
     scored = summary = None
     if scores is not None:
         scored = read_scores(scores)
-        summary_file = output_paths(scores)["summary"]
-        summary = read_summary(summary_file) if summary_file.is_file() else None
+        summary = read_score_summary(scores) or None
     export_summary = None if export is None else read_summary(export / "summary.json")
     order_frame = None
     if orders is not None:
