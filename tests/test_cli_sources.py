@@ -71,3 +71,20 @@ def test_database_errors_are_one_line_without_the_password(
     code, output = _score(bundle, "mysql://ann:pw@db/x", url, tmp_path / "s.parquet")
     assert code == 1
     assert output.startswith("ConfigError: Source 'mysql://ann:***@db/x': unsupported URL scheme")
+
+
+def test_report_names_a_database_source_without_its_password(
+    trained: tuple[Path, dict[str, Path]], postgres: PostgresServer, tmp_path: Path
+) -> None:
+    _, paths = trained
+    url = every_source(
+        pd.read_parquet(paths["orders"]), tmp_path / "data", server=postgres, table="report_orders"
+    )["postgres"]
+    out = tmp_path / "report"
+    result = CliRunner().invoke(
+        app, ["report", "--orders", url, "--as-of", AS_OF, "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    written = "".join(p.read_text(errors="replace") for p in out.rglob("*") if p.is_file())
+    assert f"postgresql://winback:***@127.0.0.1:{postgres.port}/shop?table=report_orders" in written
+    assert postgres.password not in written + result.output
