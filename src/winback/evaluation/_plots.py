@@ -204,6 +204,7 @@ def evaluation_plots(
         plots[f"plots/roc_{key}.png"] = png_bytes(plot_roc(y, shown))
         plots[f"plots/calibration_{key}.png"] = png_bytes(plot_calibration(y, probs))
         plots[f"plots/gains_{key}.png"] = png_bytes(plot_gains(y, shown))
-        importance = task.shipped_model.feature_importance()
-        plots[f"plots/importance_{name}.png"] = png_bytes(plot_feature_importance(importance))
+        importance = task.feature_importance()  # None: no model of its own (a BTYD extension)
+        if importance is not None:
+            plots[f"plots/importance_{name}.png"] = png_bytes(plot_feature_importance(importance))
     return plots
