@@ -2,13 +2,15 @@
 
 Probability tasks
 -----------------
-Candidates, each calibrated on the validation cutoff (isotonic or sigmoid, chosen by
-cross-validation): LightGBM on the base features, the *hybrid* on base + BTYD features, the
-*blend* of the better of the two with the best BTYD model, the best BTYD model alone
-(``<model>_calibrated``) and the RFM logit (``rfm_logit_calibrated``).
+Candidates: LightGBM on the base features, the *hybrid* on base + BTYD features, the *blend* of
+the better of the two with the best BTYD model, the best BTYD model alone, as fitted at the cutoff
+(``<model>_uncalibrated``) and calibrated (``<model>_calibrated``), and the RFM logit
+(``rfm_logit_calibrated``); all but the first BTYD one are calibrated on the validation cutoff
+(isotonic or sigmoid, chosen by cross-validation).
 
-Choice (stable on small validation sets): climb from the simplest candidate, the calibrated BTYD
-model, to the RFM logit and then to LightGBM, the hybrid and the blend; each step up is taken
+Choice (stable on small validation sets): climb from the simplest candidate, the BTYD model as
+fitted, to the calibrated BTYD model, the RFM logit and then LightGBM, the hybrid and the blend;
+each step up is taken
 only if the more complex candidate beats the current one with one-sided 95% confidence: the mean
 of the per-customer differences of out-of-fold log loss on the validation cutoff plus 1.645
 standard errors must be below zero (among those that pass, the lowest log loss wins). On a few
@@ -310,6 +312,7 @@ class ProbabilityTask(_Task):
         oof.update(self._fit_blend(val, y_val, btyd, seed))
         oof.update(self._fit_simple(train, y, val, y_val, btyd, seed))
         tiers = [
+            [m for m in oof if m.endswith("_uncalibrated")],
             [m for m in oof if m.endswith("_calibrated") and m != RFM_METHOD],
             [RFM_METHOD],
             ["lightgbm", "hybrid", "blend"],
@@ -318,9 +321,9 @@ class ProbabilityTask(_Task):
         self.selection = {
             **self.selection,  # notes made while fitting (BTYD models without estimates)
             "criterion": (
-                "from the simplest candidate up (calibrated BTYD, RFM logit, LightGBM/hybrid/"
-                "blend): a more complex one ships only if its per-customer out-of-fold log-loss "
-                "gain on the validation cutoff is significant (one-sided 95%)"
+                "from the simplest candidate up (BTYD as fitted, calibrated BTYD, RFM logit, "
+                "LightGBM/hybrid/blend): a more complex one ships only if its per-customer "
+                "out-of-fold log-loss gain on the validation cutoff is significant (one-sided 95%)"
             ),
             **evidence,
             "validation_auc": {m: _safe_auc(y_val, p) for m, p in oof.items()},
@@ -418,6 +421,7 @@ class ProbabilityTask(_Task):
             raw = self._btyd_event(val, btyd, self.spec.label_days)
             self.btyd_score = BTYDScore(model=btyd).calibrate(raw, y_val, seed=seed)
             out[f"{btyd}_calibrated"] = self.btyd_score.calibrator_.cv_predictions_
+            out[f"{btyd}_uncalibrated"] = np.clip(raw, 0.0, 1.0)  # nothing fitted on validation
         return out
 
     def _blend_inputs(self, frame: pd.DataFrame, base: str, btyd: str) -> np.ndarray:
@@ -559,8 +563,11 @@ class ProbabilityTask(_Task):
             return self.models[method].predict_proba(frame[self._cols(method)])[:, 1]
         if method == RFM_METHOD:
             return self.rfm_logit.predict_proba(frame)[:, 1]
-        if self.btyd_score is not None and method == f"{self.btyd_score.model}_calibrated":
-            return self.btyd_score.predict(self._btyd_event(frame, self.btyd_score.model, L))
+        if self._is_btyd(method):
+            raw = self._btyd_event(frame, self.btyd_score.model, L)
+            if method.endswith("_uncalibrated"):
+                return np.clip(raw, 0.0, 1.0)
+            return self.btyd_score.predict(raw)
         raise ModelError(f"The {self.spec.name} task has no candidate {method!r}.")
 
     def predict_label_window(self, frame: pd.DataFrame, method: str) -> np.ndarray:
@@ -623,7 +630,7 @@ class ProbabilityTask(_Task):
         """
         if self.method == RFM_METHOD:
             return self.rfm_logit
-        if self.btyd_score is not None and self.method == f"{self.btyd_score.model}_calibrated":
+        if self._is_btyd(self.method):
             return self.btyd_score
         if self.method == EXTENSION:
             raise ModelError(
@@ -631,6 +638,13 @@ class ProbabilityTask(_Task):
                 f"{self.condition_task} with BTYD ({self.selection.get('criterion', '')})."
             )
         return super().shipped_model
+
+    def _is_btyd(self, method: str) -> bool:
+        """Whether ``method`` is the BTYD model alone (as fitted, or calibrated)."""
+        if self.btyd_score is None:
+            return False
+        m = self.btyd_score.model
+        return method in (f"{m}_calibrated", f"{m}_uncalibrated")
 
     def contributions(self, frame: pd.DataFrame, *, method: str = "shap") -> pd.DataFrame | None:
         """Log-odds contributions of the shipped model toward the task's event (None: none).

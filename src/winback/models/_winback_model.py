@@ -124,8 +124,10 @@ class WinbackModel:
         two log-odds scores' sum, an approximation of the chained probability's drivers.
         """
         this = self.tasks[task]
-        if not isinstance(this, ProbabilityTask) or this.condition_task is None:
+        if not isinstance(this, ProbabilityTask):
             return this.shipped_model.contributions(features, method=method)
+        if this.condition_task is None:
+            return this.contributions(features, method=method)
         base = self.contributions(features, task=this.condition_task, method=method)
         if self.tasks[this.condition_task].spec.name != this.spec.name:
             base = -base

@@ -37,7 +37,11 @@ REJECTS_SAMPLE_ROWS = 1000  # rows of each rejects table copied into the bundle
 
 @dataclass
 class TrainResult:
-    """What `winback train` produced."""
+    """What `winback train` produced.
+
+    ``backtest_scores``/``backtest_targets``: per probability task, every method's score on the
+    window after the evaluation cutoff and the outcome it is evaluated against.
+    """
 
     model: WinbackModel
     backtest_model: WinbackModel
@@ -47,6 +51,8 @@ class TrainResult:
     plots: dict[str, bytes]
     rejects: dict[str, pd.DataFrame] = field(default_factory=dict)
     run_id: str | None = None
+    backtest_scores: dict[str, Any] = field(default_factory=dict)
+    backtest_targets: dict[str, Any] = field(default_factory=dict)
 
 
 def _horizons(config: TrainConfig) -> dict[str, int]:
@@ -326,4 +332,19 @@ def train(config: TrainConfig, *, base_dir: Path = Path("."), progress: bool = T
     extra = _bundle_files(config, evaluation, plots, data.rejects)
     bundle = save_model(model, Path(config.output_dir).resolve() / config.name, extra_files=extra)
     table = format_table(evaluation)
-    return TrainResult(model, backtest, evaluation, bundle, table, plots, data.rejects)
+    targets = {
+        name: backtest.tasks[name].spec.target(frames[name]["test"], days=task.spec.horizon_days)
+        for name, task in backtest.tasks.items()
+        if name in scores
+    }
+    return TrainResult(
+        model,
+        backtest,
+        evaluation,
+        bundle,
+        table,
+        plots,
+        data.rejects,
+        backtest_scores=scores,
+        backtest_targets=targets,
+    )
