@@ -12,7 +12,8 @@ baseline, the shipped candidate, the level source, and whether each goal is met:
 Bases: full CDNOW and its 1/10 sample (``configs/cdnow.yaml``); simulated (with engagement
 events; cutoff 2024-06-30, repurchase 90 days, churn 180): stationary, seasonal (amplitude 0.4),
 a level shift of +30% and of -30% on 2024-07-01 (between the validation and the test windows:
-nothing before the cutoff shows it), and a base of 500 customers.
+nothing before the cutoff shows it), and a base of 500 customers. On simulated bases ``ceiling``
+adds the oracle's metrics and, with a shift, those of the oracle blind to the shift.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ from pathlib import Path
 import numpy as np
 
 from bench_train import SIM_CUTOFF, train_on_simulation
-from winback.datasets import simulate
-from winback.evaluation import bootstrap_auc_difference
+from winback.datasets import Simulation, oracle_purchase_probability, simulate
+from winback.evaluation import bootstrap_auc_difference, classification_metrics
 from winback.io import write_json
 from winback.training import TrainResult, load_config, train
 
@@ -53,11 +54,31 @@ def _cdnow(out: Path, *, sample: bool) -> TrainResult:
     return train(config, base_dir=ROOT / "configs", progress=False)
 
 
-def _simulated(out: Path, n: int, settings: dict) -> TrainResult:
+def _simulated(out: Path, n: int, settings: dict) -> tuple[TrainResult, Simulation]:
     settings = dict(settings)
     n = settings.pop("n", n)
     sim = simulate(n, start="2022-01-01", end="2024-12-31", seed=11, **settings)
-    return train_on_simulation(sim, out, with_events=True)
+    return train_on_simulation(sim, out, with_events=True), sim
+
+
+def _oracles(result: TrainResult, sim: Simulation, name: str) -> dict:
+    """AUC / Brier / ECE of the oracle (knows every latent state and the rate curve) and, with
+    a level shift, of the same oracle blind to the shift: the best any model of the past can do."""
+    task = result.backtest_model.tasks[name]
+    h = task.spec.horizon_days
+    ids = result.backtest_model.build_features(sim.orders, cutoff=SIM_CUTOFF).index
+    blind = sim.truth.copy()
+    blind.attrs["winback.simulation"] = {**sim.truth.attrs["winback.simulation"], "level_shift": 0}
+    out = {}
+    for label, truth in (("oracle", sim.truth), ("oracle_blind_to_shift", blind)):
+        if label != "oracle" and not sim.params["level_shift"]:
+            continue
+        p = oracle_purchase_probability(truth, cutoff=SIM_CUTOFF, horizon_days=h).reindex(ids)
+        p = p.fillna(0.0).to_numpy()
+        p = 1 - p if task.spec.name == "churn" else p
+        metrics = classification_metrics(result.backtest_targets[name], p)
+        out[label] = {k: metrics[k] for k in ("auc", "brier", "ece")}
+    return out
 
 
 def _task_record(result: TrainResult, name: str, n_boot: int) -> dict:
@@ -83,12 +104,16 @@ def _task_record(result: TrainResult, name: str, n_boot: int) -> dict:
     }
 
 
-def _record(result: TrainResult, seconds: float, n_boot: int) -> dict:
+def _record(result: TrainResult, seconds: float, n_boot: int, sim: Simulation | None) -> dict:
     tasks = [n for n in result.backtest_model.tasks if n in result.backtest_scores]
+    records = {n: _task_record(result, n, n_boot) for n in tasks}
+    if sim is not None:
+        for n in tasks:
+            records[n]["ceiling"] = _oracles(result, sim, n)
     return {
         "seconds": round(seconds, 1),
         "btyd_fit_warnings": len(result.evaluation["btyd_fits"]["warnings"]),
-        "tasks": {n: _task_record(result, n, n_boot) for n in tasks},
+        "tasks": records,
     }
 
 
@@ -99,8 +124,8 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", help="bases to run (default: all)")
     args = parser.parse_args()
     runs = {
-        "cdnow": lambda out: _cdnow(out, sample=False),
-        "cdnow_sample": lambda out: _cdnow(out, sample=True),
+        "cdnow": lambda out: (_cdnow(out, sample=False), None),
+        "cdnow_sample": lambda out: (_cdnow(out, sample=True), None),
         **{
             name: (lambda out, s=settings: _simulated(out, args.customers, s))
             for name, settings in SIMULATED.items()
@@ -115,8 +140,9 @@ def main() -> None:
             out = Path(tmp) / name
             out.mkdir()
             start = time.perf_counter()
-            result = run(out)
-            results[name] = _record(result, time.perf_counter() - start, args.bootstrap)
+            result, sim = run(out)
+            seconds = time.perf_counter() - start
+            results[name] = _record(result, seconds, args.bootstrap, sim)
             print(name, json.dumps(results[name]["tasks"], default=str)[:400], flush=True)
     write_json(
         {"simulated_customers": args.customers, "cutoff_simulated": SIM_CUTOFF, "bases": results},

@@ -21,8 +21,8 @@ Level: calibration on one validation window carries that window's base rate. A t
 its labelled training cutoffs, whether carrying the level of the window that just ended
 (adjusted for the population's change by BTYD) or the BTYD model's own level (fitted at each
 cutoff) tracked the observed rate better; with the BTYD level, :meth:`ProbabilityTask.anchor_level`
-moves each candidate's intercept so that its mean over the population at the cutoff equals the
-BTYD model's.
+scales each candidate's purchase rates (P(no order) to a power) so that its mean over the
+population at the cutoff equals the BTYD model's.
 
 Coherence across horizons: the task with the longer horizon is modelled as the shorter one plus a
 conditional increment, P(no order within h2) = P(no order within h1) x P(no order in (h1, h2] |
@@ -218,12 +218,23 @@ def _safe_auc(y: np.ndarray, score: np.ndarray) -> float:
     return float(roc_auc_score(y[ok], score[ok]))
 
 
-def _offset_to_mean(p: np.ndarray, target: float) -> float:
-    """Return d with mean(expit(logit(p) + d)) = target (0 when target is not in (0, 1))."""
-    if not 0 < target < 1 or len(p) == 0:
+def _rate_offset(survival: np.ndarray, target: float) -> float:
+    """Return d with mean(survival ** exp(d)) = target: the log of a purchase-rate factor.
+
+    Raising P(no order) to the power k multiplies every customer's purchase rate by k (the
+    complementary log-log scale), the way a level change acts on a Poisson purchase process.
+    0 when ``target`` is not in (0, 1) or the survivals cannot reach it.
+    """
+    s = np.clip(survival[np.isfinite(survival)], 0.0, 1.0)
+    if not 0 < target < 1 or len(s) == 0:
         return 0.0
-    z = clip_logit(p)
-    return float(brentq(lambda d: float(expit(z + d).mean()) - target, -30.0, 30.0, xtol=1e-10))
+
+    def gap(d: float) -> float:
+        return float(np.mean(s ** np.exp(d))) - target
+
+    if gap(-10.0) * gap(10.0) > 0:
+        return 0.0
+    return float(brentq(gap, -10.0, 10.0, xtol=1e-12))
 
 
 @dataclass
@@ -269,8 +280,8 @@ class ProbabilityTask(_Task):
     """A fitted repurchase or churn task; see the module docstring for how it is chosen.
 
     ``condition_task``/``condition_days``: the shorter-horizon task this one is conditional on
-    (None for the shortest). ``level_offsets``: per candidate, the logit shift that anchors its
-    level at the cutoff (see :meth:`anchor_level`).
+    (None for the shortest). ``level_offsets``: per candidate, the log of the purchase-rate
+    factor that anchors its level at the cutoff (see :meth:`anchor_level`).
     """
 
     models: dict[str, LGBMProbability] = field(default_factory=dict)
@@ -528,9 +539,10 @@ class ProbabilityTask(_Task):
         """Anchor each candidate's level to the BTYD model's at the cutoff of ``frame``.
 
         ``frame`` holds the population at the cutoff the model scores as of (features only, no
-        labels). With the ``btyd`` level source each candidate gets the logit shift that makes its
-        mean probability of the (conditional) label-window event over ``frame`` equal the level
-        BTYD model's; with ``validation`` nothing moves. Returns self.
+        labels). With the ``btyd`` level source each candidate's purchase rates are scaled (its
+        P(no order) raised to a power, see :func:`_rate_offset`) so that its mean probability of
+        the (conditional) label-window event over ``frame`` equals the level BTYD model's; with
+        ``validation`` nothing moves. Returns self.
         """
         self.level_offsets = {}
         level = self.selection.get("level", {})
@@ -538,9 +550,11 @@ class ProbabilityTask(_Task):
             return self
         target = self._btyd_event(frame, self.level_btyd, self.spec.label_days)
         target = float(np.nanmean(target)) if np.isfinite(target).any() else float("nan")
+        target = target if self.spec.name == "churn" else 1 - target  # P(no order)
         for method in self.candidates:
             p = self._label_probability(frame, method)
-            self.level_offsets[method] = _offset_to_mean(p[np.isfinite(p)], target)
+            none = p if self.spec.name == "churn" else 1 - p
+            self.level_offsets[method] = _rate_offset(none, target)
         level["target_mean"] = target
         level["offsets"] = dict(self.level_offsets)
         return self
@@ -574,7 +588,10 @@ class ProbabilityTask(_Task):
         """One candidate's probability of the (conditional) event within label_days, anchored."""
         p = self._label_probability(frame, method)
         offset = self.level_offsets.get(method, 0.0)
-        return expit(clip_logit(p) + offset) if offset else p
+        if not offset:
+            return p
+        none = (p if self.spec.name == "churn" else 1 - p) ** np.exp(offset)
+        return none if self.spec.name == "churn" else 1 - none
 
     def survival(
         self, frame: pd.DataFrame, *, given: np.ndarray | None = None, method: str | None = None
