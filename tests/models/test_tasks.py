@@ -291,3 +291,25 @@ def test_a_conditional_task_never_exceeds_the_task_it_is_built_on():
     for method in long.candidates:
         p_churn = long.predict(test, given=none_30, method=method)
         assert np.all(1 - none_30 + p_churn <= 1 + 1e-12)  # p_repurchase + p_churn <= 1
+
+
+def test_without_a_window_beyond_the_shorter_horizon_the_increment_is_btyd_alone():
+    rng = np.random.default_rng(8)
+    train, val, test = (_prob_frame(rng, n) for n in (2000, 1000, 500))
+    for f in (train, val, test):
+        f["bgnbd_p_purchase_90d"] = 1 - (1 - f["bgnbd_p_purchase_30d"]) ** 2.5
+        f["pareto_nbd_p_purchase_90d"] = 1 - (1 - f["pareto_nbd_p_purchase_30d"]) ** 2.5
+    long = ProbabilityTask(
+        spec=TaskSpec(name="churn", horizon_days=90, label_days=30),
+        base_features=["x"],
+        hybrid_features=["x"],
+        condition_task="repurchase",
+        condition_days=30,
+    ).fit(train, val, lgbm_params=LGBM, seed=0)
+    assert long.method == "extension" and "no label window beyond" in long.selection["criterion"]
+    assert long.contributions(test) is None and long.feature_importance() is None
+    given = np.full(len(test), 0.8)
+    ratio = (1 - test[f"{long.horizon_btyd}_p_purchase_90d"]) / (
+        1 - test[f"{long.horizon_btyd}_p_purchase_30d"]
+    )
+    np.testing.assert_allclose(long.predict(test, given=given), 0.8 * ratio)
