@@ -441,10 +441,14 @@ class ProbabilityTask(_Task):
         return np.column_stack([clip_logit(p_model), clip_logit(p_btyd)])
 
     def _fit_transfer(self, val: pd.DataFrame) -> None:
-        """Choose the BTYD model that extends the label window to the horizon (if shorter)."""
-        start = self._extension_start()
-        if start >= self.spec.horizon_days:
+        """Choose the BTYD model that extends the label window to the horizon (if shorter).
+
+        Chosen whenever ``label_days`` < ``horizon_days`` (the RFM logit baseline is extended
+        with it too), noted in ``selection`` when this task's own score is extended.
+        """
+        if self.spec.label_days >= self.spec.horizon_days:
             return
+        start = self._extension_start()
         y = self.spec.target(val)
         aucs = {}
         for m in BTYD_MODELS:
@@ -458,6 +462,8 @@ class ProbabilityTask(_Task):
             if self.horizon_btyd is not None
             else "a constant hazard (no BTYD model could be fitted for every customer)"
         )
+        if start >= self.spec.horizon_days:
+            return
         if self.horizon_btyd is None:
             logger.warning("%s task: the horizon is extended by %s.", self.spec.name, how)
         self.selection["horizon_transfer"] = (
