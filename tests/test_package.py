@@ -18,7 +18,8 @@ PUBLIC = {
         SegmentRule SegmentTable allocate_actions allocation_summary assign_tiers at_risk_segments
         control_mask load_actions_config load_segment_table parse_actions_config rfm_segments
         rule_fields""",
-    "winback.datasets": "Simulation alive_at load_cdnow oracle_purchase_probability simulate",
+    "winback.datasets": """Simulation SimulationSettings alive_at load_cdnow
+        oracle_purchase_probability simulate""",
     "winback.evaluation": """backtest_scores bootstrap_auc_difference calibration_bins
         classification_metrics cumulative_gains evaluate_backtest evaluation_plots
         expected_calibration_error format_table lift_at plot_calibration plot_feature_importance
@@ -31,10 +32,10 @@ PUBLIC = {
         ParquetDataset PostgresSource ReadResult gate_rejects is_url open_source
         parse_columns_option read_customers read_events read_orders redact without_password
         write_atomic write_frame write_json""",
-    "winback.models": """BTYD_DAYS_PER_UNIT BetaGeo Calibrator FittedBTYD GammaGamma
-        LGBMProbability LGBMSpend PREDICTION_COLUMNS ParetoNBD ProbabilityTask SpendTask TaskSpec
-        WinbackModel btyd_features btyd_probability btyd_spend extend_horizon fit_btyd load_model
-        save_model""",
+    "winback.models": """BTYDScore BTYD_DAYS_PER_UNIT BetaGeo Calibrator FittedBTYD GammaGamma
+        LGBMProbability LGBMSpend PREDICTION_COLUMNS ParetoNBD ProbabilityTask RFMLogit
+        RFM_LOGIT_COLUMNS SpendTask TaskSpec WinbackModel btyd_features btyd_probability btyd_spend
+        extend_horizon fit_btyd load_model rfm_days_columns save_model""",
     "winback.monitoring": """DRIFT_THRESHOLD add_counts bin_counts drifted feature_profile
         population_stability stability_from_counts""",
     "winback.report": """RETENTION_KPIS build_report group_summary monthly_activity
