@@ -15,31 +15,35 @@ import winback
 #: What a user of each package needs; a name added or dropped is a deliberate API change.
 PUBLIC = {
     "winback.actions": """ALLOCATION_COLUMNS AT_RISK_SEGMENTS ActionsConfig DEFAULT_SEGMENT_TABLE
-        SegmentRule SegmentTable allocate_actions assign_tiers at_risk_segments check_rule_fields
-        control_mask load_actions_config load_segment_table parse_actions_config rfm_segments
-        rule_fields""",
-    "winback.datasets": "Simulation alive_at load_cdnow oracle_purchase_probability simulate",
+        SegmentRule SegmentTable allocate_actions allocation_summary assign_tiers at_risk_segments
+        check_rule_fields control_mask load_actions_config load_segment_table parse_actions_config
+        rfm_segments rule_fields""",
+    "winback.datasets": """Simulation SimulationSettings alive_at load_cdnow
+        oracle_purchase_probability simulate""",
     "winback.evaluation": """backtest_scores bootstrap_auc_difference calibration_bins
         classification_metrics cumulative_gains evaluate_backtest evaluation_plots
         expected_calibration_error format_table lift_at plot_calibration plot_feature_importance
-        plot_gains plot_roc regression_metrics""",
+        plot_gains plot_roc regression_metrics task_plots task_title""",
     "winback.export": "ADDRESS_COLUMNS CampaignExport LAYOUTS Layout export_campaign",
-    "winback.features": """FEATURE_DEFINITIONS FeatureConfig LABEL_DEFINITIONS build_features
-        build_labels build_training_frame describe_columns propose_cutoffs rfm_summary""",
-    "winback.io": """CustomersColumns EventsColumns LineItems OrdersColumns ReadResult
-        escape_formulas gate_rejects output_lock parse_columns_option parse_customer_ids
-        purchase_mask read_customers read_events read_orders staging_path unescape_formulas
-        write_atomic write_frame write_json write_together""",
-    "winback.models": """BTYD_DAYS_PER_UNIT BetaGeo Calibrator FittedBTYD GammaGamma
-        LGBMProbability LGBMSpend PREDICTION_COLUMNS ParetoNBD ProbabilityTask SpendTask TaskSpec
-        WinbackModel btyd_features btyd_probability btyd_spend extend_horizon fit_btyd load_model
-        save_model""",
+    "winback.features": """BTYD_MODELS COLUMNS ColumnSpec FEATURE_DEFINITIONS FeatureConfig
+        LABEL_DEFINITIONS build_features build_labels build_training_frame column_name
+        describe_columns parse_column propose_cutoffs rfm_summary""",
+    "winback.io": """Bucket CustomersColumns DataSource DuckDBSource EventsColumns LineItems
+        OrdersColumns ParquetDataset PostgresSource ReadResult escape_formulas gate_rejects is_url
+        open_source output_lock parse_columns_option parse_customer_ids purchase_mask
+        read_customers read_events read_orders redact staging_path unescape_formulas
+        without_password write_atomic write_frame write_json write_together""",
+    "winback.models": """BTYDScore BTYD_DAYS_PER_UNIT BetaGeo Calibrator FittedBTYD GammaGamma
+        LGBMProbability LGBMSpend PREDICTION_COLUMNS ParetoNBD ProbabilityTask RFMLogit
+        RFM_LOGIT_COLUMNS SpendTask TaskSpec WinbackModel btyd_features btyd_probability btyd_spend
+        extend_horizon fit_btyd load_model rfm_days_columns save_model""",
     "winback.monitoring": """DRIFT_THRESHOLD add_counts bin_counts drifted feature_profile
         population_stability stability_from_counts""",
-    "winback.report": """build_report group_summary monthly_activity plot_churn_histogram
-        plot_monthly_activity plot_risk_tiers plot_value_at_risk retention_kpis scored_kpis""",
-    "winback.scoring": """REJECT_COLUMNS SCORE_COLUMNS ScoreResult ScoringConfig churn_reasons
-        read_score_summary read_scores score score_files""",
+    "winback.report": """RETENTION_KPIS build_report group_summary monthly_activity
+        plot_churn_histogram plot_monthly_activity plot_risk_tiers plot_value_at_risk read_summary
+        retention_by_period retention_kpis scored_kpis value_at_risk""",
+    "winback.scoring": """REASON_SEPARATOR REJECT_COLUMNS SCORE_COLUMNS ScoreResult ScoringConfig
+        churn_reasons model_version read_score_summary read_scores score score_files""",
     "winback.tracking": "DEFAULT_TRACKING_URI WinbackPyfunc check_tracking log_training_run "
     "tracking_uri",
     "winback.training": "TrainConfig TrainResult TrainingData load_config load_training_data train",

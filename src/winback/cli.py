@@ -26,6 +26,11 @@ app = typer.Typer(
     help=__doc__.splitlines()[0],
 )
 _state = {"debug": False}
+_SOURCE_HELP = (
+    "CSV/Parquet file, folder of Parquet files, postgresql://user@host:5432/db?table=NAME "
+    "(or ?query=SQL, percent-encoded; password from PGPASSWORD or ~/.pgpass) or "
+    "duckdb:///path/file.duckdb?table=NAME"
+)
 
 _DATE_FORMAT_HELP = (
     "strftime format of dates that are not ISO 8601, in the files and --as-of, "
@@ -113,12 +118,12 @@ def _train(config_path: Path, *, tracking: bool) -> None:
 @app.command()
 def score(
     model: Annotated[Path, typer.Option("--model", "-m", help="model bundle folder")],
-    orders: Annotated[Path, typer.Option("--orders", help="orders CSV/Parquet")],
+    orders: Annotated[str, typer.Option("--orders", help=f"orders: {_SOURCE_HELP}")],
     as_of: Annotated[str, typer.Option("--as-of", help="calendar day scored, e.g. 2024-03-31")],
     out: Annotated[Path, typer.Option("--out", "-o", help="scores file (.parquet or .csv)")],
-    events: Annotated[Path | None, typer.Option("--events", help="events CSV/Parquet")] = None,
+    events: Annotated[str | None, typer.Option("--events", help="events: same forms")] = None,
     customers: Annotated[
-        Path | None, typer.Option("--customers", help="customers CSV/Parquet")
+        str | None, typer.Option("--customers", help="customers: same forms")
     ] = None,
     actions: Annotated[
         Path | None, typer.Option("--actions", help="campaign config, e.g. configs/actions.yaml")
@@ -182,7 +187,7 @@ def _tables_option(values: list[str] | None) -> list[str]:
 
 def _score(
     model: Path,
-    orders: Path,
+    orders: str,
     *,
     out: Path,
     columns: str | None,
@@ -260,7 +265,7 @@ def _dask_client(workers: int | None, scheduler: str | None) -> Iterator[Any]:
 @app.command("export")
 def export_(
     scores: Annotated[Path, typer.Option("--scores", help="scores written by `winback score`")],
-    customers: Annotated[Path, typer.Option("--customers", help="customers CSV/Parquet")],
+    customers: Annotated[str, typer.Option("--customers", help=f"customers: {_SOURCE_HELP}")],
     out: Annotated[Path, typer.Option("--out", "-o", help="folder, e.g. exports/CAMPAIGN/")],
     layout: Annotated[str, typer.Option("--layout", help="generic or mailchimp")] = "generic",
     campaign_id: Annotated[
@@ -285,7 +290,7 @@ def export_(
 
 def _export(
     scores: Path,
-    customers: Path,
+    customers: str,
     *,
     out: Path,
     layout: str,
@@ -326,7 +331,7 @@ def report(
     scores: Annotated[
         Path | None, typer.Option("--scores", help="scores written by `winback score`")
     ] = None,
-    orders: Annotated[Path | None, typer.Option("--orders", help="orders CSV/Parquet")] = None,
+    orders: Annotated[str | None, typer.Option("--orders", help=f"orders: {_SOURCE_HELP}")] = None,
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="report date (required with --orders)")
     ] = None,
@@ -363,7 +368,7 @@ def report(
 
 def _report(
     scores: Path | None,
-    orders: Path | None,
+    orders: str | None,
     *,
     as_of: str | None,
     model: Path | None,
@@ -375,13 +380,12 @@ def _report(
 ) -> None:
     from winback.io import parse_columns_option, read_orders
     from winback.report import build_report, read_summary
-    from winback.scoring import output_paths, read_scores
+    from winback.scoring import read_score_summary, read_scores
 
     scored = summary = None
     if scores is not None:
         scored = read_scores(scores)
-        summary_file = output_paths(scores)["summary"]
-        summary = read_summary(summary_file) if summary_file.is_file() else None
+        summary = read_score_summary(scores) or None
     export_summary = None if export is None else read_summary(export / "summary.json")
     order_frame = None
     if orders is not None:
@@ -391,10 +395,8 @@ def _report(
         order_frame = read.data
     if as_of is not None:
         as_of = _report_day(as_of, order_frame, date_format)
-
-    sources = {
-        k: p.name for k, p in (("scores", scores), ("orders", orders), ("model", model)) if p
-    }
+    named = (("scores", scores), ("orders", orders), ("model", model))
+    sources = {k: _source_name(p) for k, p in named if p}
     path = build_report(
         scored=scored,
         orders=order_frame,
@@ -426,6 +428,14 @@ def _report_day(as_of: str, orders: Any, date_format: str | None) -> str:
             after_days=_REPORT_DAYS_AFTER_DATA,
         )
     return str(day_to_timestamp(cutoff_day(day, name="--as-of")).date())
+
+
+def _source_name(source: Path | str) -> str:
+    """How the report names an input: a file's name, or a database URL, password masked."""
+    from winback.io import is_url, redact
+
+    text = str(source)
+    return redact(text) if is_url(text) else Path(text).name
 
 
 def _scoring_config(**settings: object) -> ScoringConfig:

@@ -12,7 +12,6 @@ import pytest
 from winback.exceptions import ConfigError, DataError
 from winback.report import (
     RETENTION_KPIS,
-    VALUE_AT_RISK_DEFINITIONS,
     group_summary,
     monthly_activity,
     retention_by_period,
@@ -20,6 +19,7 @@ from winback.report import (
     scored_kpis,
     value_at_risk,
 )
+from winback.report._kpis import VALUE_AT_RISK_DEFINITIONS
 
 CUTOFF = "2024-03-31"
 

@@ -42,12 +42,12 @@ def test_top_three_families_pushing_toward_churn_in_plain_words():
     reasons = churn_reasons(features, contributions)
     # customer 10: recency 0.9, spend 0.65, gaps 0.4 (mystery 0.2 is 4th; site visit pulls away)
     assert reasons.loc[10] == (
-        "no order for 210 days; usually every 45 | "
-        "spend in last 90 days down 60% vs previous 90 | "
-        "no order for 210 days, 4.7x the usual gap"
+        "No order for 210 days; usually orders every 45 | "
+        "Spend in the last 90 days down 60% on the 90 before | "
+        "No order for 210 days, 4.7 times the usual gap"
     )
     # customer 11: only the site-visit family pushes toward churn; its value is missing
-    assert reasons.loc[11] == "no site visit on record"
+    assert reasons.loc[11] == "No site visit on record"
 
 
 def test_no_reason_when_nothing_pushes_toward_churn():
@@ -59,11 +59,11 @@ def test_no_reason_when_nothing_pushes_toward_churn():
 def test_unknown_features_fall_back_to_definition_and_value():
     features = _features()
     assert reason_text(features, "mystery_score").tolist() == [
-        "mystery score: 1.50",
-        "mystery score: 2",
+        "Mystery score: 1.50",
+        "Mystery score: 2",
     ]
     text = reason_text(features.assign(n_categories=[4, 1]), "n_categories")
-    assert text.tolist() == ["bought from 4 categories", "bought from 1 categories"]
+    assert text.tolist() == ["Bought from 4 categories", "Bought from 1 categories"]
 
 
 def test_families_group_features_that_tell_the_same_story():
@@ -85,23 +85,58 @@ def test_rates_over_tenure_and_pooled_engagement_read_in_plain_words():
     )
     assert reason_text(features, "repeat_days_per_30d").tolist() == [
         "1.5 repeat purchase days a month",
-        "first order on the scoring day",
+        "First order on the scoring day",
     ]
     assert reason_text(features, "recency_share").tolist() == [
-        "no order in the last 60% of their time as a customer",
-        "first order on the scoring day",
+        "No order in the last 60% of their time as a customer",
+        "First order on the scoring day",
     ]
     assert reason_text(features, "events_all_days_since_last").tolist() == [
-        "no engagement for 12 days",
-        "no engagement on record",
+        "No engagement for 12 days",
+        "No engagement on record",
     ]
     assert reason_text(features, "events_all_last_30d").tolist() == [
-        "3 engagement events in last 30 days",
-        "0 engagement events in last 30 days",
+        "3 engagement events in the last 30 days",
+        "No engagement in the last 30 days",
     ]
     assert reason_text(features, "events_all_rate_ratio_30d").tolist() == [
-        "engagement in last 30 days at 0.3x the usual rate",
-        "no engagement on record",
+        "Engagement in the last 30 days at 0.3x the usual rate",
+        "No engagement on record",
     ]
     assert feature_family("events_all_last_90d") == feature_family("events_all_days_since_last")
     assert feature_family("recency_share") == feature_family("days_since_last_order")
+
+
+def test_trends_read_as_sentences_whatever_the_previous_window_held():
+    features = pd.DataFrame(
+        {
+            "spend_last_30d": [0.0, 45.0, 10.0],
+            "spend_trend_30d": [0.0, 45.0, -30.0],
+            "orders_last_90d": [0, 2, 1],
+            "orders_trend_90d": [0, 2, -3],
+        }
+    )
+    assert reason_text(features, "spend_trend_30d").tolist() == [
+        "No spend in the last 60 days",
+        "Spend in the last 30 days: 45.00, none in the 30 before",
+        "Spend in the last 30 days down 75% on the 30 before",
+    ]
+    assert reason_text(features, "orders_trend_90d").tolist() == [
+        "No orders in the last 180 days",
+        "Orders in the last 90 days: 2, none in the 90 before",
+        "Orders in the last 90 days down 75% on the 90 before",
+    ]
+    assert reason_text(features, "spend_last_30d").tolist() == [
+        "No spend in the last 30 days",
+        "Spent 45.00 in the last 30 days",
+        "Spent 10.00 in the last 30 days",
+    ]
+
+
+def test_every_registered_feature_template_has_a_wording():
+    from winback.features import COLUMNS
+    from winback.scoring._reasons import _WORDINGS
+
+    features = [spec.template for spec in COLUMNS if spec.kind in ("feature", "btyd")]
+    assert sorted(set(features) - set(_WORDINGS)) == []
+    assert sorted(set(_WORDINGS) - set(features)) == []

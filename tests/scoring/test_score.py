@@ -130,12 +130,12 @@ def test_reasons_point_in_the_direction_of_churn(model, frames, as_of):
     recent = scores.index[recency <= 7]
     assert len(lapsed) >= 10 and len(recent) >= 10
     says_lapsed = scores.loc[lapsed, "reasons"].str.contains(
-        "no order for|chance still active|chance of an order", regex=True
+        "No order for|chance still active|chance of an order", regex=True
     )
     assert says_lapsed.mean() >= 0.9
     # a customer who bought last week is told "no order for N days" only when that is longer
     # than their usual gap between orders
-    told = scores.loc[recent, "reasons"].str.contains("no order for")
+    told = scores.loc[recent, "reasons"].str.contains("No order for")
     overdue = (recency > usual).loc[recent]
     assert told.sum() < len(recent)
     assert not (told & ~overdue).any()

@@ -11,7 +11,7 @@
   hold-out control group (:func:`control_mask`).
 """
 
-from winback.actions._allocate import ALLOCATION_COLUMNS, allocate_actions
+from winback.actions._allocate import ALLOCATION_COLUMNS, allocate_actions, allocation_summary
 from winback.actions._config import ActionsConfig, load_actions_config, parse_actions_config
 from winback.actions._control import control_mask
 from winback.actions._rules import check_rule_fields, rule_fields
@@ -34,6 +34,7 @@ __all__ = [
     "SegmentRule",
     "SegmentTable",
     "allocate_actions",
+    "allocation_summary",
     "assign_tiers",
     "at_risk_segments",
     "check_rule_fields",

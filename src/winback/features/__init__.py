@@ -3,8 +3,9 @@
 Owns the feature table (:func:`build_features`), the lifetimes-style RFM summary the BTYD
 models use (:func:`rfm_summary`), labels (:func:`build_labels`), stacked training frames
 (:func:`build_training_frame`), cutoff schedules (:func:`propose_cutoffs`), their settings
-(:class:`FeatureConfig`) and the data dictionary (:data:`FEATURE_DEFINITIONS`,
-:data:`LABEL_DEFINITIONS`, :func:`describe_columns`).
+(:class:`FeatureConfig`) and the column registry (:data:`COLUMNS`: every feature, BTYD and
+label column's template, family and definition; :func:`column_name`, :func:`parse_column`,
+:func:`describe_columns`).
 
 Time rules (the data contract's): a cutoff is a calendar date and covers its whole day;
 features read only rows dated on or before it, labels only the days ``(cutoff, cutoff + h]``;
@@ -23,17 +24,31 @@ time (unsubscribes), historic cutoffs see its later state.
 
 from winback.features._build import build_features, rfm_summary
 from winback.features._config import FeatureConfig
-from winback.features._definitions import FEATURE_DEFINITIONS, LABEL_DEFINITIONS, describe_columns
+from winback.features._definitions import (
+    BTYD_MODELS,
+    COLUMNS,
+    FEATURE_DEFINITIONS,
+    LABEL_DEFINITIONS,
+    ColumnSpec,
+    column_name,
+    describe_columns,
+    parse_column,
+)
 from winback.features._labels import build_labels, build_training_frame, propose_cutoffs
 
 __all__ = [
+    "BTYD_MODELS",
+    "COLUMNS",
     "FEATURE_DEFINITIONS",
     "LABEL_DEFINITIONS",
+    "ColumnSpec",
     "FeatureConfig",
     "build_features",
     "build_labels",
     "build_training_frame",
+    "column_name",
     "describe_columns",
+    "parse_column",
     "propose_cutoffs",
     "rfm_summary",
 ]

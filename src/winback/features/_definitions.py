@@ -1,17 +1,37 @@
-"""One-line definitions of every feature and label column (the data dictionary).
+"""The column registry: every feature, BTYD and label column's name, family and definition.
 
-Names with ``{w}`` (a window length in days), ``{h}`` (a horizon in days) or ``{type}`` (an
-event type's column token) are templates; :func:`describe_columns` resolves actual column
-names. "At or before the cutoff" means on the cutoff's calendar day or earlier; ``(a, b]``
-windows are in whole calendar days.
+One :class:`ColumnSpec` per column kind: its name template, the family of columns that tell the
+same story (reasons name one driver per family), and a one-line definition. Names with ``{w}``
+(a window length in days), ``{h}`` (a horizon in days), ``{type}`` (an event type's column
+token) or ``{model}`` (``bgnbd`` or ``pareto_nbd``) are templates: :func:`column_name` builds a
+name, :func:`parse_column` takes one apart, :func:`describe_columns` defines actual names.
+Everything that builds or reads these names goes through here, never through string surgery.
+"At or before the cutoff" means on the cutoff's calendar day or earlier; ``(a, b]`` windows are
+in whole calendar days.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal
 
-__all__ = ["FEATURE_DEFINITIONS", "LABEL_DEFINITIONS", "describe_columns"]
+__all__ = [
+    "BTYD_DEFINITIONS",
+    "BTYD_MODELS",
+    "COLUMNS",
+    "FEATURE_DEFINITIONS",
+    "LABEL_DEFINITIONS",
+    "ColumnSpec",
+    "column_name",
+    "describe_columns",
+    "parse_column",
+]
+
+#: The BTYD models whose per-customer quantities are features (``{model}`` in a template),
+#: with the names people know them by.
+BTYD_MODELS: dict[str, str] = {"bgnbd": "BG/NBD", "pareto_nbd": "Pareto/NBD"}
 
 FEATURE_DEFINITIONS: dict[str, str] = {
     "days_since_last_order": "Days from the last purchase day to the cutoff (0: bought that day).",
@@ -90,24 +110,137 @@ LABEL_DEFINITIONS: dict[str, str] = {
     ),
 }
 
-_PLACEHOLDERS = {"{w}": r"(?P<w>\d+)", "{h}": r"(?P<h>\d+)", "{type}": r"(?P<type>\w+)"}
+BTYD_DEFINITIONS: dict[str, str] = {
+    "{model}_p_alive": "The {model} model's probability that the customer is still active.",
+    "{model}_p_purchase_{h}d": (
+        "The {model} model's probability of at least one order in (cutoff, cutoff + {h}d]."
+    ),
+    "{model}_expected_purchases_{h}d": (
+        "The {model} model's expected number of orders in (cutoff, cutoff + {h}d]."
+    ),
+    "gg_expected_value": "Gamma-Gamma's expected value of the customer's next order.",
+}
+
+#: The family of each feature template: features of one family tell the same story.
+_FAMILIES: dict[str, str] = {
+    "days_since_last_order": "recency",
+    "recency_share": "recency",
+    "gap_mean_days": "gaps",
+    "gap_std_days": "gaps",
+    "gap_last_days": "gaps",
+    "overdue_ratio": "gaps",
+    "spend_last_{w}d": "spend",
+    "spend_trend_{w}d": "spend",
+    "orders_last_{w}d": "orders",
+    "orders_trend_{w}d": "orders",
+    "n_orders": "frequency",
+    "n_purchase_days": "frequency",
+    "frequency": "frequency",
+    "repeat_days_per_30d": "frequency",
+    "tenure_days": "tenure",
+    "active_span_days": "tenure",
+    "monetary_total": "monetary",
+    "monetary_mean": "monetary",
+    "monetary_max": "monetary",
+    "first_purchase_value": "monetary",
+    "refund_share": "refunds",
+    "discount_share": "discounts",
+    "n_categories": "categories",
+    "event_{type}_last_{w}d": "event {type}",
+    "event_{type}_days_since_last": "event {type}",
+    "event_{type}_last_value": "event {type}",
+    "events_all_last_{w}d": "engagement",
+    "events_all_days_since_last": "engagement",
+    "events_all_rate_ratio_{w}d": "engagement",
+    "days_since_signup": "signup",
+    "marketing_opt_in": "opt_in",
+    "{model}_p_alive": "btyd",
+    "{model}_p_purchase_{h}d": "btyd",
+    "{model}_expected_purchases_{h}d": "btyd",
+    "gg_expected_value": "btyd_value",
+}
+
+_PLACEHOLDERS = {
+    "{w}": r"(?P<w>\d+)",
+    "{h}": r"(?P<h>\d+)",
+    "{type}": r"(?P<type>\w+)",
+    "{model}": "(?P<model>" + "|".join(BTYD_MODELS) + ")",
+}
 
 
-def _pattern(template: str) -> re.Pattern[str]:
-    pattern = re.escape(template)
-    for placeholder, group in _PLACEHOLDERS.items():
-        pattern = pattern.replace(re.escape(placeholder), group)
-    return re.compile(pattern)
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One kind of column: its name template, family, definition and what produces it."""
+
+    template: str
+    kind: Literal["feature", "btyd", "label"]
+    family: str
+    definition: str
+    pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        pattern = re.escape(self.template)
+        for placeholder, group in _PLACEHOLDERS.items():
+            pattern = pattern.replace(re.escape(placeholder), group)
+        object.__setattr__(self, "pattern", re.compile(pattern))
+
+    def name(self, **params: object) -> str:
+        """The column name for ``params`` (e.g. ``w=30``); KeyError when one is missing."""
+        return self.template.format(**params)
 
 
-_TEMPLATES = [
-    (_pattern(name), definition)
-    for name, definition in {**FEATURE_DEFINITIONS, **LABEL_DEFINITIONS}.items()
-]
+def _specs(definitions: dict[str, str], kind: Literal["feature", "btyd", "label"]) -> list:
+    return [
+        ColumnSpec(template, kind, _FAMILIES.get(template, kind), text)
+        for template, text in definitions.items()
+    ]
+
+
+#: Every column kind; the first spec whose template matches a name defines it.
+COLUMNS: tuple[ColumnSpec, ...] = (
+    *_specs(FEATURE_DEFINITIONS, "feature"),
+    *_specs(BTYD_DEFINITIONS, "btyd"),
+    *_specs(LABEL_DEFINITIONS, "label"),
+)
+_BY_TEMPLATE = {spec.template: spec for spec in COLUMNS}
+
+
+def column_name(template: str, **params: object) -> str:
+    """Return the column name of a registered ``template`` with ``params`` filled in.
+
+    Examples
+    --------
+    >>> column_name("{model}_p_purchase_{h}d", model="bgnbd", h=91)
+    'bgnbd_p_purchase_91d'
+    """
+    if template not in _BY_TEMPLATE:
+        raise KeyError(f"{template!r} is not a registered column template")
+    return _BY_TEMPLATE[template].name(**params)
+
+
+def parse_column(name: str) -> tuple[ColumnSpec, dict[str, str]]:
+    """Return the spec of column ``name`` and its template parameters.
+
+    Raises
+    ------
+    KeyError
+        If no registered template produces ``name``.
+
+    Examples
+    --------
+    >>> spec, params = parse_column("pareto_nbd_expected_purchases_273d")
+    >>> spec.template, params
+    ('{model}_expected_purchases_{h}d', {'model': 'pareto_nbd', 'h': '273'})
+    """
+    for spec in COLUMNS:
+        match = spec.pattern.fullmatch(name)
+        if match is not None:
+            return spec, match.groupdict()
+    raise KeyError(f"{name!r} is not a column that winback.features produces")
 
 
 def describe_columns(columns: Iterable[str]) -> dict[str, str]:
-    """Return the one-line definition of each feature or label column name.
+    """Return the one-line definition of each feature, BTYD or label column name.
 
     Raises
     ------
@@ -121,11 +254,8 @@ def describe_columns(columns: Iterable[str]) -> dict[str, str]:
     """
     out = {}
     for column in columns:
-        for pattern, definition in _TEMPLATES:
-            match = pattern.fullmatch(column)
-            if match:
-                out[column] = definition.format(**match.groupdict())
-                break
-        else:
-            raise KeyError(f"{column!r} is not a column that winback.features produces")
+        spec, params = parse_column(column)
+        if "model" in params:
+            params = {**params, "model": BTYD_MODELS[params["model"]]}
+        out[column] = spec.definition.format(**params)
     return out

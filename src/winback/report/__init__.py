@@ -18,9 +18,7 @@ from winback.report._kpi_plots import (
     plot_value_at_risk,
 )
 from winback.report._kpis import (
-    MIN_STAY_PROBABILITY,
     RETENTION_KPIS,
-    VALUE_AT_RISK_DEFINITIONS,
     group_summary,
     monthly_activity,
     retention_by_period,
@@ -30,9 +28,7 @@ from winback.report._kpis import (
 )
 
 __all__ = [
-    "MIN_STAY_PROBABILITY",
     "RETENTION_KPIS",
-    "VALUE_AT_RISK_DEFINITIONS",
     "build_report",
     "group_summary",
     "monthly_activity",

@@ -10,15 +10,18 @@
 from winback.scoring._columns import REJECT_COLUMNS, SCORE_COLUMNS
 from winback.scoring._config import ScoringConfig
 from winback.scoring._files import read_score_summary, read_scores, score_files
-from winback.scoring._reasons import churn_reasons
+from winback.scoring._population import model_version
+from winback.scoring._reasons import REASON_SEPARATOR, churn_reasons
 from winback.scoring._score import ScoreResult, score
 
 __all__ = [
+    "REASON_SEPARATOR",
     "REJECT_COLUMNS",
     "SCORE_COLUMNS",
     "ScoreResult",
     "ScoringConfig",
     "churn_reasons",
+    "model_version",
     "read_score_summary",
     "read_scores",
     "score",

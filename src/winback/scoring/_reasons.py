@@ -1,29 +1,42 @@
 """Plain-word reasons for a churn score, from LightGBM's per-feature contributions (SHAP).
 
 For each customer the features whose contribution pushes the churn score *up* (positive, on the
-log-odds scale) are ranked by contribution and the top ones are written out with one template per
-feature family, e.g. ``"no order for 210 days; usually every 45"`` or ``"spend in last 90 days
-down 60% vs previous 90"``. A feature no template knows is written ``"<definition>: <value>"``,
-with the definition from :data:`winback.features.FEATURE_DEFINITIONS` when it has one.
+log-odds scale) are grouped by family (the column registry's, :data:`winback.features.COLUMNS`)
+and the strongest families are written out as short plain sentences, one wording per column
+template, e.g. ``"No order for 210 days; usually orders every 45"`` or ``"Spend in the last 90
+days down 60% on the 90 days before"``. A column without a wording is written
+``"<definition>: <value>"``, the definition taken from the registry.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from winback.features import describe_columns
+from winback.features import BTYD_MODELS, describe_columns, parse_column
 
 __all__ = ["REASON_SEPARATOR", "churn_reasons", "feature_family", "reason_text"]
 
 REASON_SEPARATOR = " | "
 N_REASONS = 3
 
-# A template renders the reason for a set of customers: (features, match) -> text per row.
-Template = Callable[[pd.DataFrame, re.Match[str]], pd.Series]
+
+@dataclass(frozen=True)
+class Column:
+    """A feature column being worded: its name and its template parameters (``w``, ``type``...)."""
+
+    name: str
+    params: dict[str, str]
+
+    def __getitem__(self, key: str) -> str:
+        return self.params[key]
+
+
+# A wording renders the reason for a set of customers: (features, column) -> text per row.
+Wording = Callable[[pd.DataFrame, Column], pd.Series]
 
 
 def churn_reasons(
@@ -91,12 +104,12 @@ def _family_push(values: np.ndarray, families: list[str]) -> tuple[np.ndarray, n
 
 
 def feature_family(name: str) -> str:
-    """Return the family of a feature column: features of one family tell the same story."""
-    for pattern, family, _, _ in _TEMPLATES:
-        match = pattern.fullmatch(name)
-        if match is not None:
-            return family.format(**match.groupdict())
-    return name
+    """Return the family of a feature column (the registry's); an unknown column is its own."""
+    try:
+        spec, params = parse_column(name)
+    except KeyError:
+        return name
+    return spec.family.format(**params)
 
 
 def _spread(rendered: np.ndarray, chosen: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -122,20 +135,23 @@ def reason_text(
     A missing value (NaN: "not defined", see :mod:`winback.features`) gets the family's
     wording for it (``"no site visit on record"``) or ``"<definition>: unknown"``.
     """
+    try:
+        spec, params = parse_column(name)
+    except KeyError:
+        return _generic(features, name, definitions)
+    if spec.template not in _WORDINGS:
+        return _generic(features, name, definitions)
+    render, when_missing = _WORDINGS[spec.template]
+    text = render(features, Column(name, params))
     missing = _num(features, name).isna()
-    for pattern, _, template, when_missing in _TEMPLATES:
-        match = pattern.fullmatch(name)
-        if match is not None:
-            text = template(features, match)
-            if missing.any():
-                absent = (
-                    _generic(features, name, definitions)
-                    if when_missing is None
-                    else when_missing.format(**_readable(match.groupdict()))
-                )
-                text = text.where(~missing, absent)
-            return text.astype("str")
-    return _generic(features, name, definitions)
+    if missing.any():
+        absent = (
+            _generic(features, name, definitions)
+            if when_missing is None
+            else when_missing.format(**_readable(params))
+        )
+        text = text.where(~missing, absent)
+    return text.astype("str")
 
 
 def _readable(groups: dict[str, str]) -> dict[str, str]:
@@ -175,6 +191,7 @@ def _value(values: pd.Series) -> pd.Series:
 
 def _generic(features: pd.DataFrame, name: str, definitions: Mapping[str, str] | None) -> pd.Series:
     label = _short((definitions or {}).get(name) or _definition(name))
+    label = label[:1].upper() + label[1:]
     values = _num(features, name)
     return (label + ": " + _value(values)).astype("str")
 
@@ -191,109 +208,109 @@ def _short(definition: str) -> str:
     return definition.split("; ")[0].rstrip(".")
 
 
-# ----------------------------------------------------------------------------- templates
+# ----------------------------------------------------------------------------- wordings
 
 
-def _recency(features: pd.DataFrame, _: re.Match[str]) -> pd.Series:
-    """``no order for 210 days; usually every 45`` when overdue, else ``last order ... ago``."""
+def _recency(features: pd.DataFrame, _: Column) -> pd.Series:
+    """``No order for 210 days; usually orders every 45`` when overdue, else ``Last order ...``."""
     since = _num(features, "days_since_last_order")
     usual = _num(features, "gap_mean_days")
-    overdue = "no order for " + _int(since) + " days; usually every " + _int(usual)
-    on_time = "last order " + _int(since) + " days ago; usually every " + _int(usual)
-    single = "one purchase day only, " + _int(since) + " days ago"
+    overdue = "No order for " + _int(since) + " days; usually orders every " + _int(usual)
+    on_time = "Last order " + _int(since) + " days ago; usually orders every " + _int(usual)
+    single = "Only one purchase day so far, " + _int(since) + " days ago"
     return overdue.where(since > usual, on_time).where(usual.notna(), single)
 
 
-def _overdue(features: pd.DataFrame, _: re.Match[str]) -> pd.Series:
+def _overdue(features: pd.DataFrame, _: Column) -> pd.Series:
     since = _int(_num(features, "days_since_last_order"))
     ratio = _num(features, "overdue_ratio")
-    late = "no order for " + since + " days, " + _fixed(ratio, 1) + "x the usual gap"
+    late = "No order for " + since + " days, " + _fixed(ratio, 1) + " times the usual gap"
     usual = _int(_num(features, "gap_mean_days"))
-    on_time = "last order " + since + " days ago, within the usual gap of " + usual + " days"
+    on_time = "Last order " + since + " days ago, within the usual gap of " + usual + " days"
     return late.where(ratio > 1, on_time)
 
 
-def _spend_trend(features: pd.DataFrame, match: re.Match[str]) -> pd.Series:
-    w = match["w"]
-    recent = _num(features, f"spend_last_{w}d")
-    previous = recent - _num(features, f"spend_trend_{w}d")
+def _trend(features: pd.DataFrame, column: Column, *, kind: str) -> pd.Series:
+    """Last ``w`` days against the ``w`` before, for spend or orders (both zero: no activity)."""
+    w = column["w"]
+    recent = _num(features, f"{kind}_last_{w}d")
+    previous = recent - _num(features, column.name)
+    shown = _fixed if kind == "spend" else _int
+    noun = "Spend" if kind == "spend" else "Orders"
     change = (recent - previous) / previous.where(previous > 0)
-    word = pd.Series(np.where(change < 0, "down ", "up "), index=features.index)
-    text = f"spend in last {w} days " + word + _percent(change.abs()) + f" vs previous {w}"
-    none_before = f"spend in last {w} days " + _fixed(recent) + f" vs none in previous {w}"
-    return text.where(previous > 0, none_before)
+    word = pd.Series(np.where(change < 0, " down ", " up "), index=features.index)
+    moved = f"{noun} in the last {w} days" + word + _percent(change.abs()) + f" on the {w} before"
+    fresh = f"{noun} in the last {w} days: " + shown(recent) + f", none in the {w} before"
+    idle = f"No {kind} in the last {2 * int(w)} days"
+    return moved.where(previous > 0, fresh.where(recent > 0, idle))
 
 
-def _orders_trend(features: pd.DataFrame, match: re.Match[str]) -> pd.Series:
-    w = match["w"]
-    recent = _num(features, f"orders_last_{w}d")
-    previous = recent - _num(features, f"orders_trend_{w}d")
-    shown = _int(recent) + " vs " + _int(previous)
-    return f"orders in last {w} days: " + shown + f" in previous {w}"
-
-
-def _window(kind: str) -> Template:
-    def render(features: pd.DataFrame, match: re.Match[str]) -> pd.Series:
-        values = _num(features, match.string)
-        shown = _int(values) if kind == "orders" else _fixed(values)
-        return f"{kind} in last {match['w']} days: " + shown
+def _window(kind: str) -> Wording:
+    def render(features: pd.DataFrame, column: Column) -> pd.Series:
+        values = _num(features, column.name)
+        w = column["w"]
+        if kind == "orders":
+            some = _int(values) + f" orders in the last {w} days"
+        else:
+            some = "Spent " + _fixed(values) + f" in the last {w} days"
+        return some.where(values != 0, f"No {kind} in the last {w} days")
 
     return render
 
 
-def _simple(prefix: str, fmt: Callable[[pd.Series], pd.Series], suffix: str = "") -> Template:
-    def render(features: pd.DataFrame, match: re.Match[str]) -> pd.Series:
-        return prefix + fmt(_num(features, match.string)) + suffix
+def _simple(prefix: str, fmt: Callable[[pd.Series], pd.Series], suffix: str = "") -> Wording:
+    def render(features: pd.DataFrame, column: Column) -> pd.Series:
+        return prefix + fmt(_num(features, column.name)) + suffix
 
     return render
 
 
-def _event_recency(features: pd.DataFrame, match: re.Match[str]) -> pd.Series:
-    return f"no {_words(match['type'])} for " + _int(_num(features, match.string)) + " days"
+def _event_recency(features: pd.DataFrame, column: Column) -> pd.Series:
+    return f"No {_words(column['type'])} for " + _int(_num(features, column.name)) + " days"
 
 
-def _event_count(features: pd.DataFrame, match: re.Match[str]) -> pd.Series:
-    values = _num(features, match.string)
-    return _int(values) + f" {_words(match['type'])} events in last {match['w']} days"
+def _event_count(features: pd.DataFrame, column: Column) -> pd.Series:
+    values = _num(features, column.name)
+    some = _int(values) + f" {_words(column['type'])} events in the last {column['w']} days"
+    return some.where(values != 0, f"No {_words(column['type'])} in the last {column['w']} days")
 
 
-def _engagement_count(features: pd.DataFrame, match: re.Match[str]) -> pd.Series:
-    values = _num(features, match.string)
-    return _int(values) + f" engagement events in last {match['w']} days"
+def _engagement_count(features: pd.DataFrame, column: Column) -> pd.Series:
+    values = _num(features, column.name)
+    some = _int(values) + f" engagement events in the last {column['w']} days"
+    return some.where(values != 0, f"No engagement in the last {column['w']} days")
 
 
-def _engagement_ratio(features: pd.DataFrame, match: re.Match[str]) -> pd.Series:
-    ratio = _num(features, match.string)
-    return f"engagement in last {match['w']} days at " + _fixed(ratio, 1) + "x the usual rate"
+def _engagement_ratio(features: pd.DataFrame, column: Column) -> pd.Series:
+    ratio = _num(features, column.name)
+    return f"Engagement in the last {column['w']} days at " + _fixed(ratio, 1) + "x the usual rate"
 
 
-def _event_value(features: pd.DataFrame, match: re.Match[str]) -> pd.Series:
-    return f"last {_words(match['type'])} score: " + _value(_num(features, match.string))
+def _event_value(features: pd.DataFrame, column: Column) -> pd.Series:
+    return f"Last {_words(column['type'])} score: " + _value(_num(features, column.name))
 
 
-def _p_alive(features: pd.DataFrame, match: re.Match[str]) -> pd.Series:
-    model = "BG/NBD" if match["model"] == "bgnbd" else "Pareto/NBD"
-    share = _num(features, match.string)
-    return f"{model} model: " + _percent(share) + " chance still active"
+def _p_alive(features: pd.DataFrame, column: Column) -> pd.Series:
+    share = _num(features, column.name)
+    return f"{BTYD_MODELS[column['model']]} model: " + _percent(share) + " chance still active"
 
 
-def _btyd_purchases(features: pd.DataFrame, match: re.Match[str]) -> pd.Series:
-    model = "BG/NBD" if match["model"] == "bgnbd" else "Pareto/NBD"
-    values = _num(features, match.string)
-    return f"{model} model expects " + _fixed(values) + f" orders in the next {match['h']} days"
+def _btyd_purchases(features: pd.DataFrame, column: Column) -> pd.Series:
+    values = _num(features, column.name)
+    expects = f"{BTYD_MODELS[column['model']]} model expects "
+    return expects + _fixed(values) + f" orders in the next {column['h']} days"
 
 
-def _btyd_p_purchase(features: pd.DataFrame, match: re.Match[str]) -> pd.Series:
-    model = "BG/NBD" if match["model"] == "bgnbd" else "Pareto/NBD"
-    share = _num(features, match.string)
-    horizon = f" chance of an order in the next {match['h']} days"
-    return f"{model} model: " + _percent(share) + horizon
+def _btyd_p_purchase(features: pd.DataFrame, column: Column) -> pd.Series:
+    share = _num(features, column.name)
+    horizon = f" chance of an order in the next {column['h']} days"
+    return f"{BTYD_MODELS[column['model']]} model: " + _percent(share) + horizon
 
 
-def _opt_in(features: pd.DataFrame, match: re.Match[str]) -> pd.Series:
-    flag = _num(features, match.string)
+def _opt_in(features: pd.DataFrame, column: Column) -> pd.Series:
+    flag = _num(features, column.name)
     return pd.Series(
-        np.where(flag > 0, "opted in to marketing", "not opted in to marketing"),
+        np.where(flag > 0, "Opted in to marketing", "Not opted in to marketing"),
         index=features.index,
     )
 
@@ -302,109 +319,55 @@ def _words(name: str) -> str:
     return name.replace("_", " ")
 
 
-# (column pattern, family, template, wording when the value is missing (None: generic))
-_TEMPLATES: tuple[tuple[re.Pattern[str], str, Template, str | None], ...] = tuple(
-    (re.compile(pattern), family, template, missing)
-    for pattern, family, template, missing in (
-        (r"days_since_last_order|recency_days", "recency", _recency, None),
-        (r"overdue_ratio", "gaps", _overdue, "only one purchase day so far"),
-        (
-            r"gap_last_days",
-            "gaps",
-            _simple("last gap between orders: ", _int, " days"),
-            "only one purchase day so far",
-        ),
-        (
-            r"gap_mean_days",
-            "gaps",
-            _simple("usually orders every ", _int, " days"),
-            "only one purchase day so far",
-        ),
-        (
-            r"gap_std_days",
-            "gaps",
-            _simple("irregular ordering: gaps vary by ", _int, " days"),
-            "fewer than three purchase days so far",
-        ),
-        (r"spend_trend_(?P<w>\d+)d", "spend", _spend_trend, None),
-        (r"spend_last_(?P<w>\d+)d", "spend", _window("spend"), None),
-        (r"orders_trend_(?P<w>\d+)d", "orders", _orders_trend, None),
-        (r"orders_last_(?P<w>\d+)d", "orders", _window("orders"), None),
-        (r"n_orders", "frequency", _simple("", _int, " orders in total"), None),
-        (r"n_purchase_days", "frequency", _simple("bought on ", _int, " days in total"), None),
-        (r"frequency", "frequency", _simple("", _int, " repeat purchase days"), None),
-        (r"tenure_days", "tenure", _simple("customer for ", _int, " days"), None),
-        (r"active_span_days", "tenure", _simple("first to last order: ", _int, " days"), None),
-        (
-            r"repeat_days_per_30d",
-            "frequency",
-            _simple("", lambda v: _fixed(v, 1), " repeat purchase days a month"),
-            "first order on the scoring day",
-        ),
-        (
-            r"recency_share",
-            "recency",
-            _simple("no order in the last ", _percent, " of their time as a customer"),
-            "first order on the scoring day",
-        ),
-        (r"monetary_total", "monetary", _simple("total spend ", _fixed), None),
-        (r"monetary_mean", "monetary", _simple("average order value ", _fixed), None),
-        (r"monetary_max", "monetary", _simple("largest order ", _fixed), None),
-        (r"first_purchase_value", "monetary", _simple("first purchase ", _fixed), None),
-        (
-            r"refund_share",
-            "refunds",
-            _simple("", _percent, " of orders refunded or returned"),
-            None,
-        ),
-        (r"discount_share", "discounts", _simple("", _percent, " of orders discounted"), None),
-        (r"n_categories", "categories", _simple("bought from ", _int, " categories"), None),
-        (r"(?P<model>bgnbd|pareto_nbd)_p_alive", "btyd", _p_alive, None),
-        (
-            r"(?P<model>bgnbd|pareto_nbd)_expected_purchases_(?P<h>\d+)d",
-            "btyd",
-            _btyd_purchases,
-            None,
-        ),
-        (r"(?P<model>bgnbd|pareto_nbd)_p_purchase_(?P<h>\d+)d", "btyd", _btyd_p_purchase, None),
-        (r"gg_expected_value", "btyd_value", _simple("expected spend per order ", _fixed), None),
-        (
-            r"event_(?P<type>\w+)_days_since_last",
-            "event {type}",
-            _event_recency,
-            "no {type} on record",
-        ),
-        (
-            r"event_(?P<type>\w+)_last_value",
-            "event {type}",
-            _event_value,
-            "no {type} score on record",
-        ),
-        (r"event_(?P<type>\w+)_last_(?P<w>\d+)d", "event {type}", _event_count, None),
-        (
-            r"events_all_days_since_last",
-            "engagement",
-            _simple("no engagement for ", _int, " days"),
-            "no engagement on record",
-        ),
-        (
-            r"events_all_last_(?P<w>\d+)d",
-            "engagement",
-            _engagement_count,
-            None,
-        ),
-        (
-            r"events_all_rate_ratio_(?P<w>\d+)d",
-            "engagement",
-            _engagement_ratio,
-            "no engagement on record",
-        ),
-        (
-            r"days_since_signup",
-            "signup",
-            _simple("signed up ", _int, " days ago"),
-            "signup date unknown",
-        ),
-        (r"marketing_opt_in", "opt_in", _opt_in, "marketing opt-in unknown"),
-    )
-)
+_ONE_DAY = "Only one purchase day so far"
+
+#: column template (the registry's) -> (wording, wording when the value is missing: None generic)
+_WORDINGS: dict[str, tuple[Wording, str | None]] = {
+    "days_since_last_order": (_recency, None),
+    "overdue_ratio": (_overdue, _ONE_DAY),
+    "gap_last_days": (_simple("Last gap between orders: ", _int, " days"), _ONE_DAY),
+    "gap_mean_days": (_simple("Usually orders every ", _int, " days"), _ONE_DAY),
+    "gap_std_days": (
+        _simple("Irregular ordering: gaps vary by ", _int, " days"),
+        "Fewer than three purchase days so far",
+    ),
+    "spend_trend_{w}d": (lambda f, c: _trend(f, c, kind="spend"), None),
+    "spend_last_{w}d": (_window("spend"), None),
+    "orders_trend_{w}d": (lambda f, c: _trend(f, c, kind="orders"), None),
+    "orders_last_{w}d": (_window("orders"), None),
+    "n_orders": (_simple("", _int, " orders in total"), None),
+    "n_purchase_days": (_simple("Bought on ", _int, " days in total"), None),
+    "frequency": (_simple("", _int, " repeat purchase days"), None),
+    "tenure_days": (_simple("Customer for ", _int, " days"), None),
+    "active_span_days": (_simple("First to last order: ", _int, " days"), None),
+    "repeat_days_per_30d": (
+        _simple("", lambda v: _fixed(v, 1), " repeat purchase days a month"),
+        "First order on the scoring day",
+    ),
+    "recency_share": (
+        _simple("No order in the last ", _percent, " of their time as a customer"),
+        "First order on the scoring day",
+    ),
+    "monetary_total": (_simple("Total spend ", _fixed), None),
+    "monetary_mean": (_simple("Average order value ", _fixed), None),
+    "monetary_max": (_simple("Largest order ", _fixed), None),
+    "first_purchase_value": (_simple("First purchase ", _fixed), None),
+    "refund_share": (_simple("", _percent, " of orders refunded or returned"), None),
+    "discount_share": (_simple("", _percent, " of orders discounted"), None),
+    "n_categories": (_simple("Bought from ", _int, " categories"), None),
+    "{model}_p_alive": (_p_alive, None),
+    "{model}_expected_purchases_{h}d": (_btyd_purchases, None),
+    "{model}_p_purchase_{h}d": (_btyd_p_purchase, None),
+    "gg_expected_value": (_simple("Expected spend per order ", _fixed), None),
+    "event_{type}_days_since_last": (_event_recency, "No {type} on record"),
+    "event_{type}_last_value": (_event_value, "No {type} score on record"),
+    "event_{type}_last_{w}d": (_event_count, None),
+    "events_all_days_since_last": (
+        _simple("No engagement for ", _int, " days"),
+        "No engagement on record",
+    ),
+    "events_all_last_{w}d": (_engagement_count, None),
+    "events_all_rate_ratio_{w}d": (_engagement_ratio, "No engagement on record"),
+    "days_since_signup": (_simple("Signed up ", _int, " days ago"), "Signup date unknown"),
+    "marketing_opt_in": (_opt_in, "Marketing opt-in unknown"),
+}
