@@ -30,6 +30,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, P
 
 def _score(bundle: Path, orders: str, events: str, out: Path) -> tuple[int, str]:
     args = ["score", "--model", str(bundle), "--orders", orders, "--events", events]
+    args += ["--allow-missing", "customers"]  # the model was trained with customers too
     result = CliRunner().invoke(app, [*args, "--as-of", AS_OF, "--out", str(out)])
     return result.exit_code, result.output
 

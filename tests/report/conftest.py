@@ -15,13 +15,16 @@ from browser import Chromium, find_chromium
 
 
 def _orders(rows: list[tuple[str, str, float]]) -> pd.DataFrame:
+    """Orders of one item each (a return: -1), so a zero amount is a free order, a purchase."""
+    amounts = np.array([r[2] for r in rows], dtype="float64")
     return pd.DataFrame(
         {
             "customer_id": pd.Series([r[0] for r in rows], dtype="str"),
             "order_ts": pd.to_datetime([r[1] for r in rows], format="ISO8601").astype(
                 "datetime64[ns]"
             ),
-            "amount": np.array([r[2] for r in rows], dtype="float64"),
+            "amount": amounts,
+            "quantity": np.where(amounts < 0, -1.0, 1.0),
         }
     )
 
@@ -32,7 +35,8 @@ def orders() -> pd.DataFrame:
 
     A bought in both periods (twice in the latest, once at 23:00 on the cutoff day); B only in
     the previous period; C first bought in the latest period and returned part of it; D bought in
-    January and made a zero-amount order in the latest period; E bought only the day after the
+    January and made a free order (amount 0, one item: a purchase) in the latest period; E bought
+    only the day after the
     cutoff; F bought on the last day of the previous period and the first day of the latest.
     """
     return _orders(

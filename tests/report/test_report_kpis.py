@@ -56,6 +56,18 @@ def test_retention_kpis_by_hand(orders: pd.DataFrame) -> None:
     )
 
 
+def test_cancellations_and_orders_netting_to_zero_are_not_purchases(orders: pd.DataFrame) -> None:
+    # D's free order (amount 0, one item) is a purchase; the same order with its item cancelled
+    # (quantity 0) is not, and neither is C's return: D is no longer active in the period
+    cancelled = orders.assign(
+        quantity=np.where((orders["customer_id"] == "D") & (orders["amount"] == 0), 0.0, 1.0)
+    )
+    kpis = retention_kpis(cancelled, cutoff=CUTOFF, period_days=30)
+    assert kpis["active_customers"] == EXPECTED_RETENTION["active_customers"] - 1
+    assert kpis["orders"] == EXPECTED_RETENTION["orders"] - 1
+    assert kpis["revenue"] == EXPECTED_RETENTION["revenue"]  # refunds and zeros still count
+
+
 def test_retention_kpis_ignore_everything_after_the_cutoff_day(orders: pd.DataFrame) -> None:
     later = pd.DataFrame(
         {

@@ -250,7 +250,7 @@ def describe_columns(columns: Iterable[str]) -> dict[str, str]:
     Examples
     --------
     >>> describe_columns(["orders_last_30d"])["orders_last_30d"]
-    'Orders in the 30 days up to the cutoff, (cutoff - 30d, cutoff].'
+    'Purchases in the 30 days up to the cutoff, (cutoff - 30d, cutoff].'
     """
     out = {}
     for column in columns:
