@@ -277,23 +277,7 @@ def test_zero_padded_ids_round_trip_from_score_csv_to_export(trained, tmp_path):
             padded[name], index=False
         )
     scores = tmp_path / "x.csv"
-    args = [
-        "score",
-        "--model",
-        str(trained[0]),
-        "--orders",
-        str(padded["orders"]),
-        "--events",
-        str(padded["events"]),
-        "--customers",
-        str(padded["customers"]),
-        "--as-of",
-        AS_OF,
-        "--out",
-        str(scores),
-        "--actions",
-        str(ACTIONS),
-    ]
+    args = _score_args((trained[0], padded), scores, "--actions", str(ACTIONS))
     runner = CliRunner()
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output

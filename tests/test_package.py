@@ -31,7 +31,7 @@ PUBLIC = {
     "winback.io": """Bucket CustomersColumns DataSource DuckDBSource EventsColumns LineItems
         OrdersColumns ParquetDataset PostgresSource ReadResult escape_formulas gate_rejects is_url
         open_source output_lock parse_columns_option parse_customer_ids purchase_mask
-        read_customers read_events read_orders redact staging_path unescape_formulas
+        read_customers read_events read_orders redact sha256_file staging_path unescape_formulas
         without_password write_atomic write_frame write_json write_together""",
     "winback.models": """BTYDScore BTYD_DAYS_PER_UNIT BetaGeo Calibrator FittedBTYD GammaGamma
         LGBMProbability LGBMSpend PREDICTION_COLUMNS ParetoNBD ProbabilityTask RFMLogit

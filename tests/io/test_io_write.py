@@ -7,6 +7,7 @@ import csv
 import multiprocessing
 import os
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -85,14 +86,20 @@ def _hold(
         done.wait(30)
 
 
-def test_a_second_writer_is_refused_while_the_first_holds_the_lock(tmp_path: Path) -> None:
-    out = tmp_path / "scores.parquet"
+def _holder(out: Path) -> tuple[multiprocessing.process.BaseProcess, Any]:
+    """A process that holds the lock of ``out`` until its event is set (or it is killed)."""
     context = multiprocessing.get_context("fork")
     ready, done = context.Event(), context.Event()
     holder = context.Process(target=_hold, args=(str(out), ready, done))
     holder.start()
+    assert ready.wait(30)
+    return holder, done
+
+
+def test_a_second_writer_is_refused_while_the_first_holds_the_lock(tmp_path: Path) -> None:
+    out = tmp_path / "scores.parquet"
+    holder, done = _holder(out)
     try:
-        assert ready.wait(30)
         refused = pytest.raises(ConfigError, match=r"Another winback run is writing the outputs")
         with refused, output_lock(out):
             pass
@@ -106,11 +113,7 @@ def test_a_second_writer_is_refused_while_the_first_holds_the_lock(tmp_path: Pat
 
 def test_the_lock_is_released_when_its_holder_dies(tmp_path: Path) -> None:
     out = tmp_path / "scores.parquet"
-    context = multiprocessing.get_context("fork")
-    ready, done = context.Event(), context.Event()
-    holder = context.Process(target=_hold, args=(str(out), ready, done))
-    holder.start()
-    assert ready.wait(30)
+    holder, _ = _holder(out)
     holder.kill()  # killed mid-run: the system drops its lock
     holder.join(30)
     with output_lock(out):

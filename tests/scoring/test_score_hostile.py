@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 import threading
 import warnings
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
+import yaml
 
 from winback.exceptions import ConfigError, DataError, RejectedRowsWarning
 from winback.export import export_campaign
@@ -25,6 +27,12 @@ ACTIONS = "configs/actions.yaml"
 @pytest.fixture
 def tables(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     return {"events": frames["events"], "customers": frames["customers"]}
+
+
+def _score_files(model: Any, paths: dict[str, Path], out: Path, **kwargs: Any) -> Any:
+    """score_files on the simulated files, with the events and customers the model needs."""
+    tables = {"events": paths["events"], "customers": paths["customers"]}
+    return score_files(model, paths["orders"], out=out, **{**tables, **kwargs})
 
 
 def _quiet_score_files(*args: Any, **kwargs: Any) -> Any:
@@ -125,22 +133,10 @@ def test_a_customer_with_only_refunds_by_as_of_is_rejected_with_that_reason(
 def test_a_campaign_field_or_value_typo_is_refused_before_scoring(
     model, frames, tables, as_of, tmp_path, monkeypatch, condition, message
 ):
-    campaign = {
-        "campaign_id": "c",
-        "budget": 100.0,
-        "actions": [
-            {
-                "name": "a",
-                "channel": "email",
-                "offer": "x",
-                "unit_cost": 1.0,
-                "uplift": 0.1,
-                "when": condition,
-            }
-        ],
-    }
+    campaign = yaml.safe_load(Path(ACTIONS).read_text())  # the shipped one, one rule changed
+    campaign["actions"][1]["when"] = condition
     path = tmp_path / "actions.yaml"
-    path.write_text(json.dumps(campaign))
+    path.write_text(yaml.safe_dump(campaign))
 
     def no_work(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("scoring started before the campaign was checked")
@@ -255,14 +251,7 @@ def test_out_equal_to_an_input_is_refused_and_the_input_kept(
 def test_out_inside_the_model_bundle_is_refused(trained, as_of, tmp_path):
     bundle, paths = trained
     with pytest.raises(ConfigError, match="lies inside the model folder"):
-        score_files(
-            bundle,
-            paths["orders"],
-            out=bundle / "scores.parquet",
-            as_of=as_of,
-            events=paths["events"],
-            customers=paths["customers"],
-        )
+        _score_files(bundle, paths, bundle / "scores.parquet", as_of=as_of)
     assert not (bundle / "scores.parquet").exists()
 
 
@@ -280,16 +269,15 @@ def test_a_second_run_on_the_same_out_is_refused_while_the_first_writes(
         return real_score(*args, **kwargs)
 
     monkeypatch.setattr(files_module, "score", slow_score)
-    kwargs = {"events": paths["events"], "customers": paths["customers"], "as_of": as_of}
     first: dict[str, Any] = {}
     worker = threading.Thread(
-        target=lambda: first.update(result=score_files(model, paths["orders"], out=out, **kwargs))
+        target=lambda: first.update(result=_score_files(model, paths, out, as_of=as_of))
     )
     worker.start()
     try:
         assert inside.wait(60)
         with pytest.raises(ConfigError, match="Another winback run is writing the scores"):
-            score_files(model, paths["orders"], out=out, **kwargs)
+            _score_files(model, paths, out, as_of=as_of)
     finally:
         release.set()
         worker.join(120)
@@ -304,10 +292,9 @@ def test_a_second_run_on_the_same_out_is_refused_while_the_first_writes(
 
 def test_files_of_different_runs_are_told_apart(model, trained, as_of, tmp_path):
     _, paths = trained
-    kwargs = {"events": paths["events"], "customers": paths["customers"]}
     first, second = tmp_path / "a" / "scores.parquet", tmp_path / "b" / "scores.parquet"
-    score_files(model, paths["orders"], out=first, as_of=as_of, **kwargs)
-    score_files(model, paths["orders"], out=second, as_of="2023-09-30", **kwargs)
+    _score_files(model, paths, first, as_of=as_of)
+    _score_files(model, paths, second, as_of="2023-09-30")
     summary = json.loads(output_paths(first)["summary"].read_text())
     assert set(summary["outputs"]) == {"scores", "rejects"}
     first.write_bytes(second.read_bytes())  # a scores file from another run
@@ -323,14 +310,7 @@ def test_leftovers_of_a_killed_run_are_removed_and_nothing_else(model, trained, 
     (killed / "scores.parquet").write_bytes(b"x" * 10_000)
     (tmp_path / ".scores.summary.json.k1ll3d00.tmp").write_text("{")
     (tmp_path / ".scores.keep").write_text("the user's")
-    score_files(
-        model,
-        paths["orders"],
-        out=out,
-        as_of=as_of,
-        events=paths["events"],
-        customers=paths["customers"],
-    )
+    _score_files(model, paths, out, as_of=as_of)
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         ".scores.keep",
         "scores.parquet",

@@ -30,6 +30,7 @@ from winback.io._urls import is_url, redact, without_password
 from winback.io._write import (
     escape_formulas,
     output_lock,
+    sha256_file,
     staging_path,
     unescape_formulas,
     write_atomic,
@@ -61,6 +62,7 @@ __all__ = [
     "read_events",
     "read_orders",
     "redact",
+    "sha256_file",
     "staging_path",
     "unescape_formulas",
     "without_password",

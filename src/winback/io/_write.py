@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import re
@@ -34,6 +35,7 @@ from winback.exceptions import ConfigError, DataError
 __all__ = [
     "escape_formulas",
     "output_lock",
+    "sha256_file",
     "staging_path",
     "unescape_formulas",
     "write_atomic",
@@ -109,6 +111,15 @@ def _single_line_breaks(frame: pd.DataFrame) -> pd.DataFrame:
             fixed = text.str.replace("\r\n", "\n", regex=False).str.replace("\r", "\n", regex=False)
             out[column] = values.astype(object).mask(has_cr, fixed)
     return out
+
+
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    """Return the hex sha256 of a file's bytes (read in 1 MB blocks)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def write_atomic(path: str | os.PathLike[str], write: Callable[[Path], None]) -> Path:

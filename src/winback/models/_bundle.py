@@ -34,7 +34,7 @@ import numpy as np
 
 from winback.exceptions import ModelError
 from winback.features import FeatureConfig
-from winback.io import output_lock, staging_path
+from winback.io import output_lock, sha256_file, staging_path
 from winback.models._calibration import Calibrator
 from winback.models._hybrid import FittedBTYD
 from winback.models._lgbm import LGBMProbability, LGBMSpend, restore_booster
@@ -43,21 +43,12 @@ from winback.models._tasks import ProbabilityTask, SpendTask, TaskSpec
 from winback.models._winback_model import WinbackModel
 from winback.models.btyd import BetaGeo, GammaGamma, ParetoNBD
 
-__all__ = ["load_model", "save_model", "sha256_file"]
+__all__ = ["load_model", "save_model"]
 
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 3  # 2: spend candidates; 3: simple probability candidates, conditional tasks
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _MAX_MANIFEST_BYTES = 10_000_000
-
-
-def sha256_file(path: Path) -> str:
-    """Return the hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _version() -> str:

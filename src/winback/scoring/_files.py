@@ -10,7 +10,6 @@ Staging left by a killed run is removed by the next run. No output may be one of
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import logging
 import os
@@ -33,6 +32,7 @@ from winback.io import (
     read_customers,
     read_events,
     read_orders,
+    sha256_file,
     unescape_formulas,
     write_frame,
     write_json,
@@ -63,14 +63,6 @@ def output_paths(out: str | os.PathLike[str]) -> dict[str, Path]:
     }
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def read_score_summary(scores: str | os.PathLike[str]) -> dict[str, Any]:
     """Return the summary written beside a scores file (``<stem>.summary.json``); ``{}`` if none.
 
@@ -91,7 +83,11 @@ def read_score_summary(scores: str | os.PathLike[str]) -> dict[str, Any]:
     if not isinstance(summary, dict):
         raise DataError(f"Score summary {path} is not a JSON object; rerun `winback score`.")
     written = summary.get("outputs", {}).get("scores", {})
-    if written and paths["scores"].is_file() and written.get("sha256") != _sha256(paths["scores"]):
+    if (
+        written
+        and paths["scores"].is_file()
+        and written.get("sha256") != sha256_file(paths["scores"])
+    ):
         raise DataError(
             f"{paths['scores']} is not the scores file {path} describes (its sha256 differs): "
             "the files come from different runs. Rerun `winback score`."
@@ -247,7 +243,7 @@ def _write_outputs(result: ScoreResult, summary: dict[str, Any], paths: dict[str
 
     def write_summary(tmp: Path) -> None:
         summary["outputs"] = {
-            name: {"sha256": _sha256(staged[name])} for name in ("scores", "rejects")
+            name: {"sha256": sha256_file(staged[name])} for name in ("scores", "rejects")
         }
         write_json(summary, tmp)
 
