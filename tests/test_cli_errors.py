@@ -83,6 +83,10 @@ CASES: dict[str, tuple[str, Callable[[Path, dict[str, Path]], list[str]]]] = {
         "ConfigError",
         lambda r, f: ["train", "-c", str(r / "bad_format.yaml")],
     ),
+    "train --date-format not strftime": (
+        "ConfigError",
+        lambda r, f: ["train", "-c", str(r / "all_rejected.yaml"), "--date-format", "dd.mm"],
+    ),
     "data.encoding unknown": (
         "ConfigError",
         lambda r, f: ["train", "-c", str(r / "bad_encoding.yaml")],

@@ -81,12 +81,18 @@ def train(
         "configs/cdnow.yaml"
     ),
     no_tracking: Annotated[bool, typer.Option("--no-tracking", help="skip MLflow logging")] = False,
+    date_format: DateFormat = None,
+    encoding: Annotated[
+        str | None, typer.Option("--encoding", help=f"{_ENCODING_HELP} (default: the config's)")
+    ] = None,
 ) -> None:
     """Train on the data a config describes, evaluate against baselines, save and log the model."""
-    run(_train, config, tracking=not no_tracking)
+    run(_train, config, tracking=not no_tracking, date_format=date_format, encoding=encoding)
 
 
-def _train(config_path: Path, *, tracking: bool) -> None:
+def _train(
+    config_path: Path, *, tracking: bool, date_format: str | None, encoding: str | None
+) -> None:
     import time
 
     from winback.training import load_config
@@ -94,6 +100,8 @@ def _train(config_path: Path, *, tracking: bool) -> None:
 
     start = time.perf_counter()
     config = load_config(config_path)
+    data = config.data.with_reading(date_format=date_format, encoding=encoding)
+    config = config.model_copy(update={"data": data})
     tracked = tracking and config.tracking.enabled
     if tracked:
         from winback.tracking import check_tracking, log_training_run

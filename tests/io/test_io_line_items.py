@@ -152,6 +152,21 @@ def test_an_order_id_shared_by_two_customers_rejects_its_lines() -> None:
     assert result.rejects["reason"].tolist() == ["order_id of several customers: order_id 'A'"] * 2
 
 
+def test_orders_keep_the_input_order_of_their_first_line() -> None:
+    frame = pd.DataFrame(
+        {
+            "Invoice": ["B", None, "A", "B", None, "A"],
+            "Customer ID": [1, 2, 3, 1, 4, 3],
+            "InvoiceDate": ["2021-01-0" + d for d in "123456"],
+            "Price": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+            "Quantity": [1, 1, 1, 1, 1, 1],
+        }
+    )
+    data = _read(frame).data
+    assert data["customer_id"].tolist() == [1, 2, 3, 4]  # B, line 2, A, line 5
+    assert data["amount"].tolist() == [5.0, 2.0, 9.0, 5.0]
+
+
 def test_a_free_order_is_a_purchase_and_lines_that_cancel_out_are_not() -> None:
     orders = pd.DataFrame(
         {

@@ -228,6 +228,26 @@ def test_every_order_rejected_names_the_reasons_and_writes_the_rejects(
     assert not out.exists()
 
 
+def test_every_event_rejected_stops_too_and_writes_every_tables_rejects(
+    model, trained, as_of, tmp_path
+):
+    _, paths = trained
+    events = tmp_path / "events.csv"
+    events.write_text("customer_id,event_ts,event_type\n1,never,nps\n2,2023-01-01,\n")
+    with pytest.raises(DataError, match=r"all 2 rows of events were rejected"):
+        _quiet_score_files(
+            model,
+            paths["orders"],
+            out=tmp_path / "s.parquet",
+            as_of=as_of,
+            events=events,
+            customers=paths["customers"],
+        )
+    rejects = pd.read_csv(tmp_path / "s.rejects.csv")
+    assert rejects["table"].tolist() == ["events", "events"]
+    assert not (tmp_path / "s.parquet").exists()
+
+
 @pytest.mark.parametrize("victim", ["orders", "events", "customers"])
 def test_out_equal_to_an_input_is_refused_and_the_input_kept(
     model, trained, as_of, tmp_path, monkeypatch, victim

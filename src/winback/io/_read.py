@@ -394,12 +394,13 @@ def _read(
         split = (conflicting_rows, _CONFLICTING_CONSENT)
     rejections = _row_problems(raw, columns, located, parsed, last_day, split=split)
     if lines:
-        _add_repeated_lines(rejections, raw, located, parsed)
-        _add_shared_orders(rejections, parsed)
+        order_codes = _order_codes(parsed["order_id"])
+        _add_repeated_lines(rejections, raw, located, parsed, order_codes)
+        _add_shared_orders(rejections, parsed, order_codes)
     data = _assemble(columns, located, parsed, ~rejections.mask(), label=label)
     line_items = None
     if lines:
-        data, line_items = _orders_of_lines(data)
+        data, line_items = _orders_of_lines(data, order_codes[~rejections.mask()])
         if line_items.lines > line_items.orders:
             logger.info("%s: %s", label, line_items)
     rejects = rejections.frame(raw)
@@ -649,32 +650,61 @@ def _add_repeats(
     return first_row
 
 
+def _order_codes(order: Parsed) -> np.ndarray:
+    """An int64 code per row for its order id (first appearance order), -1 without one."""
+    codes, _ = pd.factorize(order.values)
+    codes = codes.astype(np.int64, copy=False)
+    codes[order.null] = -1
+    return codes
+
+
+def _in_repeated_orders(codes: np.ndarray, eligible: np.ndarray) -> np.ndarray:
+    """Eligible rows whose order id other eligible rows share (only they can be repeats)."""
+    counts = np.bincount(codes[eligible & (codes >= 0)], minlength=int(codes.max(initial=-1)) + 1)
+    return eligible & (codes >= 0) & (counts[np.maximum(codes, 0)] > 1)
+
+
 def _add_repeated_lines(
-    rejections: Rejections, raw: pd.DataFrame, located: dict[str, str], parsed: dict[str, Parsed]
+    rejections: Rejections,
+    raw: pd.DataFrame,
+    located: dict[str, str],
+    parsed: dict[str, Parsed],
+    order_codes: np.ndarray,
 ) -> None:
     """Reject exact repeats of an order line: every source column equal (parsed values for the
-    canonical columns, the text of the others), among rows with no other problem."""
+    canonical columns, the text of the others), among rows with no other problem.
+
+    Only lines whose order id repeats, or that have none, are compared: a repeat has the same
+    order id, so a file of one line per order costs nothing here.
+    """
+    eligible = ~rejections.mask()
+    candidates = _in_repeated_orders(order_codes, eligible) | (eligible & (order_codes < 0))
+    positions = np.flatnonzero(candidates)
+    if len(positions) < 2:
+        return
     canonical = {source: name for name, source in located.items()}
     keys = {}
-    for position, column in enumerate(raw.columns):
+    for index, column in enumerate(raw.columns):
         name = canonical.get(column)
         if name is None:
-            keys[position] = as_text(raw[column], strip=False, null_tokens=False)
+            keys[index] = as_text(raw[column].iloc[positions], strip=False, null_tokens=False)
         else:
             result = parsed[name]
-            keys[position] = result.values.mask(result.null)
-    frame = pd.DataFrame(keys)
-    codes = frame.groupby(list(frame.columns), dropna=False, sort=False).ngroup().to_numpy()
-    _add_repeats(rejections, "duplicate row", codes, ~rejections.mask())
+            keys[index] = result.values.iloc[positions].mask(result.null[positions])
+    frame = pd.DataFrame({k: v.reset_index(drop=True) for k, v in keys.items()})
+    codes = np.full(rejections.n, -1, dtype=np.int64)
+    codes[positions] = frame.groupby(list(frame.columns), dropna=False, sort=False).ngroup()
+    _add_repeats(rejections, "duplicate row", codes, candidates)
 
 
-def _add_shared_orders(rejections: Rejections, parsed: dict[str, Parsed]) -> None:
+def _add_shared_orders(
+    rejections: Rejections, parsed: dict[str, Parsed], order_codes: np.ndarray
+) -> None:
     """Reject every line of an order id that lines of several customers share."""
     order, customer = parsed["order_id"], parsed["customer_id"]
-    eligible = ~rejections.mask() & ~order.null
-    positions = np.flatnonzero(eligible)
+    positions = np.flatnonzero(_in_repeated_orders(order_codes, ~rejections.mask()))
     frame = pd.DataFrame(
-        {"order": order.values.to_numpy()[positions], "customer": customer.values.iloc[positions]}
+        {"order": order_codes[positions], "customer": customer.values.iloc[positions].to_numpy()}
     )
     shared = frame.groupby("order", sort=False)["customer"].transform("nunique") > 1
     mask = np.zeros(rejections.n, dtype=bool)
@@ -757,16 +787,20 @@ def _assemble(
 _SUMMED = ("amount", "quantity", "discount")
 
 
-def _orders_of_lines(lines: pd.DataFrame) -> tuple[pd.DataFrame, LineItems]:
+def _orders_of_lines(
+    lines: pd.DataFrame, order_codes: np.ndarray
+) -> tuple[pd.DataFrame, LineItems]:
     """One row per order id (lines without one are orders of their own), in input order.
 
-    Amount, quantity and discount are summed (NaN only when every line's is NaN), order_ts is
-    the earliest line's, the other columns are the first line's (first non-missing value).
+    ``order_codes`` are the lines' order id codes (-1 without one). Amount, quantity and
+    discount are summed (NaN only when every line's is NaN), order_ts is the earliest line's,
+    the other columns are the first line's (first non-missing value).
     """
-    codes, distinct = pd.factorize(lines["order_id"])
-    alone = codes < 0
-    codes[alone] = len(distinct) + np.arange(int(alone.sum()))
-    if len(distinct) + int(alone.sum()) == len(lines):
+    alone = order_codes < 0
+    keys = order_codes.copy()
+    keys[alone] = -1 - np.arange(int(alone.sum()))  # an order of its own each
+    codes, distinct = pd.factorize(keys)  # numbered by first appearance in the lines
+    if len(distinct) == len(lines):
         orders = lines
     else:
         groups = lines.groupby(codes, sort=True)  # codes follow first appearance

@@ -162,8 +162,9 @@ def score_files(
         If an output would overwrite an input or lie inside the model bundle, or another run is
         writing the same outputs; and as :func:`score`.
     DataError
-        If every order row is rejected by the data gate: the rejects (every row with its
-        reason) are written to ``<out stem>.rejects.csv`` first, and the message names them.
+        If every row of the orders (or of the events or customers) is rejected by the data gate:
+        the rejects (every row with its reason) are written to ``<out stem>.rejects.csv`` first,
+        and the message names them.
     """
     paths = output_paths(out)
     check_allow_missing(allow_missing)  # the options first, before any file is read
@@ -179,16 +180,16 @@ def score_files(
         gated = read_orders(orders, columns=dict(columns) if columns else None, **read)
         id_column = (columns or {}).get("customer_id", "customer_id")
         gate = [gate_rejects(gated.rejects, table="orders", id_column=id_column)]
-        if not len(gated.data):
-            write_together({paths["rejects"]: _csv(pd.concat(gate, ignore_index=True))})
-            gated.require_rows(rejects_file=paths["rejects"])
+        _require_rows(gated, gate, paths["rejects"])
         tables = {"events": (events, read_events), "customers": (customers, read_customers)}
         frames: dict[str, pd.DataFrame | None] = {}
         for name, (source, reader) in tables.items():
             frames[name] = None
             if source is not None:
-                frames[name], rejected = reader(source, **read)
-                gate.append(gate_rejects(rejected, table=name, id_column="customer_id"))
+                table = reader(source, **read)
+                gate.append(gate_rejects(table.rejects, table=name, id_column="customer_id"))
+                _require_rows(table, gate, paths["rejects"])
+                frames[name] = table.data
         result = score(
             model,
             gated.data,
@@ -206,6 +207,14 @@ def score_files(
         summary = {**result.summary, "line_items": _line_items(gated)}
         _write_outputs(result, summary, paths)
     return dataclasses.replace(result, summary=summary, paths=paths)
+
+
+def _require_rows(table: ReadResult, gate: list[pd.DataFrame], rejects: Path) -> None:
+    """When every row of a table was rejected, write the data gate's rejects and stop."""
+    if len(table.data) or not len(table.rejects):
+        return
+    write_together({rejects: _csv(pd.concat(gate, ignore_index=True))})
+    table.require_rows(rejects_file=rejects)
 
 
 def _line_items(gated: ReadResult) -> dict[str, int] | None:

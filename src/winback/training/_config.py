@@ -130,6 +130,21 @@ class DataConfig(_Strict):
         """The configured ``orders``/``events``/``customers`` value, password included."""
         return self._full_urls.get(key, getattr(self, key))
 
+    def with_reading(
+        self, *, date_format: str | None = None, encoding: str | None = None
+    ) -> DataConfig:
+        """This data config with ``date_format`` / ``encoding`` replaced (None keeps the
+        config's), e.g. from the command line; ConfigError naming the option if invalid."""
+        update: dict[str, str] = {}
+        if date_format is not None:
+            update["date_format"] = check_date_format(date_format, name="--date-format")
+        if encoding is not None:
+            try:
+                update["encoding"] = self._codec(encoding)
+            except ValueError as exc:
+                raise ConfigError(f"--encoding: {exc}.") from None
+        return self.model_copy(update=update)
+
 
 def _source_text(key: str, value: Any) -> Any:
     """A ``{url, table | query}`` mapping as its URL; anything else unchanged."""
