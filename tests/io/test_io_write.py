@@ -27,16 +27,24 @@ from winback.io import (
 # what a spreadsheet runs: these after any white space (also tabs, CR, LF, no-break and
 # zero-width spaces), or a leading tab or carriage return
 _TRIGGERS = st.sampled_from(["=", "+", "-", "@", "\t", "\r", "\uff1d"])
-_SPACE = st.text(alphabet=" \t\r\n\u00a0\u2003\u200b\ufeff", max_size=3)
+_SPACE = st.text(alphabet=" \t\r\n\x1c\x1f\u00a0\u00ad\u2003\u200b\u202e\u2066\ufeff", max_size=3)
 _REST = st.text(max_size=12)
 
 
+_INVISIBLE_FORMATS = {"\u00ad", "\u180e", "\ufeff"} | {
+    chr(c) for c in (*range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2060, 0x2070))
+}
+
+
 def _runs_as_formula(cell: str) -> bool:
-    """What a spreadsheet would do: strip white space, then look at the first character."""
+    """The most a spreadsheet could do: skip every invisible character (white space, soft
+    hyphen, zero-width and direction marks), then run a formula character."""
     if cell[:1] in ("\t", "\r"):
         return True
-    stripped = cell.lstrip(" \t\r\n\u00a0\u2003\u200b\ufeff")
-    return stripped[:1] in ("=", "+", "-", "@", "\uff1d")
+    rest = cell
+    while rest and (rest[0].isspace() or rest[0] in _INVISIBLE_FORMATS):
+        rest = rest[1:]
+    return rest[:1] in ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
 @settings(max_examples=300, deadline=None)

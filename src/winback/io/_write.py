@@ -44,11 +44,14 @@ __all__ = [
     "write_together",
 ]
 
-#: A cell a spreadsheet would run: a formula character after optional spaces (any Unicode white
-#: space, zero-width characters and byte-order marks included), or a leading tab or CR. Leading
-#: quotes are part of the pattern so that escaping (one more quote) can be undone exactly.
-_FORMULA = re.compile(r"'*[\s\u200b-\u200f\u2060\ufeff]*[=+\-@\uff1d\uff0b\uff0d\uff20]|'*[\t\r]")
-_ESCAPED = re.compile(r"'+[\s\u200b-\u200f\u2060\ufeff]*[=+\-@\uff1d\uff0b\uff0d\uff20]|'+[\t\r]")
+#: A cell a spreadsheet would run: a formula character (or its full-width form) after optional
+#: invisible characters (any Unicode white space, control separators, soft hyphen, zero-width and
+#: direction marks, byte-order marks), or a leading tab or CR. Leading quotes are part of the
+#: pattern so that escaping (one more quote) can be undone exactly.
+_INVISIBLE = r"\s\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
+_TRIGGER = r"=+\-@\uff1d\uff0b\uff0d\uff20"
+_FORMULA = re.compile(rf"'*[{_INVISIBLE}]*[{_TRIGGER}]|'*[\t\r]")
+_ESCAPED = re.compile(rf"'+[{_INVISIBLE}]*[{_TRIGGER}]|'+[\t\r]")
 _STAGING = ".winback-staging"
 _LOCK = ".winback-lock"
 
