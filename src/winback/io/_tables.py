@@ -137,9 +137,15 @@ def purchase_mask(orders: pd.DataFrame) -> np.ndarray:
     quantity (lines that cancel out) -- is a cancellation, refund or return: it reduces money
     but never counts as an order, a purchase day, for recency or for a label.
     """
-    amount = orders["amount"].to_numpy(dtype=np.float64, na_value=np.nan)
+    amount = _floats(orders["amount"])
     mask = amount > 0
     if "quantity" in orders.columns:
-        quantity = orders["quantity"].to_numpy(dtype=np.float64, na_value=np.nan)
-        mask |= (amount == 0) & (quantity > 0)
+        mask |= (amount == 0) & (_floats(orders["quantity"]) > 0)
     return mask
+
+
+def _floats(values: pd.Series) -> np.ndarray:
+    """The values as float64, without a copy when they already are (NA as NaN)."""
+    if values.dtype == np.float64:
+        return values.to_numpy(copy=False)
+    return values.to_numpy(dtype=np.float64, na_value=np.nan)
