@@ -116,7 +116,7 @@ def test_mostly_non_numeric_amounts_are_a_column_problem(write_file: Callable[..
     message = _message(lambda: read_orders(path))
     assert (
         f"Cannot use '{path}' as orders (1 problem). Columns found: 'customer_id', 'order_ts', "
-        "'amount'.\n- column 'amount': 2 of 3 non-null values (67%) are not numbers, e.g. "
+        "'amount'. - column 'amount': 2 of 3 non-null values (67%) are not numbers, e.g. "
         "row 1: '$10.00', row 3: '1,234.50'."
     ) in message
     assert "no currency sign or thousands separator, e.g. 1234.5." in message

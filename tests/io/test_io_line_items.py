@@ -232,3 +232,19 @@ def test_random_line_items_aggregate_to_their_invoices(
     first = pd.to_datetime(expected["InvoiceDate"].min().sort_index())
     assert data["order_ts"].tolist() == first.tolist()
     assert result.line_items.cancellations == int((~purchase_mask(result.data)).sum())
+
+
+def test_an_order_id_column_without_values_reads_every_line_as_an_order() -> None:
+    frame = pd.DataFrame(
+        {
+            "Invoice": [None, "", None],
+            "Customer ID": [1, 1, 2],
+            "InvoiceDate": ["2021-01-01"] * 3,
+            "Price": [1.0, 1.0, 2.0],
+            "Quantity": [1, 1, 1],
+        }
+    )
+    result = _read(frame)
+    # two identical lines without an order id: the second is a duplicate row
+    assert result.rejects["reason"].tolist() == ["duplicate row: first seen in row 1"]
+    assert result.data["amount"].tolist() == [1.0, 2.0]

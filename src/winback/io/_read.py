@@ -479,12 +479,13 @@ def _hint_order_id(raw: pd.DataFrame, mapping: _Columns, label: str) -> None:
 def _unusable(
     label: str, table: Table, found: pd.Index, problems: list[str], fixes: dict[str, str]
 ) -> DataError:
-    """One error listing every column-level problem, then the combined mapping fix if any."""
+    """One error, on one line, listing every column-level problem, then the combined mapping fix
+    if any."""
     count = "1 problem" if len(problems) == 1 else f"{len(problems)} problems"
-    together = f"\nFix all at once: {mapping_fix(fixes)}." if len(fixes) > 1 else ""
+    together = f" Fix all at once: {mapping_fix(fixes)}." if len(fixes) > 1 else ""
     return DataError(
         f"Cannot use {label!r} as {table.name} ({count}). Columns found: {column_listing(found)}."
-        + "".join(f"\n- {p}" for p in problems)
+        + "".join(f" - {p}" for p in problems)
         + together
     )
 
@@ -660,7 +661,8 @@ def _order_codes(order: Parsed) -> np.ndarray:
 
 def _in_repeated_orders(codes: np.ndarray, eligible: np.ndarray) -> np.ndarray:
     """Eligible rows whose order id other eligible rows share (only they can be repeats)."""
-    counts = np.bincount(codes[eligible & (codes >= 0)], minlength=int(codes.max(initial=-1)) + 1)
+    size = max(int(codes.max(initial=-1)) + 1, 1)
+    counts = np.bincount(codes[eligible & (codes >= 0)], minlength=size)
     return eligible & (codes >= 0) & (counts[np.maximum(codes, 0)] > 1)
 
 

@@ -18,11 +18,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from winback.exceptions import RejectedRowsWarning
+from winback.io._encoding import printable
 from winback.io._parse import as_text
 
 __all__ = ["Rejections", "gate_rejects", "quoted"]
 
 _MAX_VALUE_CHARS = 50
+_CONTROL = r"[\x00-\x1f\x7f-\x9f\u2028\u2029]"
 _REJECT_COLUMNS = ("row", "reason")
 _STRING = pa.large_string()
 _SEP = pa.scalar("; ", _STRING)
@@ -32,11 +34,15 @@ Detail = Callable[[np.ndarray], pd.Series]
 
 
 def quoted(raw: pd.Series) -> pd.Series:
-    """Raw values as ``'text'``, cut to 50 characters (vectorised)."""
+    """Raw values as ``'text'``, cut to 50 characters, control characters (NUL, ESC...) shown
+    escaped (``\x00``) so that no message or reason carries them to a terminal (vectorised)."""
     text = as_text(raw, strip=False, null_tokens=False).fillna("")
     long = (text.str.len() > _MAX_VALUE_CHARS).to_numpy(dtype=bool)
     cut = text.str.slice(0, _MAX_VALUE_CHARS)
     cut[long] = cut[long] + "..."
+    control = cut.str.contains(_CONTROL, regex=True).to_numpy(dtype=bool)
+    if control.any():
+        cut[control] = cut[control].map(printable)
     return "'" + cut + "'"
 
 
