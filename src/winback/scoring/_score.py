@@ -162,6 +162,7 @@ def score(
     campaign = campaign_config(actions)
     orders_ts = required_column(orders, "order_ts", "orders")
     ids = required_column(orders, "customer_id", "orders")
+    required_column(orders, "amount", "orders")
     horizon = max(model.horizons.values(), default=0)
     day = as_of_day(as_of, orders_ts=orders_ts, horizon_days=horizon, date_format=date_format)
     missing = missing_tables(model, events=events, customers=customers, allow_missing=allow_missing)
