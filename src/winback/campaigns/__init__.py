@@ -2,7 +2,7 @@
 
 Owns the loop from a sent campaign back to the next allocation:
 
-- :func:`read_campaign`, :func:`measure_campaign`: treatment against control per action, overall,
+- :func:`measure_files`: `winback measure` on files; :func:`read_campaign`, :func:`measure_campaign`: treatment against control per action, overall,
   per risk tier and segment, with intervals, p-values, power and profit
   (:class:`CampaignMeasurement`; statistics in :func:`proportion_difference`,
   :func:`mean_difference`, :func:`minimum_detectable_effect`); :func:`write_measurement`.
@@ -15,6 +15,7 @@ Owns the loop from a sent campaign back to the next allocation:
   truth, :func:`true_effects`, :func:`oracle_allocation` and :func:`allocation_profit`.
 """
 
+from winback.campaigns._files import MeasureResult, measure_files
 from winback.campaigns._io import (
     MEASUREMENT_FORMAT,
     Campaign,
@@ -37,6 +38,7 @@ from winback.campaigns._stats import (
     minimum_detectable_effect,
     proportion_difference,
 )
+from winback.campaigns._update import DEFAULT_PRIOR_SD, updated_actions, write_actions_config
 from winback.campaigns._uplift import (
     UPLIFT_FORMAT,
     UpliftModel,
@@ -50,6 +52,7 @@ from winback.campaigns._uplift import (
 )
 
 __all__ = [
+    "DEFAULT_PRIOR_SD",
     "MEASUREMENT_FORMAT",
     "MIN_CONTROL",
     "UPLIFT_FORMAT",
@@ -57,6 +60,7 @@ __all__ = [
     "CampaignEffects",
     "CampaignMeasurement",
     "CampaignSimulation",
+    "MeasureResult",
     "UpliftModel",
     "allocation_profit",
     "campaign_features",
@@ -66,6 +70,7 @@ __all__ = [
     "load_uplift_model",
     "mean_difference",
     "measure_campaign",
+    "measure_files",
     "minimum_detectable_effect",
     "oracle_allocation",
     "proportion_difference",
@@ -76,5 +81,7 @@ __all__ = [
     "save_uplift_model",
     "simulate_campaign",
     "true_effects",
+    "updated_actions",
+    "write_actions_config",
     "write_measurement",
 ]

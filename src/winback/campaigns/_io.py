@@ -158,7 +158,9 @@ def _read_export(folder: Path) -> Campaign:
     unit = {a: p["cost"].iloc[0] if len(p) else np.nan for a, p in zip(sorted(actions), parts)}
     control = control.assign(group="control", cost=control["action"].map(unit))
     frame = pd.concat([*parts, control], ignore_index=True)
-    return Campaign(campaign_frame(frame, source=str(folder)), summary.get("campaign_id"), str(folder))
+    return Campaign(
+        campaign_frame(frame, source=str(folder)), summary.get("campaign_id"), str(folder)
+    )
 
 
 def _read_list(path: Path, rename: dict[str, str]) -> pd.DataFrame:

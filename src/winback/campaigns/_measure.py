@@ -38,6 +38,8 @@ from winback.campaigns._stats import (
     mean_difference,
     minimum_detectable_effect,
     proportion_difference,
+    stratified_difference,
+    wald_variance,
 )
 from winback.dates import DateLike, cutoff_day, datetime_values, day_to_timestamp
 from winback.exceptions import ConfigError, DataError
@@ -62,6 +64,10 @@ DEFINITIONS = {
     "Newcombe hybrid score interval; p-value: pooled two-proportion z-test",
     "incremental_revenue": "treatment revenue per customer - control revenue per customer; "
     "95% CI and p-value: Welch t",
+    "stratified": "rows over several actions (all actions, a risk tier, a segment) compare each "
+    "action's treatment with its own control and weight the differences by treated customers; "
+    "their interval and p-value are normal (Wald) and the control rate shown is the treated "
+    "rate minus that difference",
     "incremental_profit": "treated customers x (margin x incremental revenue - unit cost)",
     "roi": "incremental profit / treatment spend",
     "mde": "minimum detectable effect at 80% power, two-sided 5% level, for the group sizes",
@@ -174,7 +180,7 @@ def measure_campaign(
         "definitions": DEFINITIONS,
     }
     for message in results["warnings"]:
-        logger.warning("%s", message)
+        logger.info("%s", message)
     return CampaignMeasurement(results, outcomes)
 
 
@@ -263,9 +269,13 @@ def _groups(outcomes: pd.DataFrame, column: str) -> Iterator[tuple[str, pd.DataF
         yield label, outcomes.loc[(labels == label).to_numpy()]
 
 
-def _row(label: str, part: pd.DataFrame, margin: float, alpha: float) -> dict[str, Any]:
+def _comparison(part: pd.DataFrame, alpha: float) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Response and revenue of treatment against control: one action exactly (Newcombe,
+    Welch), several actions stratified by action (see :func:`stratified_difference`)."""
+    if part["action"].nunique() > 1:
+        return _stratified(part, alpha)
     treated = (part["group"] == "treatment").to_numpy()
-    control = (part["group"] == "control").to_numpy()
+    control = ~treated
     n_t, n_c = int(treated.sum()), int(control.sum())
     responded = part["responded"].to_numpy(dtype=bool)
     revenue = part["revenue"].to_numpy(dtype=float)
@@ -283,6 +293,33 @@ def _row(label: str, part: pd.DataFrame, margin: float, alpha: float) -> dict[st
         if n_t > 1 and n_c > 1
         else None
     )
+    return response, money
+
+
+def _stratified(part: pd.DataFrame, alpha: float) -> tuple[dict[str, Any], dict[str, Any]]:
+    strata: dict[str, list[tuple[float, float, int]]] = {"responded": [], "revenue": []}
+    for _, rows in part.groupby("action", sort=True):
+        treated = (rows["group"] == "treatment").to_numpy()
+        for column, values in strata.items():
+            y = rows[column].to_numpy(dtype=float)
+            if treated.sum() >= 2 and (~treated).sum() >= 2:
+                diff = y[treated].mean() - y[~treated].mean()
+                values.append((diff, wald_variance(y[treated], y[~treated]), int(treated.sum())))
+    treated = (part["group"] == "treatment").to_numpy()
+    out = []
+    for column, name in (("responded", "rate"), ("revenue", "mean")):
+        combined = stratified_difference(strata[column], alpha=alpha)
+        level = float(part[column].to_numpy(dtype=float)[treated].mean()) if treated.any() else None
+        control = None if level is None or combined["diff"] is None else level - combined["diff"]
+        out.append({f"{name}_treatment": level, f"{name}_control": control, **combined})
+    return out[0], out[1]
+
+
+def _row(label: str, part: pd.DataFrame, margin: float, alpha: float) -> dict[str, Any]:
+    treated = (part["group"] == "treatment").to_numpy()
+    control = (part["group"] == "control").to_numpy()
+    n_t, n_c = int(treated.sum()), int(control.sum())
+    response, money = _comparison(part, alpha)
     unit_cost = _unit_cost(part.loc[treated | control, "cost"])
     spend = unit_cost * n_t if unit_cost is not None else None
     row: dict[str, Any] = {
@@ -303,8 +340,12 @@ def _row(label: str, part: pd.DataFrame, margin: float, alpha: float) -> dict[st
 
 
 def _pooled_sd(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.sqrt((np.var(a, ddof=1) * (len(a) - 1) + np.var(b, ddof=1) * (len(b) - 1))
-                         / (len(a) + len(b) - 2)))
+    return float(
+        np.sqrt(
+            (np.var(a, ddof=1) * (len(a) - 1) + np.var(b, ddof=1) * (len(b) - 1))
+            / (len(a) + len(b) - 2)
+        )
+    )
 
 
 def _unit_cost(costs: pd.Series) -> float | None:

@@ -188,8 +188,12 @@ def simulate_campaign(
         "seed": seed,
         "n_customers": n_customers,
         "effects": {
-            "reactivation": dict(zip([a.name for a in actions.actions], effects.strengths(actions)[0].tolist())),
-            "sleeping_dog": dict(zip([a.name for a in actions.actions], effects.strengths(actions)[1].tolist())),
+            "reactivation": dict(
+                zip([a.name for a in actions.actions], effects.strengths(actions)[0].tolist())
+            ),
+            "sleeping_dog": dict(
+                zip([a.name for a in actions.actions], effects.strengths(actions)[1].tolist())
+            ),
             "reach_days": effects.reach_days,
             "value_cap": effects.value_cap,
         },
@@ -267,9 +271,11 @@ def _window_orders(
     n = len(truth)
     alive = truth["alive"].to_numpy(bool)
     rate = truth["purchase_rate_per_day"].to_numpy(float)
-    dropout_p = base.truth.set_index("customer_id").reindex(scores["customer_id"].to_numpy())[
-        "dropout_probability"
-    ].to_numpy(float)
+    dropout_p = (
+        base.truth.set_index("customer_id")
+        .reindex(scores["customer_id"].to_numpy())["dropout_probability"]
+        .to_numpy(float)
+    )
     owner, when = _purchases(alive, rate, dropout_p, window_days, rng)
     buys = np.bincount(owner, minlength=n) > 0
     index = {a.name: k for k, a in enumerate(config.actions)}
@@ -355,7 +361,9 @@ def oracle_allocation(sim: CampaignSimulation, *, margin: float = 1.0) -> pd.Dat
     for action in raw["actions"]:
         action["uplift"] = "model"
     config = parse_actions_config(raw, source="oracle")
-    frame = sim.scores.drop(columns=["action", "offer", "channel", "expected_gain", "cost", "group"])
+    frame = sim.scores.drop(
+        columns=["action", "offer", "channel", "expected_gain", "cost", "group"]
+    )
     frame = frame.assign(expected_value=1.0)
     for action in config.actions:
         frame[action.uplift_column] = margin * sim.truth[f"revenue_effect_{action.name}"].to_numpy()

@@ -38,6 +38,8 @@ __all__ = [
     "mean_difference",
     "minimum_detectable_effect",
     "proportion_difference",
+    "stratified_difference",
+    "wald_variance",
 ]
 
 ALPHA = 0.05  # two-sided: 95 % intervals
@@ -136,9 +138,7 @@ def mean_difference(
         warnings.simplefilter("ignore", RuntimeWarning)
         test = stats.ttest_ind(treatment, control, equal_var=False)
         interval = test.confidence_interval(confidence_level=1 - alpha)
-    out.update(
-        ci_low=float(interval.low), ci_high=float(interval.high), p_value=float(test.pvalue)
-    )
+    out.update(ci_low=float(interval.low), ci_high=float(interval.high), p_value=float(test.pvalue))
     return out
 
 
@@ -188,3 +188,46 @@ def as_json(values: dict[str, Any], digits: int = 6) -> dict[str, Any]:
         k: round(v, digits) if isinstance(v, float) and math.isfinite(v) else v
         for k, v in values.items()
     }
+
+
+def stratified_difference(
+    strata: list[tuple[float, float, int]], *, alpha: float = ALPHA, power: float = POWER
+) -> dict[str, float | None]:
+    """Combine per-stratum differences into one, weighted by treated customers.
+
+    Each stratum (an action) gives ``(diff, variance of diff, treated customers)``; the
+    combined difference is ``sum(w * diff)`` with ``w`` the treated shares, its variance
+    ``sum(w^2 * variance)``, and the interval and two-sided p-value are normal (Wald). This is
+    what "all actions" (or a tier across actions) means: each action's treatment compared with
+    its own control group, so a different mix of actions in the two groups cannot bias it.
+
+    Examples
+    --------
+    >>> r = stratified_difference([(0.1, 0.0004, 300), (0.0, 0.0001, 100)])
+    >>> round(r["diff"], 4), round(r["ci_low"], 4), round(r["ci_high"], 4)
+    (0.075, 0.0452, 0.1048)
+    """
+    usable = [(d, v, n) for d, v, n in strata if n > 0 and math.isfinite(v)]
+    total = sum(n for _, _, n in usable)
+    if not total:
+        return {"diff": None, "ci_low": None, "ci_high": None, "p_value": None, "mde": None}
+    diff = float(sum(n / total * d for d, _, n in usable))
+    se = math.sqrt(sum((n / total) ** 2 * v for _, v, n in usable))
+    z = float(stats.norm.ppf(1 - alpha / 2))
+    p_value = float(2 * stats.norm.sf(abs(diff) / se)) if se > 0 else None
+    return {
+        "diff": diff,
+        "ci_low": diff - z * se,
+        "ci_high": diff + z * se,
+        "p_value": p_value,
+        "mde": float((z + stats.norm.ppf(power)) * se),
+    }
+
+
+def wald_variance(values_t: np.ndarray, values_c: np.ndarray) -> float:
+    """The variance of a difference of means (proportions are means of 0/1): var/n + var/n."""
+    if len(values_t) < 2 or len(values_c) < 2:
+        return math.nan
+    return float(
+        np.var(values_t, ddof=1) / len(values_t) + np.var(values_c, ddof=1) / len(values_c)
+    )
