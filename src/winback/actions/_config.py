@@ -30,11 +30,11 @@ __all__ = [
     "CHANNELS",
     "OPERATORS",
     "Action",
-    "UpliftSource",
     "ActionsConfig",
     "AllOf",
     "AnyOf",
     "Condition",
+    "UpliftSource",
     "load_actions_config",
     "parse_actions_config",
 ]

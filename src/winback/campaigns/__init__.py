@@ -2,7 +2,8 @@
 
 Owns the loop from a sent campaign back to the next allocation:
 
-- :func:`measure_files`: `winback measure` on files; :func:`read_campaign`, :func:`measure_campaign`: treatment against control per action, overall,
+- :func:`measure_files`: `winback measure` on files; :func:`read_campaign`,
+  :func:`measure_campaign`: treatment against control per action, overall,
   per risk tier and segment, with intervals, p-values, power and profit
   (:class:`CampaignMeasurement`; statistics in :func:`proportion_difference`,
   :func:`mean_difference`, :func:`minimum_detectable_effect`); :func:`write_measurement`.

@@ -155,7 +155,10 @@ def _read_export(folder: Path) -> Campaign:
         treated["cost"] = float(info.get("spent", np.nan)) / sent if sent else np.nan
         parts.append(treated)
     control = _read_list(folder / _CONTROL_FILE, {})
-    unit = {a: p["cost"].iloc[0] if len(p) else np.nan for a, p in zip(sorted(actions), parts)}
+    unit = {
+        a: p["cost"].iloc[0] if len(p) else np.nan
+        for a, p in zip(sorted(actions), parts, strict=True)
+    }
     control = control.assign(group="control", cost=control["action"].map(unit))
     frame = pd.concat([*parts, control], ignore_index=True)
     return Campaign(

@@ -182,18 +182,16 @@ def simulate_campaign(
     rng = np.random.default_rng([seed, 20_240_630])
     window = _window_orders(result.scores, truth, actions, base, day, window_days, rng)
     orders = pd.concat([base.orders, window], ignore_index=True)
+    names = [a.name for a in actions.actions]
+    strengths, dogs = effects.strengths(actions)
     params = {
         "campaign_date": day.date().isoformat(),
         "window_days": window_days,
         "seed": seed,
         "n_customers": n_customers,
         "effects": {
-            "reactivation": dict(
-                zip([a.name for a in actions.actions], effects.strengths(actions)[0].tolist())
-            ),
-            "sleeping_dog": dict(
-                zip([a.name for a in actions.actions], effects.strengths(actions)[1].tolist())
-            ),
+            "reactivation": dict(zip(names, strengths.tolist(), strict=True)),
+            "sleeping_dog": dict(zip(names, dogs.tolist(), strict=True)),
             "reach_days": effects.reach_days,
             "value_cap": effects.value_cap,
         },

@@ -1,4 +1,4 @@
-"""Log a measured campaign (`winback measure`) to MLflow, as a run of the ``campaigns`` experiment."""
+"""Log a measured campaign (`winback measure`) to MLflow, as a run of experiment ``campaigns``."""
 
 from __future__ import annotations
 
