@@ -89,6 +89,6 @@ def churn_model(bundle: Path) -> WinbackModel:
     return load_model(bundle)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def actions() -> ActionsConfig:
     return parse_actions_config(ACTIONS, source="test")

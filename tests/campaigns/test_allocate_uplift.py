@@ -58,7 +58,9 @@ def test_gain_is_predicted_uplift_times_value_minus_cost() -> None:
 
 
 def test_a_missing_or_broken_uplift_column_is_a_clear_error() -> None:
-    with pytest.raises(DataError, match=r"has uplift: model but the scored frame has no 'uplift_vip'"):
+    with pytest.raises(
+        DataError, match=r"has uplift: model but the scored frame has no 'uplift_vip'"
+    ):
         allocate_actions(scored().assign(uplift_discount=0.1), model_config())
     with pytest.raises(DataError, match="uplift_vip must be a finite number; 200 rows"):
         allocate_actions(scored().assign(uplift_discount=0.1, uplift_vip=np.nan), model_config())

@@ -90,7 +90,9 @@ def test_a_campaign_without_group_is_a_clear_error() -> None:
 
 def test_a_customer_in_both_groups_is_a_clear_error() -> None:
     frame = pd.concat([campaign(), campaign().iloc[[0]].assign(group="control")])
-    with pytest.raises(DataError, match=r"1 customer\(s\) are in both the treatment and the control"):
+    with pytest.raises(
+        DataError, match=r"1 customer\(s\) are in both the treatment and the control"
+    ):
         measure_campaign(frame, orders(), campaign_date=DAY, window_days=30)
 
 
@@ -120,16 +122,25 @@ def test_a_campaign_read_from_an_export_folder(tmp_path) -> None:
         offer="x", channel="email", expected_gain=1.0, expected_value=10.0, value_tier="low"
     )
     customers = pd.DataFrame(
-        {"customer_id": range(1, 10), "email": [f"c{i}@x.org" for i in range(1, 10)],
-         "marketing_opt_in": [True] * 8 + [False]}  # fmt: skip
+        {
+            "customer_id": range(1, 10),
+            "email": [f"c{i}@x.org" for i in range(1, 10)],
+            "marketing_opt_in": [True] * 8 + [False],
+        }  # fmt: skip
     )
-    export_campaign(scored, customers, tmp_path / "export", campaign_id="spring", layout="mailchimp")
+    export_campaign(
+        scored, customers, tmp_path / "export", campaign_id="spring", layout="mailchimp"
+    )
     read = read_campaign(tmp_path / "export")
     assert read.campaign_id == "spring"
     frame = read.frame.set_index("customer_id")
-    assert frame["group"].to_dict() == campaign().iloc[:8].set_index(
-        campaign()["customer_id"].astype(str).iloc[:8]
-    )["group"].to_dict()
+    assert (
+        frame["group"].to_dict()
+        == campaign()
+        .iloc[:8]
+        .set_index(campaign()["customer_id"].astype(str).iloc[:8])["group"]
+        .to_dict()
+    )
     assert frame.loc["1", "cost"] == 2.0 and frame.loc["6", "cost"] == 2.0
     result = measure_campaign(read, orders(), campaign_date=DAY, window_days=30)
     assert result.results["campaign_id"] == "spring"

@@ -76,7 +76,9 @@ def test_welch_interval_by_hand() -> None:
     half = stats.t.ppf(0.975, df) * math.sqrt(v1 + v2)
     result = mean_difference(t, c)
     assert result["diff"] == 1.5
-    assert result["ci_low"] == pytest.approx(1.5 - half) and result["ci_high"] == pytest.approx(1.5 + half)
+    assert result["ci_low"] == pytest.approx(1.5 - half) and result["ci_high"] == pytest.approx(
+        1.5 + half
+    )
     assert result["p_value"] == pytest.approx(2 * stats.t.sf(1.5 / math.sqrt(v1 + v2), df))
 
 
@@ -89,7 +91,9 @@ def test_minimum_detectable_effect_by_hand() -> None:
     z = stats.norm.ppf(0.975) + stats.norm.ppf(0.8)
     h = z * math.sqrt(1 / 9000 + 1 / 1000)  # Cohen's h at 80% power
     expected = math.sin(math.asin(math.sqrt(0.2)) + h / 2) ** 2 - 0.2
-    assert minimum_detectable_effect(9000, 1000, rate_control=0.2) == pytest.approx(expected, rel=1e-5)
+    assert minimum_detectable_effect(9000, 1000, rate_control=0.2) == pytest.approx(
+        expected, rel=1e-5
+    )
     assert minimum_detectable_effect(9000, 1000, sd=50.0) == pytest.approx(
         z * 50 * math.sqrt(1 / 9000 + 1 / 1000)
     )

@@ -43,7 +43,11 @@ def test_precise_measurements_replace_the_prior_and_thin_ones_barely_move_it() -
     assert 0.08 < thin.uplift < 0.09
     source = thin.uplift_source
     assert (source.campaign_id, source.n_treatment, source.n_control) == ("spring", 900, 100)
-    assert (source.estimate, source.prior, source.weight) == (0.20, 0.08, pytest.approx(weight, abs=1e-6))
+    assert (source.estimate, source.prior, source.weight) == (
+        0.20,
+        0.08,
+        pytest.approx(weight, abs=1e-6),
+    )
 
 
 def test_unmeasured_actions_keep_their_uplift_and_estimates_are_clipped() -> None:
