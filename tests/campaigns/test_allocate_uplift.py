@@ -5,11 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import ACTIONS
 
 from winback.actions import allocate_actions, parse_actions_config
 from winback.exceptions import ConfigError, DataError
-
-from conftest import ACTIONS
 
 
 def scored(n: int = 200) -> pd.DataFrame:

@@ -12,14 +12,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from conftest import CAMPAIGN_DATE
 from typer.testing import CliRunner
 
 from winback.actions import load_actions_config
 from winback.campaigns import load_uplift_model, simulate_campaign
 from winback.cli import app
 from winback.exceptions import ModelError
-
-from conftest import CAMPAIGN_DATE
 
 ACTIONS_YAML = Path(__file__).parents[2] / "configs" / "actions.yaml"
 WINDOW = 60

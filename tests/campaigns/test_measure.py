@@ -126,7 +126,7 @@ def test_a_campaign_read_from_an_export_folder(tmp_path) -> None:
             "customer_id": range(1, 10),
             "email": [f"c{i}@x.org" for i in range(1, 10)],
             "marketing_opt_in": [True] * 8 + [False],
-        }  # fmt: skip
+        }
     )
     export_campaign(
         scored, customers, tmp_path / "export", campaign_id="spring", layout="mailchimp"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import CAMPAIGN_DATE
 
 from winback.campaigns import (
     allocation_profit,
@@ -12,8 +13,6 @@ from winback.campaigns import (
     simulate_campaign,
     true_effects,
 )
-
-from conftest import CAMPAIGN_DATE
 
 WINDOW = 90
 

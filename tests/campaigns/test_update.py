@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from conftest import ACTIONS
 
 from winback.actions import load_actions_config, parse_actions_config
 from winback.campaigns import updated_actions, write_actions_config
 from winback.exceptions import ConfigError
-
-from conftest import ACTIONS
 
 Z = 1.959963984540054
 
