@@ -6,7 +6,8 @@ Writes ``bench/results/campaigns.json``. A churn model is trained once on a simu
 winback with its hash control group, then 90 days of purchases that respond to the true,
 heterogeneous effects).
 
-- ``coverage``: 200 campaigns of 20,000 customers (``CAMPAIGN``: three actions, 10% control).
+- ``coverage``: 200 campaigns of 20,000 customers (``CAMPAIGN``: three actions, 10% control,
+  each campaign its own id and so its own control hash).
   Per action, how often the 95% CI of the incremental response (Newcombe) and of the
   incremental revenue per customer (Welch) covers the true effect: the mean of the true
   per-customer effects over the customers the action was assigned (treatment and control).
@@ -124,11 +125,13 @@ def train_churn_model(root: Path):
 
 
 def coverage(model, n_campaigns: int, n_customers: int) -> dict:
-    config = parse_actions_config(CAMPAIGN)
     hits: dict[str, dict[str, list[bool]]] = {}
     sizes: dict[str, list[tuple[int, int]]] = {}
     start = time.perf_counter()
     for seed in range(n_campaigns):
+        # each campaign its own id, so its own control hash: customer ids repeat (1..n) from one
+        # simulated base to the next, and a shared id would hold out the same ids every time
+        config = parse_actions_config({**CAMPAIGN, "campaign_id": f"bench-{seed}"})
         sim = simulate_campaign(
             model, config, n_customers=n_customers, campaign_date=DATE,
             window_days=WINDOW, seed=1000 + seed, effects=EFFECTS,
@@ -213,12 +216,13 @@ def uplift(model, n_learning: int, n_tests: int, n_customers: int) -> dict:
     qini = evaluate_uplift(trial, x, outcomes.loc[held])
     learned_model = UpliftModel().fit(x, outcomes)
     fitted = time.perf_counter()
-    config = parse_actions_config(CAMPAIGN)
-    by_model = parse_actions_config(
-        {**CAMPAIGN, "actions": [dict(a, uplift="model") for a in CAMPAIGN["actions"]]}
-    )
     rows = []
     for seed in range(n_tests):
+        raw = {**CAMPAIGN, "campaign_id": f"bench-test-{seed}"}
+        config = parse_actions_config(raw)
+        by_model = parse_actions_config(
+            {**raw, "actions": [dict(a, uplift="model") for a in CAMPAIGN["actions"]]}
+        )
         sim = simulate_campaign(
             model, config, n_customers=n_customers, campaign_date=DATE,
             window_days=WINDOW, seed=2000 + seed, effects=EFFECTS,

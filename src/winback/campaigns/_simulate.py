@@ -142,7 +142,10 @@ def simulate_campaign(
     model : WinbackModel
         A trained churn model (e.g. trained on another simulated base).
     actions : ActionsConfig
-        The campaign; ``uplift: model`` actions need ``uplift_model``.
+        The campaign; ``uplift: model`` actions need ``uplift_model``. Its ``campaign_id``
+        salts the control hash: give each replicated campaign its own id, since every
+        simulated base numbers its customers 1..n and a shared id would hold out the same ids
+        (customers acquired at the same point of each base) every time.
     n_customers : int
         Customers of the simulated base.
     campaign_date : date-like

@@ -3,9 +3,10 @@
 :class:`UpliftModel` is an X-learner or a T-learner (Kuenzel et al., PNAS 116 (2019)
 4156-4165) on LightGBM. The T-learner: for each action ``a``, ``mu_a(x) = P(response | x,
 treated with a)`` is fitted on the action's treated customers, and ``mu_0(x) = P(response |
-x, not contacted)`` on the control customers of *all* actions pooled (not being contacted is the same for every action, and the control groups
-are random samples of the campaign's customers, so pooling them is unbiased given ``x`` and
-gives the small control groups ``n_actions`` times more data). The predicted uplift of a
+x, not contacted)`` on the control customers of *all* actions pooled (not being contacted is
+the same for every action, and the control groups are random samples of the campaign's
+customers, so pooling them is unbiased given ``x`` and gives the small control groups
+``n_actions`` times more data). The predicted uplift of a
 customer is ``tau_a(x) = mu_a(x) - mu_0(x)``: negative for customers a contact hurts. The
 X-learner (the default: it ranks better on simulated campaigns, ``bench/bench_campaigns.py``)
 imputes each customer's effect from those outcome models and regresses it on ``x``.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import CAMPAIGN_DATE
+from campaign_testing import CAMPAIGN_DATE
 
 from winback.campaigns import (
     allocation_profit,
@@ -19,10 +19,11 @@ WINDOW = 90
 
 @pytest.fixture(scope="module")
 def simulations(churn_model, actions):
+    # each campaign its own id, hence its own control group: the simulated bases reuse the ids
     return [
         simulate_campaign(
             churn_model,
-            actions,
+            actions.model_copy(update={"campaign_id": f"sim-test-{seed}"}),
             n_customers=2500,
             campaign_date=CAMPAIGN_DATE,
             window_days=WINDOW,

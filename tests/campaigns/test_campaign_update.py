@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import ACTIONS
+from campaign_testing import ACTIONS
 
 from winback.actions import load_actions_config, parse_actions_config
 from winback.campaigns import updated_actions, write_actions_config

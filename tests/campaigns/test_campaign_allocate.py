@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ACTIONS
+from campaign_testing import ACTIONS
 
 from winback.actions import allocate_actions, parse_actions_config
 from winback.exceptions import ConfigError, DataError

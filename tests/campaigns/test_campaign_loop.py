@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import CAMPAIGN_DATE
+from campaign_testing import CAMPAIGN_DATE
 from typer.testing import CliRunner
 
 from winback.actions import load_actions_config
