@@ -195,3 +195,17 @@ def test_bad_input_is_one_line(loop, tmp_path) -> None:
     )  # fmt: skip
     assert result.exit_code == 1
     assert "winback never overwrites its input" in result.output
+
+
+def test_measure_never_replaces_a_file_it_did_not_write(loop, tmp_path) -> None:
+    mine = tmp_path / "notes.json"
+    mine.write_text('{"my": "notes"}')
+    result = CliRunner().invoke(
+        app,
+        ["measure", "--campaign", str(loop["scores"]), "--orders", str(loop["orders"]),
+         "--campaign-date", CAMPAIGN_DATE, "--window-days", "30", "--no-tracking",
+         "--results", str(mine)],
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert "exists and is not a measurement winback wrote" in result.output
+    assert mine.read_text() == '{"my": "notes"}'

@@ -66,8 +66,8 @@ DEFINITIONS = {
     "95% CI and p-value: Welch t",
     "stratified": "rows over several actions (all actions, a risk tier, a segment) compare each "
     "action's treatment with its own control and weight the differences by treated customers; "
-    "their interval and p-value are normal (Wald) and the control rate shown is the treated "
-    "rate minus that difference",
+    "their interval and p-value are normal (Wald); the rates shown are the groups' own, so "
+    "their difference can differ from the increment when the actions' mix differs",
     "incremental_profit": "treated customers x (margin x incremental revenue - unit cost)",
     "roi": "incremental profit / treatment spend",
     "mde": "minimum detectable effect at 80% power, two-sided 5% level, for the group sizes",
@@ -308,10 +308,14 @@ def _stratified(part: pd.DataFrame, alpha: float) -> tuple[dict[str, Any], dict[
     treated = (part["group"] == "treatment").to_numpy()
     out = []
     for column, name in (("responded", "rate"), ("revenue", "mean")):
-        combined = stratified_difference(strata[column], alpha=alpha)
-        level = float(part[column].to_numpy(dtype=float)[treated].mean()) if treated.any() else None
-        control = None if level is None or combined["diff"] is None else level - combined["diff"]
-        out.append({f"{name}_treatment": level, f"{name}_control": control, **combined})
+        values = part[column].to_numpy(dtype=float)
+        out.append(
+            {
+                f"{name}_treatment": float(values[treated].mean()) if treated.any() else None,
+                f"{name}_control": float(values[~treated].mean()) if (~treated).any() else None,
+                **stratified_difference(strata[column], alpha=alpha),
+            }
+        )
     return out[0], out[1]
 
 
