@@ -62,14 +62,20 @@ def loop(tmp_path_factory, bundle, churn_model) -> dict[str, Path]:
         uplift=root / "uplift",
         mlflow=root / "mlflow.db",
     )
-    paths["measure_output"] = invoke(
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(root)  # MLflow writes a SQLite store's artifacts under the working directory
+        paths["measure_output"] = _measure(paths, inputs, bundle)
+    return paths
+
+
+def _measure(paths: dict, inputs: tuple, bundle: Path) -> str:
+    return invoke(
         "measure", "--campaign", paths["export"], *inputs, "--campaign-date", CAMPAIGN_DATE,
         "--window-days", WINDOW, "--results", paths["results"],
         "--update-actions", ACTIONS_YAML, "--out", paths["new_actions"],
         "--model", bundle, "--fit-uplift", paths["uplift"],
         "--tracking-uri", f"sqlite:///{paths['mlflow']}",
     )  # fmt: skip
-    return paths
 
 
 def test_the_campaign_scored_by_the_cli_is_the_simulated_one(loop) -> None:
