@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 CONFIG ?= configs/cdnow.yaml
 
-.PHONY: help install browser train test lint format bench clean
+.PHONY: help install browser postgres train test lint format bench clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-10s %s\n", $$1, $$2}'
@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP) browser ## create .venv and install winback with its test and lint tools
+install: $(STAMP) browser postgres ## create .venv and install winback with its test and lint tools
 
 # The report's browser test needs headless Chromium: Debian's package, installed when missing.
 browser: ## install headless Chromium (Debian's chromium) when missing, for the report's test
@@ -26,10 +26,16 @@ browser: ## install headless Chromium (Debian's chromium) when missing, for the 
 	  $$SUDO apt-get update -q && \
 	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
 
+postgres: ## install Debian's PostgreSQL server (the tests start their own) when initdb is missing
+	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql; }
+
 train: $(STAMP) ## train on the bundled CDNOW data, evaluate against baselines, log to MLflow
 	$(BIN)/winback train --config $(CONFIG)
 
-test: $(STAMP) browser ## run the test suite
+test: $(STAMP) browser postgres ## run the test suite (installs Chromium and PostgreSQL when missing)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
 lint: $(STAMP) ## check style with ruff

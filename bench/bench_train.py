@@ -43,6 +43,7 @@ def _headline(evaluation: dict) -> dict:
             m: {k: v for k, v in vals.items() if k in keep} for m, vals in res["methods"].items()
         }
         for task, res in evaluation.items()
+        if "methods" in res
     }
 
 

@@ -25,7 +25,8 @@ PUBLIC = {
         minimum_detectable_effect oracle_allocation proportion_difference qini_coefficient
         qini_curve read_campaign read_measurement save_uplift_model simulate_campaign
         true_effects updated_actions write_actions_config write_measurement""",
-    "winback.datasets": "Simulation alive_at load_cdnow oracle_purchase_probability simulate",
+    "winback.datasets": """Simulation SimulationSettings alive_at load_cdnow
+        oracle_purchase_probability simulate""",
     "winback.evaluation": """backtest_scores bootstrap_auc_difference calibration_bins
         classification_metrics cumulative_gains evaluate_backtest evaluation_plots
         expected_calibration_error format_table lift_at plot_calibration plot_feature_importance
@@ -34,13 +35,15 @@ PUBLIC = {
     "winback.features": """BTYD_MODELS COLUMNS ColumnSpec FEATURE_DEFINITIONS FeatureConfig
         LABEL_DEFINITIONS build_features build_labels build_training_frame column_name
         describe_columns parse_column propose_cutoffs rfm_summary""",
-    "winback.io": """CustomersColumns EventsColumns OrdersColumns ReadResult gate_rejects
-        parse_columns_option read_customers read_events read_orders write_atomic write_frame
-        write_json""",
-    "winback.models": """BTYD_DAYS_PER_UNIT BetaGeo Calibrator FittedBTYD GammaGamma
-        LGBMProbability LGBMSpend PREDICTION_COLUMNS ParetoNBD ProbabilityTask SpendTask TaskSpec
-        WinbackModel btyd_features btyd_probability btyd_spend extend_horizon fit_btyd load_model
-        save_model seal_bundle verify_bundle""",
+    "winback.io": """Bucket CustomersColumns DataSource DuckDBSource EventsColumns OrdersColumns
+        ParquetDataset PostgresSource ReadResult gate_rejects is_url open_source
+        parse_columns_option read_customers read_events read_orders redact without_password
+        write_atomic write_frame write_json""",
+    "winback.models": """BTYDScore BTYD_DAYS_PER_UNIT BetaGeo Calibrator FittedBTYD GammaGamma
+        LGBMProbability LGBMSpend PREDICTION_COLUMNS ParetoNBD ProbabilityTask RFMLogit
+        RFM_LOGIT_COLUMNS SpendTask TaskSpec WinbackModel btyd_features btyd_probability btyd_spend
+        extend_horizon fit_btyd load_model rfm_days_columns save_model seal_bundle
+        verify_bundle""",
     "winback.monitoring": """DRIFT_THRESHOLD add_counts bin_counts drifted feature_profile
         population_stability stability_from_counts""",
     "winback.report": """RETENTION_KPIS build_report group_summary monthly_activity

@@ -26,6 +26,11 @@ app = typer.Typer(
     help=__doc__.splitlines()[0],
 )
 _state = {"debug": False}
+_SOURCE_HELP = (
+    "CSV/Parquet file, folder of Parquet files, postgresql://user@host:5432/db?table=NAME "
+    "(or ?query=SQL, percent-encoded; password from PGPASSWORD or ~/.pgpass) or "
+    "duckdb:///path/file.duckdb?table=NAME"
+)
 
 
 @app.callback()
@@ -105,12 +110,12 @@ def _train(config_path: Path, *, tracking: bool) -> None:
 @app.command()
 def score(
     model: Annotated[Path, typer.Option("--model", "-m", help="model bundle folder")],
-    orders: Annotated[Path, typer.Option("--orders", help="orders CSV/Parquet")],
+    orders: Annotated[str, typer.Option("--orders", help=f"orders: {_SOURCE_HELP}")],
     as_of: Annotated[str, typer.Option("--as-of", help="calendar day scored, e.g. 2024-03-31")],
     out: Annotated[Path, typer.Option("--out", "-o", help="scores file (.parquet or .csv)")],
-    events: Annotated[Path | None, typer.Option("--events", help="events CSV/Parquet")] = None,
+    events: Annotated[str | None, typer.Option("--events", help="events: same forms")] = None,
     customers: Annotated[
-        Path | None, typer.Option("--customers", help="customers CSV/Parquet")
+        str | None, typer.Option("--customers", help="customers: same forms")
     ] = None,
     actions: Annotated[
         Path | None, typer.Option("--actions", help="campaign config, e.g. configs/actions.yaml")
@@ -161,7 +166,7 @@ def score(
 
 def _score(
     model: Path,
-    orders: Path,
+    orders: str,
     *,
     out: Path,
     columns: str | None,
@@ -236,7 +241,7 @@ def _dask_client(workers: int | None, scheduler: str | None) -> Iterator[Any]:
 @app.command("export")
 def export_(
     scores: Annotated[Path, typer.Option("--scores", help="scores written by `winback score`")],
-    customers: Annotated[Path, typer.Option("--customers", help="customers CSV/Parquet")],
+    customers: Annotated[str, typer.Option("--customers", help=f"customers: {_SOURCE_HELP}")],
     out: Annotated[Path, typer.Option("--out", "-o", help="folder, e.g. exports/CAMPAIGN/")],
     layout: Annotated[str, typer.Option("--layout", help="generic or mailchimp")] = "generic",
     campaign_id: Annotated[
@@ -249,7 +254,7 @@ def export_(
 
 
 def _export(
-    scores: Path, customers: Path, *, out: Path, layout: str, campaign_id: str | None
+    scores: Path, customers: str, *, out: Path, layout: str, campaign_id: str | None
 ) -> None:
 
     from winback.exceptions import ConfigError
@@ -278,7 +283,7 @@ def report(
     scores: Annotated[
         Path | None, typer.Option("--scores", help="scores written by `winback score`")
     ] = None,
-    orders: Annotated[Path | None, typer.Option("--orders", help="orders CSV/Parquet")] = None,
+    orders: Annotated[str | None, typer.Option("--orders", help=f"orders: {_SOURCE_HELP}")] = None,
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="report date (required with --orders)")
     ] = None,
@@ -316,7 +321,7 @@ def report(
 
 def _report(
     scores: Path | None,
-    orders: Path | None,
+    orders: str | None,
     *,
     as_of: str | None,
     model: Path | None,
@@ -338,9 +343,8 @@ def _report(
     if orders is not None:
         mapping = parse_columns_option(columns) if columns else None
         order_frame, _ = read_orders(orders, columns=mapping)
-    sources = {
-        k: p.name for k, p in (("scores", scores), ("orders", orders), ("model", model)) if p
-    }
+    named = (("scores", scores), ("orders", orders), ("model", model))
+    sources = {k: _source_name(p) for k, p in named if p}
     path = build_report(
         scored=scored,
         orders=order_frame,
@@ -440,6 +444,14 @@ def _measure(
         from winback.tracking import log_campaign_run
 
         typer.echo(f"MLflow run: {log_campaign_run(result.results, uri=tracking_uri)}")
+
+
+def _source_name(source: Path | str) -> str:
+    """How the report names an input: a file's name, or a database URL, password masked."""
+    from winback.io import is_url, redact
+
+    text = str(source)
+    return redact(text) if is_url(text) else Path(text).name
 
 
 def _scoring_config(**settings: object) -> ScoringConfig:

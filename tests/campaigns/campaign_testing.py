@@ -1,5 +1,8 @@
 """Shared by the campaign tests: a campaign config whose actions reach enough customers to
-measure, and a small churn model trained on a simulated base."""
+measure, and a small churn model trained on a simulated base (once per worker).
+
+The fixtures live in the test modules, not in a ``conftest.py``: under ``--doctest-modules`` a
+second ``conftest`` module collected before ``tests/conftest.py`` clashes with it by name."""
 
 from __future__ import annotations
 
@@ -35,6 +38,16 @@ ACTIONS = {
         },
     ],
 }
+
+
+def trained_bundle(root: Path) -> Path:
+    """Return the churn model bundle under ``root``, training it unless it is there already
+    (the test modules of a worker share it through pytest's base temporary folder)."""
+    bundle = root / "models" / "sim"
+    if (bundle / "manifest.json").is_file():
+        return bundle
+    root.mkdir(parents=True, exist_ok=True)
+    return train_model(root)
 
 
 def train_model(root: Path) -> Path:

@@ -12,13 +12,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from campaign_testing import CAMPAIGN_DATE
+from campaign_testing import CAMPAIGN_DATE, trained_bundle
 from typer.testing import CliRunner
 
 from winback.actions import load_actions_config
 from winback.campaigns import load_uplift_model, simulate_campaign
 from winback.cli import app
 from winback.exceptions import ModelError
+from winback.models import load_model
 
 ACTIONS_YAML = Path(__file__).parents[2] / "configs" / "actions.yaml"
 WINDOW = 60
@@ -32,11 +33,16 @@ def invoke(*args: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def loop(tmp_path_factory, bundle, churn_model) -> dict[str, Path]:
+def bundle(tmp_path_factory) -> Path:
+    return trained_bundle(tmp_path_factory.getbasetemp() / "winback_campaigns")
+
+
+@pytest.fixture(scope="module")
+def loop(tmp_path_factory, bundle) -> dict[str, Path]:
     """The whole loop on a simulated base of 3,000 customers, through the CLI."""
     root = tmp_path_factory.mktemp("loop")
     sim = simulate_campaign(
-        churn_model,
+        load_model(bundle),
         load_actions_config(ACTIONS_YAML),
         n_customers=3000,
         campaign_date=CAMPAIGN_DATE,

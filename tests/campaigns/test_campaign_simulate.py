@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from campaign_testing import CAMPAIGN_DATE
+from campaign_testing import ACTIONS, CAMPAIGN_DATE, trained_bundle
 
+from winback.actions import parse_actions_config
 from winback.campaigns import (
     allocation_profit,
     measure_campaign,
@@ -13,12 +14,15 @@ from winback.campaigns import (
     simulate_campaign,
     true_effects,
 )
+from winback.models import load_model
 
 WINDOW = 90
 
 
 @pytest.fixture(scope="module")
-def simulations(churn_model, actions):
+def simulations(tmp_path_factory):
+    churn_model = load_model(trained_bundle(tmp_path_factory.getbasetemp() / "winback_campaigns"))
+    actions = parse_actions_config(ACTIONS, source="test")
     # each campaign its own id, hence its own control group: the simulated bases reuse the ids
     return [
         simulate_campaign(

@@ -494,3 +494,56 @@ def test_every_invalid_argument_is_listed_in_one_error():
         simulate(10, r=-1.0, alpha=0.0)
     assert "r: Input should be greater than 0 (got -1.0)" in str(info.value)
     assert "alpha: Input should be greater than 0 (got 0.0)" in str(info.value)
+
+
+# --------------------------------------------------------------------------- settings
+
+
+def test_one_settings_model_documents_validates_and_is_reused():
+    from winback.datasets import SimulationSettings
+
+    fields = SimulationSettings.model_fields
+    assert all(info.description for info in fields.values())  # every setting is documented
+    assert {"level_shift", "level_shift_date", "seasonality", "trend"} <= set(fields)
+    settings = SimulationSettings(n_customers=50, seasonality=0.4, end="2023-12-31")
+    sim = simulate(300, seed=4, settings=settings)
+    assert sim.params["n_customers"] == 300 and sim.params["seasonality"] == 0.4
+    assert sim.params["acquisition_end"] == pd.Timestamp("2023-12-31").date()
+    same = simulate(300, seed=4, seasonality=0.4, end="2023-12-31")
+    pd.testing.assert_frame_equal(sim.orders, same.orders)
+    assert dict(sim.params) == dict(same.params)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"level_shift": 0.3}, "level_shift=0.3 needs a level_shift_date"),
+        (
+            {"level_shift": 0.3, "level_shift_date": "2026-01-01"},
+            "level_shift_date (2026-01-01) must lie inside [start, end]",
+        ),
+        ({"level_shift": -1.0, "level_shift_date": "2023-01-01"}, "level_shift: Input should be"),
+        ({"levelshift": 0.3}, "levelshift: Extra inputs are not permitted"),
+    ],
+)
+def test_invalid_level_shifts_raise_config_error(kwargs, message):
+    with pytest.raises(ConfigError, match="simulate\\(\\) got invalid arguments") as info:
+        simulate(10, **kwargs)
+    assert message in str(info.value)
+
+
+def test_a_level_shift_scales_purchases_from_its_date_on():
+    kwargs = {"event_rates": {}, "extra_columns": False, "a": 1.0, "b": 1e9}  # nobody drops out
+    flat = simulate(6000, seed=5, **kwargs)
+    shifted = simulate(6000, seed=5, level_shift=0.5, level_shift_date="2024-01-01", **kwargs)
+
+    def repeats(sim: Simulation, after: bool) -> int:
+        p = _purchases(sim.orders)
+        p = p[p.duplicated("customer_id")]  # repeat purchases (acquisition is not scaled)
+        later = p["order_ts"] >= pd.Timestamp("2024-01-01")
+        return int((later if after else ~later).sum())
+
+    before_flat, before_shifted = repeats(flat, False), repeats(shifted, False)
+    after_flat, after_shifted = repeats(flat, True), repeats(shifted, True)
+    assert abs(before_shifted - before_flat) < 4 * np.sqrt(before_flat)
+    assert abs(after_shifted / after_flat - 1.5) < 4 * 1.5 * np.sqrt(2 / after_flat)

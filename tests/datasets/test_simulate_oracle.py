@@ -211,3 +211,47 @@ def test_engagement_adds_nothing_to_the_oracle(seasonal):
         assert len(ids) > 300
         p, y = oracle.loc[ids], label.loc[ids]
         assert abs(y.sum() - p.sum()) < 4 * np.sqrt((p * (1 - p)).sum())
+
+
+# --------------------------------------------------------------------------- level shift
+
+
+def test_oracle_by_hand_with_a_level_shift_inside_the_window():
+    # +30% from 2023-07-10: a 30-day window from 2023-07-01 has 9 days at 1 and 21 at 1.3
+    truth = _hand_truth()
+    truth.attrs["winback.simulation"] |= {"level_shift": 0.3, "level_shift_date": "2023-07-10"}
+    oracle = oracle_purchase_probability(truth, cutoff="2023-06-30", horizon_days=30)
+    assert oracle[11] == pytest.approx(1 - math.exp(-0.1 * (9 + 21 * 1.3)), rel=1e-12)
+
+
+@pytest.fixture(scope="module", params=[0.3, -0.3])
+def shifted(request) -> Simulation:
+    return simulate(
+        20_000,
+        seed=22,
+        level_shift=request.param,
+        level_shift_date="2024-07-01",
+        event_rates={},
+        extra_columns=False,
+    )
+
+
+def test_oracle_knows_a_level_shift_the_past_cannot_show(shifted):
+    """The window right after the shift buys at the shifted rate: the oracle says so, and the
+    same check rejects the unshifted oracle (the one a model fitted before the shift implies)."""
+    cutoff, horizon_days = "2024-06-30", 90
+    oracle = oracle_purchase_probability(shifted.truth, cutoff=cutoff, horizon_days=horizon_days)
+    label = _label(shifted, cutoff, horizon_days).set_axis(shifted.truth["customer_id"])
+    label = label.loc[oracle.index]
+    assert np.abs(_decile_z_scores(oracle, label)).max() < 4
+    unshifted = shifted.truth.copy()
+    unshifted.attrs["winback.simulation"] = {
+        **shifted.truth.attrs["winback.simulation"],
+        "level_shift": 0.0,
+    }
+    naive = oracle_purchase_probability(unshifted, cutoff=cutoff, horizon_days=horizon_days)
+    assert abs(label.sum() - naive.sum()) > 6 * np.sqrt((naive * (1 - naive)).sum())
+    # before the shift both agree exactly
+    before = oracle_purchase_probability(shifted.truth, cutoff="2024-03-31", horizon_days=90)
+    plain = oracle_purchase_probability(unshifted, cutoff="2024-03-31", horizon_days=90)
+    pd.testing.assert_series_equal(before, plain)

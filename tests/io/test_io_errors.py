@@ -198,9 +198,21 @@ def test_file_not_found(tmp_path: Path) -> None:
     assert message.endswith("Fix: check the path, or pass an absolute path.")
 
 
-def test_a_folder_is_not_a_file(tmp_path: Path) -> None:
+def test_a_folder_without_data_files(tmp_path: Path) -> None:
+    (tmp_path / "_SUCCESS").write_text("")
+    (tmp_path / ".hidden").mkdir()
+    (tmp_path / ".hidden" / "part-0.parquet").write_text("")
     assert _message(lambda: read_orders(tmp_path)) == (
-        f"Cannot read '{tmp_path}': it is a folder, not a file. Fix: name the file."
+        f"Cannot read '{tmp_path}': the folder holds no data files (names starting with . or _ "
+        "are skipped). Fix: name the folder the Parquet files are in, or a file."
+    )
+
+
+def test_a_duckdb_file_needs_its_table(write_file: Callable[..., Path]) -> None:
+    path = write_file("shop.duckdb", b"")
+    assert _message(lambda: read_orders(path)) == (
+        f"Cannot read '{path}': a DuckDB database holds several tables. Fix: name one, e.g. "
+        f"'duckdb://{path}?table=orders'."
     )
 
 
@@ -210,7 +222,8 @@ def test_unsupported_suffix_suggests_converting_or_a_dataframe(
     path = write_file("online_retail_II.xlsx", b"PK\x03\x04")
     assert _message(lambda: read_orders(path)) == (
         f"Cannot read '{path}': unsupported file type '.xlsx'; winback reads .csv, .csv.gz, "
-        ".csv.bz2, .csv.xz, .csv.zip, .parquet, .pq. Fix: convert the file (e.g. "
+        ".csv.bz2, .csv.xz, .csv.zip, .parquet, .pq files, folders of Parquet files and "
+        "postgresql:// or duckdb:// URLs. Fix: convert the file (e.g. "
         "df.to_parquet('data.parquet')) or pass a DataFrame, e.g. "
         f"read_orders(pd.read_excel('{path}'))."
     )

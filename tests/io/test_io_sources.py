@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from every_source import MESSY_COLUMNS, MESSY_ORDERS, assert_same_results
 from winback.exceptions import RejectedRowsWarning
 from winback.io import ReadResult, read_customers, read_events, read_orders
 
@@ -26,43 +27,13 @@ def _read_all_three(
 
 
 def _assert_same(results: list[ReadResult]) -> None:
-    first = results[0]
-    for other in results[1:]:
-        pd.testing.assert_frame_equal(other.data, first.data)
-        pd.testing.assert_frame_equal(
-            other.rejects[["row", "reason"]], first.rejects[["row", "reason"]]
-        )
+    assert_same_results(zip(("frame", "csv", "parquet"), results, strict=True))
 
 
 def test_orders_from_csv_parquet_and_frame_are_identical(tmp_path: Path) -> None:
-    frame = pd.DataFrame(
-        {
-            "Customer ID": [13085.0, np.nan, 16321.0, 13085.0, 17000.0, 17001.0],
-            "InvoiceDate": pd.to_datetime(
-                [
-                    "2021-01-01 10:00",
-                    "2021-01-02 00:00",
-                    "2021-01-03 12:30",
-                    "2021-01-04 00:00",
-                    "2021-03-01 00:00",
-                    "2021-01-05 08:15",
-                ]
-            ).tz_localize("Europe/Paris"),
-            "Invoice": ["A1", "A2", "A3", "A1", "A5", "A6"],
-            "Price": [2.5, 1.0, np.nan, 3.0, 1.0, 4.25],
-            "Quantity": [2, 1, 1, 1, 1, -2],
-            "Category": ["books", None, "music", "books", "toys", "Caf\u00e9, bar"],
-        }
+    results = _read_all_three(
+        read_orders, MESSY_ORDERS, tmp_path, columns=MESSY_COLUMNS, end="2021-02-01"
     )
-    columns = {
-        "customer_id": "Customer ID",
-        "order_ts": "InvoiceDate",
-        "order_id": "Invoice",
-        "price": "Price",
-        "quantity": "Quantity",
-        "category": "Category",
-    }
-    results = _read_all_three(read_orders, frame, tmp_path, columns=columns, end="2021-02-01")
     _assert_same(results)
     data, rejects = results[0]
     assert data.to_dict("list") == {

@@ -131,7 +131,13 @@ def test_bundle_holds_evaluation_plots_config_and_manifest(trained):
     assert any(f.startswith("plots/roc_") for f in files)
     assert any(f.startswith("plots/importance_") for f in files)
     evaluation = json.loads((trained.bundle_path / "evaluation.json").read_text())
-    assert set(evaluation) == {"repurchase_60d", "churn_90d", "spend_90d"}
+    assert set(evaluation) == {
+        "repurchase_60d",
+        "churn_90d",
+        "spend_90d",
+        "btyd_fits",
+        "production_selection",
+    }
     methods = evaluation["churn_90d"]["methods"]
     assert {"winback", "lightgbm", "hybrid", "bgnbd", "pareto_nbd", "recency", "rfm_logit"} <= set(
         methods
@@ -156,11 +162,21 @@ def test_shipped_choice_and_reason_are_recorded(trained):
     doc = json.loads((trained.bundle_path / "model.json").read_text())
     for task in ("repurchase", "churn"):
         selection = doc["tasks"][task]["selection"]
-        assert selection["chosen"] in selection["cv_log_loss"]
-        assert selection["chosen"] == min(
-            selection["cv_log_loss"], key=selection["cv_log_loss"].get
-        )
-        assert "log loss" in selection["criterion"]
+        if selection["chosen"] == "extension":
+            assert "BTYD" in selection["criterion"]
+            continue
+        losses = selection["cv_log_loss"]
+        assert selection["chosen"] in losses
+        assert {"lightgbm", "hybrid", "rfm_logit_calibrated"} <= set(losses)
+        assert "significant" in selection["criterion"]
+        # the ladder: the simplest tier's best, replaced only by a significant gain
+        chosen = min(selection["tiers"][0], key=losses.get)
+        for step in selection["steps"]:
+            assert step["against"] == chosen
+            passed = [m for m, g in step["gains"].items() if g["upper_95"] < 0]
+            if passed:
+                chosen = min(passed, key=losses.get)
+        assert chosen == selection["chosen"]
 
 
 def test_shipped_score_is_competitive_with_the_true_model_family(trained):
@@ -219,7 +235,7 @@ def test_a_bundle_of_another_format_is_refused_before_parsing(bundle_copy):
     (bundle_copy / "model.json").write_text("not json")  # never parsed
     manifest["files"]["model.json"] = hashlib.sha256(b"not json").hexdigest()
     (bundle_copy / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(ModelError, match=r"has format 1; this winback reads format 2"):
+    with pytest.raises(ModelError, match=r"has format 1; this winback reads format 3"):
         load_model(bundle_copy)
 
 
@@ -254,23 +270,45 @@ def test_a_baseline_that_could_not_be_fitted_gets_nan_metrics_not_a_crash():
     assert _classification_or_nan(y, np.array([0.1, 0.9, 0.2, 0.8]), probabilistic=True)["auc"] == 1
 
 
+def _raw_log_odds(task, features):
+    """The log-odds score the shipped model's contributions add up to."""
+    from winback.models import RFMLogit
+
+    model = task.shipped_model
+    if isinstance(model, RFMLogit):
+        return model.raw_log_odds(features)
+    if hasattr(model, "booster_"):
+        cols = list(model.feature_names_in_)
+        return model.booster_.predict(features[cols], raw_score=True)
+    from winback.models._simple import clip_logit
+
+    return clip_logit(task.predict_label_window(features, task.method))
+
+
 @pytest.mark.parametrize("method", ["shap", "path"])
 def test_contributions_add_up_to_the_raw_score(sim_orders, trained, method):
     orders, _ = sim_orders
     model = trained.model
     features = model.build_features(orders, cutoff=END).head(300)
-    contrib = model.contributions(features, task="churn", method=method)
-    lgbm = model.tasks["churn"].shipped_model
-    raw = lgbm.booster_.predict(features[list(lgbm.feature_names_in_)], raw_score=True)
+    base = model.tasks["repurchase"]
+    contrib = model.contributions(features, task="repurchase", method=method)
+    raw = _raw_log_odds(base, features)
     np.testing.assert_allclose(contrib.sum(axis=1).to_numpy(), raw, atol=1e-9)
-    assert list(contrib.columns[:-1]) == list(lgbm.feature_names_in_)
+    # churn is conditional on repurchase: its drivers are repurchase's, sign flipped, plus those
+    # of its own conditional model
+    churn = model.tasks["churn"]
+    assert churn.condition_task == "repurchase"
+    total = model.contributions(features, task="churn", method=method).sum(axis=1).to_numpy()
+    own = 0.0 if churn.method == "extension" else _raw_log_odds(churn, features)
+    np.testing.assert_allclose(total, -raw + own, atol=1e-9)
 
 
 def test_path_attribution_mostly_agrees_with_shap_on_the_top_driver(sim_orders, trained):
     orders, _ = sim_orders
     features = trained.model.build_features(orders, cutoff=END)
-    shap = trained.model.contributions(features, method="shap").drop(columns="bias")
-    path = trained.model.contributions(features, method="path").drop(columns="bias")
+    lgbm = trained.model.tasks["repurchase"].models["lightgbm"]
+    shap = lgbm.contributions(features, method="shap").drop(columns="bias")
+    path = lgbm.contributions(features, method="path").drop(columns="bias")
     agree = (shap.to_numpy().argmax(1) == path.to_numpy().argmax(1)).mean()
     assert agree > 0.6
 
@@ -298,6 +336,9 @@ def test_rows_the_data_gate_rejects_are_kept_in_the_bundle_and_reported(sim_orde
     assert set(rejects["reason"].str.split(":").str[0]) >= {"null customer_id"}
     files = json.loads((tmp_path / "out" / "sim" / "manifest.json").read_text())["files"]
     assert "rejects/orders.csv" in files
+    summary = json.loads((tmp_path / "out" / "sim" / "rejects" / "summary.json").read_text())
+    assert summary["orders"]["rows"] == 2 and summary["orders"]["sample_rows"] == 2
+    assert summary["orders"]["by_reason"] == {"null customer_id": 1, "unparseable order_ts": 1}
 
 
 def test_a_config_maps_a_real_files_column_names(sim_orders, tmp_path):
@@ -322,3 +363,93 @@ def test_a_config_maps_a_real_files_column_names(sim_orders, tmp_path):
     result = train(TrainConfig.model_validate(config), base_dir=tmp_path, progress=False)
     assert result.model.metadata["data"]["n_orders"] == len(orders)
     assert result.evaluation["repurchase_60d"]["methods"]["winback"]["auc"] > 0.7
+
+
+# --------------------------------------------------------------------------- issue 10
+
+
+def test_probabilities_are_coherent_across_horizons_for_every_scored_customer(sim_orders, trained):
+    orders, _ = sim_orders
+    for model, cutoffs in (
+        (trained.model, [END, "2023-09-30"]),
+        (trained.backtest_model, [EVAL_CUTOFF, "2023-03-31"]),
+    ):
+        for cutoff in cutoffs:
+            p = model.predict(model.build_features(orders, cutoff=cutoff))
+            assert len(p) > 900
+            # an order within 60 days is an order within 90: P(order in 60) <= 1 - P(none in 90)
+            assert (p["p_repurchase"] + p["p_churn"] <= 1 + 1e-12).all()
+    for method, (score, _) in trained.backtest_scores["churn"].items():
+        if method not in [*trained.backtest_model.tasks["churn"].candidates, "winback"]:
+            continue
+        p_rep = trained.backtest_scores["repurchase"]["winback"][0]
+        assert (p_rep + score <= 1 + 1e-12).all(), method
+
+
+def test_a_task_is_independent_of_the_other_tasks_horizon(sim_orders, trained, tmp_path):
+    """Changing only the churn horizon leaves the repurchase task's BTYD fits, model and scores
+    identical (the fits no longer warm-start from whichever cutoffs other tasks needed)."""
+    orders, path = sim_orders
+    config = _config(path, output_dir=tmp_path).model_dump(mode="json")
+    config["tasks"]["churn_days"] = 120
+    other = train(TrainConfig.model_validate(config), base_dir=tmp_path, progress=False)
+    for a, b in ((trained.backtest_model, other.backtest_model), (trained.model, other.model)):
+        features = a.build_features(orders, cutoff=EVAL_CUTOFF)
+        np.testing.assert_array_equal(
+            a.tasks["repurchase"].predict(features), b.tasks["repurchase"].predict(features)
+        )
+        assert a.tasks["repurchase"].selection == b.tasks["repurchase"].selection
+        assert a.btyd.params() == b.btyd.params()
+    same = [json.dumps(r.evaluation["repurchase_60d"], sort_keys=True) for r in (trained, other)]
+    assert same[0] == same[1]  # (as text: NaN metrics of rank-only scores compare equal)
+    assert "churn_120d" in other.evaluation and "churn_120d" not in trained.evaluation
+
+
+def test_btyd_fit_problems_are_recorded_in_the_evaluation(trained):
+    evaluation = json.loads((trained.bundle_path / "evaluation.json").read_text())
+    fits = evaluation["btyd_fits"]
+    assert fits["cutoffs"] >= 8
+    for problems in fits["warnings"].values():
+        assert set(problems) <= {"bgnbd", "pareto_nbd", "gamma_gamma"}
+    assert set(evaluation["production_selection"]) == {"repurchase", "churn", "spend"}
+    for key in ("repurchase_60d", "churn_90d"):
+        assert set(evaluation[key]["goals"]["met"]) == {"auc", "brier", "ece"}
+
+
+def test_the_bundle_keeps_reject_counts_and_a_capped_sample():
+    from winback.training._pipeline import REJECTS_SAMPLE_ROWS, _bundle_files
+
+    n = REJECTS_SAMPLE_ROWS + 500
+    reasons = np.where(np.arange(n) % 3 == 0, "null customer_id", "unparseable order_ts: 'x'")
+    reasons = reasons.astype(object)
+    reasons[1] = "null customer_id; unparseable order_ts: 'y'"
+    rejects = {
+        "orders": pd.DataFrame({"row": np.arange(1, n + 1), "reason": reasons, "amount": 1.0}),
+        "events": pd.DataFrame({"row": [], "reason": []}),
+    }
+    config = _config("orders.csv")
+    files = _bundle_files(config, {}, {}, rejects)
+    sample = pd.read_csv(__import__("io").BytesIO(files["rejects/orders.csv"]))
+    assert len(sample) == REJECTS_SAMPLE_ROWS
+    assert sample["row"].tolist() == list(range(1, REJECTS_SAMPLE_ROWS + 1))  # the first rows
+    summary = json.loads(files["rejects/summary.json"])
+    assert set(summary) == {"orders"} and "rejects/events.csv" not in files
+    nulls = int((np.arange(n) % 3 == 0).sum()) + 1
+    assert summary["orders"] == {
+        "rows": n,
+        "sample_rows": REJECTS_SAMPLE_ROWS,
+        "by_reason": {"null customer_id": nulls, "unparseable order_ts": n - nulls + 1},
+    }
+
+
+def test_a_btyd_fit_that_loses_its_dropout_is_a_warning(caplog):
+    from winback.features import rfm_summary
+    from winback.models import fit_btyd
+
+    immortal = simulate(3000, seed=4, a=1.0, b=1e9, event_rates={}, extra_columns=False)
+    rfm = rfm_summary(immortal.orders, cutoff="2023-12-31", time_unit="W")
+    with caplog.at_level("WARNING", logger="winback.models._hybrid"):
+        fitted = fit_btyd(rfm, where="at cutoff 2023-12-31")
+    assert "bgnbd" in fitted.warnings or "pareto_nbd" in fitted.warnings
+    assert "at cutoff 2023-12-31" in caplog.text
+    assert all(r.levelname == "WARNING" for r in caplog.records)

@@ -4,11 +4,13 @@ A customer with latent rate ``lambda`` buys at instantaneous rate ``lambda * m(t
 in days since the simulation start and
 
     m(t) = (1 + trend * min(t, H) / 365.25) * (1 + amplitude * cos(2 pi (t - phase) / 365.25))
+           * (1 + shift * [t >= S])
 
 ``H`` is the end of the simulated period (the trend is frozen afterwards, the season keeps
-cycling) and ``phase`` places the seasonal peak on the requested day of the year. ``m`` averages
-to about 1 over a year at the start, so ``lambda`` keeps its meaning of "purchases per day".
-The integral ``M(t)`` has a closed form, which keeps the oracle exact.
+cycling), ``phase`` places the seasonal peak on the requested day of the year and ``S`` is the
+start of a level shift (``shift = 0``: none). ``m`` averages to about 1 over a year at the start,
+so ``lambda`` keeps its meaning of "purchases per day". The integral ``M(t)`` has a closed form,
+which keeps the oracle exact.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ class RateCurve:
     phase: float
     trend_per_day: float
     horizon: float
+    shift: float = 0.0
+    shift_start: float = 0.0
 
     @classmethod
     def from_settings(
@@ -44,26 +48,38 @@ class RateCurve:
         seasonality: float,
         seasonality_peak_day: float,
         trend: float,
+        level_shift: float = 0.0,
+        level_shift_day: float = 0.0,
     ) -> RateCurve:
-        """Build the curve; ``seasonality_peak_day`` counts from 1 = 1 January."""
+        """Build the curve; ``seasonality_peak_day`` counts from 1 = 1 January.
+
+        ``level_shift_day`` is the shift's first day in days since ``start`` (<= horizon).
+        """
         days_into_year = (start - pd.Timestamp(year=start.year, month=1, day=1)).days
         return cls(
             amplitude=float(seasonality),
             phase=float(seasonality_peak_day) - 1.0 - days_into_year,
             trend_per_day=float(trend) / DAYS_PER_YEAR,
             horizon=float(horizon_days),
+            shift=float(level_shift),
+            shift_start=float(level_shift_day),
         )
 
     def _trend(self, t: FloatArray) -> FloatArray:
         return 1.0 + self.trend_per_day * np.clip(t, 0.0, self.horizon)
 
+    def _shift(self, t: FloatArray) -> FloatArray:
+        return np.where(np.asarray(t) >= self.shift_start, 1.0 + self.shift, 1.0)
+
     def level(self, t: FloatArray) -> FloatArray:
         """Return ``m(t)``."""
-        return self._trend(t) * (1.0 + self.amplitude * np.cos(_OMEGA * (t - self.phase)))
+        seasonal = 1.0 + self.amplitude * np.cos(_OMEGA * (t - self.phase))
+        return self._trend(t) * seasonal * self._shift(t)
 
     def max_level(self) -> float:
         """Return an upper bound of ``m`` over ``[0, inf)`` (the thinning envelope)."""
-        return (1.0 + self.amplitude) * max(1.0, 1.0 + self.trend_per_day * self.horizon)
+        trend = max(1.0, 1.0 + self.trend_per_day * self.horizon)
+        return (1.0 + self.amplitude) * trend * max(1.0, 1.0 + self.shift)
 
     def _cumulative_within(self, t: FloatArray) -> FloatArray:
         """``M(t) = integral of m over [0, t]`` for ``0 <= t <= horizon``."""
@@ -77,8 +93,18 @@ class RateCurve:
         return antiderivative(t) - antiderivative(np.zeros_like(t))
 
     def cumulative(self, t: FloatArray) -> FloatArray:
-        """Return ``M(t) = integral of m over [0, t]`` for ``t >= 0`` (exact, closed form)."""
+        """Return ``M(t) = integral of m over [0, t]`` for ``t >= 0`` (exact, closed form).
+
+        The shift multiplies the unshifted integral's increase after its start by ``1 + shift``.
+        """
         t = np.asarray(t, dtype=np.float64)
+        unshifted = self._unshifted_cumulative(t)
+        if self.shift == 0.0:
+            return unshifted
+        at_start = self._unshifted_cumulative(np.array(self.shift_start))
+        return unshifted + self.shift * np.maximum(unshifted - at_start, 0.0)
+
+    def _unshifted_cumulative(self, t: FloatArray) -> FloatArray:
         h = np.array(self.horizon)
         within = self._cumulative_within(np.minimum(t, h))
         extra = np.maximum(t - h, 0.0)
@@ -93,7 +119,8 @@ class RateCurve:
         the seasonal term is bounded by ``2 * amplitude / omega``, which brackets the root for a
         vectorised bisection (60 halvings: far below a second of precision).
         """
-        target = np.asarray(exposure, dtype=np.float64) / float(self._trend(np.array(self.horizon)))
+        after = float(self._trend(np.array(self.horizon))) * (1.0 + self.shift)  # shift_start <= H
+        target = np.asarray(exposure, dtype=np.float64) / after
         if self.amplitude == 0.0:
             return self.horizon + target
         slack = 2.0 * self.amplitude / _OMEGA
@@ -128,5 +155,12 @@ def curve_from_params(params: dict[str, object]) -> tuple[pd.Timestamp, pd.Times
         seasonality=float(params["seasonality"]),
         seasonality_peak_day=float(params["seasonality_peak_day"]),
         trend=float(params["trend"]),
+        level_shift=float(params.get("level_shift", 0.0)),
+        level_shift_day=_days_after(start, params.get("level_shift_date")),
     )
     return start, end_exclusive, curve
+
+
+def _days_after(start: pd.Timestamp, day: object) -> float:
+    """Days from ``start`` to ``day`` (0 when there is no day)."""
+    return 0.0 if day is None else float((pd.Timestamp(day) - start).days)

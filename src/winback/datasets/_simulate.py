@@ -1,4 +1,5 @@
-"""Simulated customer bases with known latent truth: :func:`simulate` and :class:`Simulation`.
+"""Simulated customer bases with known latent truth: :func:`simulate`, :class:`Simulation` and
+its :class:`SimulationSettings`.
 
 The generative model (all times continuous, in days since ``start``; stored floored to the second)
 -----------------------------------------------------------------------------------------------
@@ -8,8 +9,8 @@ Acquisition
 Purchases (BG/NBD, Fader, Hardie & Lee 2005)
     ``lambda_i ~ Gamma(r, rate=alpha)`` per day and ``p_i ~ Beta(a, b)``. While alive, repeat
     purchases arrive as a Poisson process of rate ``lambda_i * m(t)``, where ``m`` is the
-    seasonality/trend multiplier of :mod:`winback.datasets._rate_curve` (``m = 1`` by default),
-    simulated by thinning. Right after each *repeat* purchase the customer dies with
+    seasonality/trend/level-shift multiplier of :mod:`winback.datasets._rate_curve` (``m = 1`` by
+    default), simulated by thinning. Right after each *repeat* purchase the customer dies with
     probability ``p_i`` (as in BG/NBD the first purchase never kills), so the number of repeat
     purchases until death is geometric. ``dropout_ts`` is the time of that last purchase; when it
     falls after ``end`` it is drawn exactly from the same process continued past ``end``.
@@ -65,7 +66,7 @@ from winback.datasets._rate_curve import (
 )
 from winback.exceptions import ConfigError
 
-__all__ = ["Simulation", "simulate"]
+__all__ = ["Simulation", "SimulationSettings", "simulate"]
 
 logger = logging.getLogger(__name__)
 
@@ -112,39 +113,107 @@ _MAX_REPEATS = 2.0**62
 _LAST_INSTANT = 1e-7  # days (~0.01 s): keeps floored times strictly before the horizon
 
 
-class _Settings(BaseModel):
-    """Validated arguments of :func:`simulate` (stored in ``Simulation.params``)."""
+class SimulationSettings(BaseModel):
+    """Every setting of :func:`simulate`, validated once; ``Simulation.params`` is its dump.
+
+    ``simulate(n, seed=..., **overrides)`` builds one from keyword overrides; pass
+    ``settings=SimulationSettings(...)`` to reuse one. Each field's description documents it.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    n_customers: int = Field(gt=0)
-    start: date
-    end: date
-    seed: int = Field(ge=0)
-    acquisition_start: date
-    acquisition_end: date
-    r: float = Field(gt=0)
-    alpha: float = Field(gt=0)
-    a: float = Field(gt=0)
-    b: float = Field(gt=0)
-    seasonality: float = Field(ge=0, lt=1)
-    seasonality_peak_day: float = Field(ge=1, le=366)
-    trend: float
-    spend_p: float = Field(gt=0)
-    spend_q: float = Field(gt=1)
-    spend_gamma: float = Field(gt=0)
-    refund_rate: float = Field(ge=0, lt=1)
-    extra_columns: bool
-    engagement_shape: float = Field(gt=0)
-    event_rates: dict[EventType, float]
-    engagement_decay_days: float = Field(gt=0)
-    engagement_after_dropout: float = Field(ge=0, le=1)
-    opt_in_rate: float = Field(ge=0, le=1)
+    n_customers: int = Field(
+        gt=0, description="Customers, all acquired (first purchase) in the acquisition period."
+    )
+    start: date = Field(
+        default=date(2022, 1, 1), description="First calendar day simulated (inclusive)."
+    )
+    end: date = Field(default=date(2024, 12, 31), description="Last calendar day simulated.")
+    seed: int = Field(default=0, ge=0, description="Seed of the random generator.")
+    acquisition_start: date | None = Field(
+        default=None, description="First day of first purchases (uniform); default ``start``."
+    )
+    acquisition_end: date | None = Field(
+        default=None, description="Last day of first purchases; default ``end``."
+    )
+    r: float = Field(default=0.8, gt=0, description="Shape of the Gamma purchase rates per day.")
+    alpha: float = Field(
+        default=20.0, gt=0, description="Rate of the Gamma purchase rates (mean r / alpha a day)."
+    )
+    a: float = Field(default=1.0, gt=0, description="Beta(a, b) dropout probability: a.")
+    b: float = Field(default=10.0, gt=0, description="Beta(a, b) dropout probability: b.")
+    seasonality: float = Field(
+        default=0.0,
+        ge=0,
+        lt=1,
+        description="Amplitude of the yearly multiplier 1 + seasonality * cos(...) of rates.",
+    )
+    seasonality_peak_day: float = Field(
+        default=330.0, ge=1, le=366, description="Day of the year (1 = 1 January) of the peak."
+    )
+    trend: float = Field(
+        default=0.0,
+        description=(
+            "Relative change of purchase rates per year, linear from start (0.1 = +10% a year), "
+            "held at its end value afterwards."
+        ),
+    )
+    level_shift: float = Field(
+        default=0.0,
+        gt=-1,
+        description=(
+            "Relative jump of every purchase rate from level_shift_date on (0.3 = +30%, "
+            "-0.3 = -30%); the oracle knows it."
+        ),
+    )
+    level_shift_date: date | None = Field(
+        default=None,
+        description="First day of the shifted level, inside [start, end]; needed with a shift.",
+    )
+    spend_p: float = Field(default=6.0, gt=0, description="Order amount ~ Gamma(spend_p, nu).")
+    spend_q: float = Field(default=4.0, gt=1, description="nu ~ Gamma(spend_q, spend_gamma).")
+    spend_gamma: float = Field(default=30.0, gt=0, description="Rate of nu's Gamma.")
+    refund_rate: float = Field(
+        default=0.02, ge=0, lt=1, description="Share of orders refunded (a negative row)."
+    )
+    extra_columns: bool = Field(
+        default=True,
+        description="Add order_id, quantity, discount, category and channel to orders.",
+    )
+    engagement_shape: float = Field(
+        default=2.0,
+        gt=0,
+        description="Shape (and rate) of the Gamma engagement propensity; smaller: more spread.",
+    )
+    event_rates: dict[EventType, float] = Field(
+        default_factory=lambda: dict(DEFAULT_EVENT_RATES),
+        description=(
+            "Events per day of an engaged customer of propensity 1, by type; types left out "
+            "are not generated, {} gives no events."
+        ),
+    )
+    engagement_decay_days: float = Field(
+        default=30.0, gt=0, description="Days over which engagement fades after disengagement."
+    )
+    engagement_after_dropout: float = Field(
+        default=0.05,
+        ge=0,
+        le=1,
+        description="Engagement multiplier reached at the end of the fade, kept after dropout.",
+    )
+    opt_in_rate: float = Field(
+        default=0.85, ge=0, le=1, description="Share of customers with marketing_opt_in."
+    )
 
     @model_validator(mode="after")
-    def _check_dates_and_trend(self) -> _Settings:
+    def _check_dates_and_trend(self) -> SimulationSettings:
         if self.end < self.start:
             raise ValueError(f"end ({self.end}) must not be before start ({self.start})")
+        # fill the acquisition period (frozen model: set through __dict__ before anyone reads it)
+        if self.acquisition_start is None:
+            object.__setattr__(self, "acquisition_start", self.start)
+        if self.acquisition_end is None:
+            object.__setattr__(self, "acquisition_end", self.end)
         if not self.start <= self.acquisition_start <= self.acquisition_end <= self.end:
             raise ValueError(
                 "the acquisition period must lie inside [start, end] with acquisition_start <= "
@@ -159,7 +228,19 @@ class _Settings(BaseModel):
             )
         if any(rate < 0 for rate in self.event_rates.values()):
             raise ValueError(f"event_rates must be >= 0 per day, got {self.event_rates}")
+        self._check_level_shift()
         return self
+
+    def _check_level_shift(self) -> None:
+        if self.level_shift != 0 and self.level_shift_date is None:
+            raise ValueError(f"level_shift={self.level_shift} needs a level_shift_date")
+        if self.level_shift_date is not None and not (
+            self.start <= self.level_shift_date <= self.end
+        ):
+            raise ValueError(
+                f"level_shift_date ({self.level_shift_date}) must lie inside [start, end] = "
+                f"[{self.start}, {self.end}]"
+            )
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -222,33 +303,14 @@ class _Lifecycles:
 def simulate(
     n_customers: int,
     *,
-    start: str | date = "2022-01-01",
-    end: str | date = "2024-12-31",
     seed: int = 0,
-    acquisition_start: str | date | None = None,
-    acquisition_end: str | date | None = None,
-    r: float = 0.8,
-    alpha: float = 20.0,
-    a: float = 1.0,
-    b: float = 10.0,
-    seasonality: float = 0.0,
-    seasonality_peak_day: float = 330.0,
-    trend: float = 0.0,
-    spend_p: float = 6.0,
-    spend_q: float = 4.0,
-    spend_gamma: float = 30.0,
-    refund_rate: float = 0.02,
-    extra_columns: bool = True,
-    engagement_shape: float = 2.0,
-    event_rates: Mapping[str, float] | None = None,
-    engagement_decay_days: float = 30.0,
-    engagement_after_dropout: float = 0.05,
-    opt_in_rate: float = 0.85,
+    settings: SimulationSettings | None = None,
+    **overrides: Any,
 ) -> Simulation:
     """Simulate a customer base whose latent purchase rates, dropout times and values are known.
 
     The model is described in the docstring of :mod:`winback.datasets._simulate`. Everything is
-    vectorised numpy: a million customers take seconds. The same arguments give identical frames;
+    vectorised numpy: a million customers take seconds. The same settings give identical frames;
     each part (purchases, values, extra columns, engagement, profiles) has its own random stream,
     so e.g. ``extra_columns=False`` leaves the purchases unchanged.
 
@@ -256,42 +318,14 @@ def simulate(
     ----------
     n_customers : int
         Number of customers, all acquired (first purchase) during the acquisition period.
-    start, end : str or date
-        First and last calendar day simulated (inclusive); orders and events fall on those days.
     seed : int
         Seed of the random generator.
-    acquisition_start, acquisition_end : str or date, optional
-        First and last day of first purchases (uniform in between); default ``start`` and ``end``.
-    r, alpha : float
-        Purchase rates ``lambda ~ Gamma(r, rate=alpha)`` per day while alive (mean ``r/alpha``).
-    a, b : float
-        Dropout probabilities after each repeat purchase ``p ~ Beta(a, b)``.
-    seasonality : float
-        Amplitude in [0, 1) of the yearly multiplier ``1 + seasonality * cos(...)`` of rates.
-    seasonality_peak_day : float
-        Day of the year (1 = 1 January) when the seasonal multiplier peaks.
-    trend : float
-        Relative change of purchase rates per year, linear from ``start`` (0.1 = +10% a year),
-        held at its ``end`` value afterwards.
-    spend_p, spend_q, spend_gamma : float
-        Gamma-gamma order values: ``nu ~ Gamma(spend_q, rate=spend_gamma)``, amount
-        ``~ Gamma(spend_p, rate=nu)``.
-    refund_rate : float
-        Share of orders refunded (each adds a negative-amount row at the order's time).
-    extra_columns : bool
-        Add ``order_id``, ``quantity``, ``discount``, ``category`` and ``channel`` to orders.
-    engagement_shape : float
-        Shape (and rate) of the Gamma engagement propensity; smaller is more heterogeneous.
-    event_rates : mapping, optional
-        Events per day of an engaged customer of propensity 1, by event type; default
-        site_visit 0.02, email_open 0.015, email_click 0.003, support_ticket 0.0008, nps 0.0008,
-        unsubscribe 0.0004. Types left out are not generated; ``{}`` gives no events.
-    engagement_decay_days : float
-        Days over which engagement fades after disengagement.
-    engagement_after_dropout : float
-        Engagement multiplier reached at the end of the fade and kept after dropout.
-    opt_in_rate : float
-        Share of customers with ``marketing_opt_in``.
+    settings : SimulationSettings, optional
+        Settings to start from (``n_customers``, ``seed`` and ``overrides`` replace theirs).
+    **overrides
+        Any other field of :class:`SimulationSettings`, e.g. ``start="2022-01-01"``,
+        ``seasonality=0.3``, ``level_shift=-0.3, level_shift_date="2024-07-01"``; each field's
+        description says what it does.
 
     Returns
     -------
@@ -301,7 +335,7 @@ def simulate(
     Raises
     ------
     ConfigError
-        If an argument is out of range (every problem is listed).
+        If a setting is unknown or out of range (every problem is listed).
 
     Examples
     --------
@@ -310,31 +344,8 @@ def simulate(
     >>> sim.truth.shape[0], sim.orders["customer_id"].nunique()
     (500, 500)
     """
-    settings = _validate(
-        n_customers=n_customers,
-        start=start,
-        end=end,
-        seed=seed,
-        acquisition_start=start if acquisition_start is None else acquisition_start,
-        acquisition_end=end if acquisition_end is None else acquisition_end,
-        r=r,
-        alpha=alpha,
-        a=a,
-        b=b,
-        seasonality=seasonality,
-        seasonality_peak_day=seasonality_peak_day,
-        trend=trend,
-        spend_p=spend_p,
-        spend_q=spend_q,
-        spend_gamma=spend_gamma,
-        refund_rate=refund_rate,
-        extra_columns=extra_columns,
-        engagement_shape=engagement_shape,
-        event_rates=dict(DEFAULT_EVENT_RATES if event_rates is None else event_rates),
-        engagement_decay_days=engagement_decay_days,
-        engagement_after_dropout=engagement_after_dropout,
-        opt_in_rate=opt_in_rate,
-    )
+    base = {} if settings is None else settings.model_dump(exclude_unset=True)
+    settings = _validate({**base, **overrides, "n_customers": n_customers, "seed": seed})
     params = settings.model_dump()
     start_ts, end_exclusive, curve = curve_from_params(params)
     horizon = float((end_exclusive - start_ts).days)
@@ -360,10 +371,10 @@ def simulate(
     )
 
 
-def _validate(**arguments: Any) -> _Settings:
+def _validate(arguments: dict[str, Any]) -> SimulationSettings:
     """Return the validated settings or raise a ConfigError listing every invalid argument."""
     try:
-        return _Settings(**arguments)
+        return SimulationSettings(**arguments)
     except ValidationError as exc:
         problems = "; ".join(_describe(error) for error in exc.errors())
         raise ConfigError(f"simulate() got invalid arguments: {problems}.") from exc
@@ -382,7 +393,7 @@ def _describe(error: Any) -> str:
 
 def _simulate_lifecycles(
     rng: np.random.Generator,
-    settings: _Settings,
+    settings: SimulationSettings,
     curve: RateCurve,
     start: pd.Timestamp,
     horizon: float,
@@ -553,7 +564,7 @@ def _order_frame(
     value_rng: np.random.Generator,
     extra_rng: np.random.Generator,
     lifecycles: _Lifecycles,
-    settings: _Settings,
+    settings: SimulationSettings,
     start: pd.Timestamp,
 ) -> pd.DataFrame:
     """Orders with gamma-gamma amounts, refund rows and (optionally) the extra columns."""
@@ -638,7 +649,9 @@ def _customer_frame(
     )
 
 
-def _truth_frame(lifecycles: _Lifecycles, settings: _Settings, start: pd.Timestamp) -> pd.DataFrame:
+def _truth_frame(
+    lifecycles: _Lifecycles, settings: SimulationSettings, start: pd.Timestamp
+) -> pd.DataFrame:
     """One row per customer with the latent state the simulation drew."""
     n = lifecycles.first.size
     return pd.DataFrame(
@@ -659,7 +672,7 @@ def _truth_frame(lifecycles: _Lifecycles, settings: _Settings, start: pd.Timesta
 
 
 def _engagement_level(
-    time: FloatArray, disengage: FloatArray, dropout: FloatArray, settings: _Settings
+    time: FloatArray, disengage: FloatArray, dropout: FloatArray, settings: SimulationSettings
 ) -> FloatArray:
     """Multiplier ``h(t)``: 1, then a linear fade from disengagement, then the floor."""
     floor = settings.engagement_after_dropout
@@ -673,7 +686,7 @@ def _event_frame(
     lifecycles: _Lifecycles,
     signup: FloatArray,
     opt_in: BoolArray,
-    settings: _Settings,
+    settings: SimulationSettings,
     start: pd.Timestamp,
     horizon: float,
 ) -> pd.DataFrame:
@@ -710,7 +723,7 @@ def _engagement_times(
     lifecycles: _Lifecycles,
     begin: FloatArray,
     total_rate: float,
-    settings: _Settings,
+    settings: SimulationSettings,
     horizon: float,
 ) -> tuple[IntArray, FloatArray]:
     """Times of all engagement events, by thinning where ``h`` varies.

@@ -279,8 +279,9 @@ def evaluation_plots(
         key = f"{name}_{task.spec.horizon_days}d"
         for kind, ax in task_plots(task.spec, y, task_scores).items():
             plots[f"plots/{kind}_{key}.png"] = png_bytes(ax)
-        importance = task.shipped_model.feature_importance()
-        plots[f"plots/importance_{name}.png"] = png_bytes(
-            plot_feature_importance(importance, title=f"Feature importance: {name} model")
-        )
+        importance = task.feature_importance()  # None: no model of its own (a BTYD extension)
+        if importance is not None:
+            plots[f"plots/importance_{name}.png"] = png_bytes(
+                plot_feature_importance(importance, title=f"Feature importance: {name} model")
+            )
     return plots

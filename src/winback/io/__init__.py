@@ -1,32 +1,49 @@
 """Reading and validating orders, events and customers (the one data gate), and atomic writers.
 
-``read_orders``, ``read_events`` and ``read_customers`` turn a CSV file, a Parquet file or a
-DataFrame into a frame that follows the data contract plus a frame of rejected rows; the column
-mapping models say which source column holds each canonical column; :func:`gate_rejects`
-puts a reader's rejects in the one shape scoring and training report them in. ``write_atomic``,
-``write_frame`` and ``write_json`` write output files atomically.
+``read_orders``, ``read_events`` and ``read_customers`` turn a CSV file, a Parquet file, a folder
+of Parquet files, a PostgreSQL or DuckDB table or query (by URL, or as a :class:`PostgresSource`
+or :class:`DuckDBSource`) or a DataFrame into a frame that follows the data contract plus a frame
+of rejected rows; :func:`open_source` says what a source string names and :func:`redact` masks
+the passwords of URLs in a text; the column mapping models say which source column holds each
+canonical column; :func:`gate_rejects` puts a reader's rejects in the one shape scoring and
+training report them in. ``write_atomic``, ``write_frame`` and ``write_json`` write output files
+atomically.
 """
 
+from winback.io._arrow import DataSource
 from winback.io._columns import (
     CustomersColumns,
     EventsColumns,
     OrdersColumns,
     parse_columns_option,
 )
+from winback.io._database import Bucket, DuckDBSource, PostgresSource
+from winback.io._parquet import ParquetDataset
 from winback.io._read import ReadResult, read_customers, read_events, read_orders
 from winback.io._rejects import gate_rejects
+from winback.io._source import open_source
+from winback.io._urls import is_url, redact, without_password
 from winback.io._write import write_atomic, write_frame, write_json
 
 __all__ = [
+    "Bucket",
     "CustomersColumns",
+    "DataSource",
+    "DuckDBSource",
     "EventsColumns",
     "OrdersColumns",
+    "ParquetDataset",
+    "PostgresSource",
     "ReadResult",
     "gate_rejects",
+    "is_url",
+    "open_source",
     "parse_columns_option",
     "read_customers",
     "read_events",
     "read_orders",
+    "redact",
+    "without_password",
     "write_atomic",
     "write_frame",
     "write_json",

@@ -1,7 +1,10 @@
-"""Loading a source (CSV path, Parquet path or DataFrame) into a raw frame, with file-level errors.
+"""Loading a source into a raw frame, with source-level errors.
 
-CSV files are read with every column as text (``str``), exactly as written, so that the parsers
-apply one set of rules whatever the source; Parquet files and DataFrames keep their dtypes.
+A source is a CSV file, a Parquet file, a folder of Parquet files, a ``postgresql://`` or
+``duckdb://`` URL naming a table or query, a :class:`~winback.io.DataSource` object or a
+DataFrame. CSV files are read with every column as text (``str``), exactly as written, so that the
+parsers apply one set of rules whatever the source; the others keep their types (Arrow's
+conversion, see :func:`~winback.io._arrow.arrow_frame`).
 """
 
 from __future__ import annotations
@@ -20,12 +23,17 @@ import pandas as pd
 import pyarrow as pa
 
 from winback.exceptions import ConfigError, DataError
+from winback.io._arrow import DataSource
+from winback.io._database import database_source
+from winback.io._parquet import ParquetDataset
+from winback.io._urls import is_url, redact
 
-__all__ = ["Source", "column_listing", "display_name", "load_source"]
+__all__ = ["Source", "column_listing", "display_name", "load_source", "open_source"]
 
-Source = str | os.PathLike[str] | pd.DataFrame
+Source = str | os.PathLike[str] | pd.DataFrame | DataSource
 _CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".csv.xz", ".csv.zip")
 _PARQUET_SUFFIXES = (".parquet", ".pq")
+_DUCKDB_SUFFIXES = (".duckdb", ".ddb")
 _OPENERS: dict[str, Callable[..., IO[bytes]]] = {
     ".gz": gzip.open,
     ".bz2": bz2.open,
@@ -35,27 +43,53 @@ _MAX_SHOWN = 5
 
 
 def display_name(source: Source, name: str | None) -> str:
-    """How messages name the source: ``name``, else the path as given, else ``<DataFrame>``."""
+    """How messages name the source: ``name``, else the path or URL as given (passwords masked),
+    the source's label, or ``<DataFrame>``."""
     if name is not None:
-        return name
-    return "<DataFrame>" if isinstance(source, pd.DataFrame) else str(source)
+        return redact(name)
+    if isinstance(source, pd.DataFrame):
+        return "<DataFrame>"
+    if isinstance(source, DataSource):
+        return source.label
+    return redact(str(source))
+
+
+def open_source(
+    source: str | os.PathLike[str], *, base: str | os.PathLike[str] | None = None
+) -> Path | DataSource:
+    """What a source string names: a database source for a URL, a :class:`ParquetDataset` for
+    a folder, else the file's path. Relative paths are taken relative to ``base`` (default: the
+    working directory). Raises :class:`ConfigError` for a malformed URL."""
+    text = os.fspath(source)
+    if is_url(text):
+        return database_source(text, base=base)
+    path = Path(os.path.expanduser(text))
+    if base is not None and not path.is_absolute():
+        path = Path(base) / path
+    return ParquetDataset(path) if path.is_dir() else path
 
 
 def load_source(source: Source, *, encoding: str, label: str, reader: str) -> pd.DataFrame:
     """Return the raw rows of ``source`` with a fresh RangeIndex (0-based positions).
 
     ``label`` names the source in messages and ``reader`` (``"read_orders"``...) is used in the
-    suggested fixes. Raises :class:`DataError` for a missing or unreadable file, an unsupported
-    suffix, bytes that do not decode with ``encoding``, or a source without data rows.
+    suggested fixes. Raises :class:`DataError` for a missing or unreadable file, folder, table or
+    query, an unsupported suffix, bytes that do not decode with ``encoding``, or a source without
+    data rows, and :class:`ConfigError` for a malformed URL.
     """
+    if isinstance(source, str | os.PathLike):
+        source = open_source(source)
     if isinstance(source, pd.DataFrame):
         raw = source.reset_index(drop=True)
-    elif isinstance(source, str | os.PathLike):
-        raw = _read_file(Path(source), encoding=encoding, label=label, reader=reader)
+    elif isinstance(source, DataSource):
+        raw = source.read(label=label)
+    elif isinstance(source, Path):
+        raw = _read_file(source, encoding=encoding, label=label, reader=reader)
     else:
         raise TypeError(
-            f"{reader}: expected a path to a .csv or .parquet file or a pandas DataFrame, "
-            f"got {type(source).__name__}."
+            f"{reader}: expected a path to a .csv or .parquet file, a folder of Parquet files, a "
+            f"database URL, a winback.io.DataSource or a pandas DataFrame, got "
+            f"{type(source).__name__}."
         )
     if len(raw) == 0:
         raise DataError(
@@ -80,15 +114,19 @@ def _read_file(path: Path, *, encoding: str, label: str, reader: str) -> pd.Data
             f"Cannot read {label!r}: file not found (working directory: {Path.cwd()}). "
             "Fix: check the path, or pass an absolute path."
         )
-    if path.is_dir():
-        raise DataError(f"Cannot read {label!r}: it is a folder, not a file. Fix: name the file.")
     if lower.endswith(_PARQUET_SUFFIXES):
         return _read_parquet(path, label=label)
     if lower.endswith(_CSV_SUFFIXES):
         return _read_csv(path, encoding=encoding, label=label)
+    if lower.endswith(_DUCKDB_SUFFIXES):
+        raise DataError(
+            f"Cannot read {label!r}: a DuckDB database holds several tables. Fix: name one, "
+            f"e.g. 'duckdb://{path.as_posix()}?table=orders'."
+        )
     raise DataError(
         f"Cannot read {label!r}: unsupported file type {''.join(path.suffixes) or '(none)'!r}; "
-        f"winback reads {', '.join(_CSV_SUFFIXES + _PARQUET_SUFFIXES)}. Fix: convert the file "
+        f"winback reads {', '.join(_CSV_SUFFIXES + _PARQUET_SUFFIXES)} files, folders of "
+        "Parquet files and postgresql:// or duckdb:// URLs. Fix: convert the file "
         f"(e.g. df.to_parquet('data.parquet')) or pass a DataFrame, e.g. "
         f"{reader}(pd.read_excel({str(path)!r}))."
     )

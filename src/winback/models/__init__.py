@@ -1,9 +1,11 @@
 """Models: LightGBM tasks, calibration, the classical BTYD baselines, and the bundle format.
 
-- :class:`LGBMProbability`, :class:`LGBMSpend`, :class:`Calibrator`: scikit-learn estimators.
+- :class:`LGBMProbability`, :class:`LGBMSpend`, :class:`Calibrator`: scikit-learn estimators;
+  :class:`RFMLogit`, :class:`BTYDScore`: the simple candidates a probability task can ship.
 - :class:`BetaGeo`, :class:`ParetoNBD`, :class:`GammaGamma`: BTYD baselines
   (:mod:`winback.models.btyd`); :func:`fit_btyd`, :func:`btyd_features`: their point-in-time
-  predictions as features.
+  predictions as features; :func:`rfm_days_columns`: the RFM summary in days (the RFM logit's
+  inputs).
 - :class:`ProbabilityTask`, :class:`SpendTask`, :class:`TaskSpec`: one fitted task, its candidate
   models and the shipped choice; :func:`btyd_probability`, :func:`btyd_spend`,
   :func:`extend_horizon`: the BTYD quantities a task is compared with or extended by.
@@ -14,8 +16,15 @@
 
 from winback.models._bundle import load_model, save_model, seal_bundle, verify_bundle
 from winback.models._calibration import Calibrator
-from winback.models._hybrid import BTYD_DAYS_PER_UNIT, FittedBTYD, btyd_features, fit_btyd
+from winback.models._hybrid import (
+    BTYD_DAYS_PER_UNIT,
+    FittedBTYD,
+    btyd_features,
+    fit_btyd,
+    rfm_days_columns,
+)
 from winback.models._lgbm import LGBMProbability, LGBMSpend
+from winback.models._simple import RFM_LOGIT_COLUMNS, BTYDScore, RFMLogit
 from winback.models._tasks import (
     ProbabilityTask,
     SpendTask,
@@ -30,6 +39,8 @@ from winback.models.btyd import BetaGeo, GammaGamma, ParetoNBD
 __all__ = [
     "BTYD_DAYS_PER_UNIT",
     "PREDICTION_COLUMNS",
+    "RFM_LOGIT_COLUMNS",
+    "BTYDScore",
     "BetaGeo",
     "Calibrator",
     "FittedBTYD",
@@ -38,6 +49,7 @@ __all__ = [
     "LGBMSpend",
     "ParetoNBD",
     "ProbabilityTask",
+    "RFMLogit",
     "SpendTask",
     "TaskSpec",
     "WinbackModel",
@@ -47,6 +59,7 @@ __all__ = [
     "extend_horizon",
     "fit_btyd",
     "load_model",
+    "rfm_days_columns",
     "save_model",
     "seal_bundle",
     "verify_bundle",

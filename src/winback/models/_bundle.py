@@ -3,8 +3,9 @@
 Layout of ``models/<name>/``::
 
     manifest.json              sha256 of every other file, winback version, bundle format
-    model.json                 tasks, calibrators, spend levels, blend weights, BTYD parameters,
-                               features, metadata
+    model.json                 tasks, calibrators, spend levels, blend weights, the simple
+                               candidates (RFM logit coefficients, calibrated BTYD), level
+                               offsets, BTYD parameters, features, metadata
     <task>_<method>.txt        LightGBM's own model files
     ...                        any extra files (evaluation.json, config.yaml, plots/*.png)
 
@@ -30,6 +31,7 @@ from winback.features import FeatureConfig
 from winback.models._calibration import Calibrator
 from winback.models._hybrid import FittedBTYD
 from winback.models._lgbm import LGBMProbability, LGBMSpend, restore_booster
+from winback.models._simple import BTYDScore, RFMLogit
 from winback.models._tasks import ProbabilityTask, SpendTask, TaskSpec
 from winback.models._winback_model import WinbackModel
 from winback.models.btyd import BetaGeo, GammaGamma, ParetoNBD
@@ -37,7 +39,7 @@ from winback.models.btyd import BetaGeo, GammaGamma, ParetoNBD
 __all__ = ["load_model", "save_model", "seal_bundle", "sha256_file", "verify_bundle"]
 
 MANIFEST = "manifest.json"
-FORMAT_VERSION = 2  # 2: spend candidates (level, BTYD x Gamma-Gamma, blend)
+FORMAT_VERSION = 3  # 2: spend candidates; 3: simple probability candidates, conditional tasks
 
 
 def sha256_file(path: Path) -> str:
@@ -91,7 +93,17 @@ def _task_spec(name: str, task: ProbabilityTask | SpendTask, files: dict[str, st
         out["models"][method] = _model_spec(model, file)
     out["blend"] = task.blend
     if isinstance(task, ProbabilityTask):
-        out["horizon_btyd"] = task.horizon_btyd
+        out.update(
+            {
+                "horizon_btyd": task.horizon_btyd,
+                "rfm_logit": None if task.rfm_logit is None else task.rfm_logit.to_dict(),
+                "btyd_score": None if task.btyd_score is None else task.btyd_score.to_dict(),
+                "condition_task": task.condition_task,
+                "condition_days": task.condition_days,
+                "level_btyd": task.level_btyd,
+                "level_offsets": task.level_offsets,
+            }
+        )
     return out
 
 
@@ -239,7 +251,15 @@ def _restore_task(path: Path, doc: dict[str, Any]) -> ProbabilityTask | SpendTas
     task.selection = doc["selection"]
     task.blend = doc.get("blend")
     if isinstance(task, ProbabilityTask):
-        task.horizon_btyd = doc.get("horizon_btyd")
+        task.horizon_btyd = doc["horizon_btyd"]
+        task.rfm_logit = None if doc["rfm_logit"] is None else RFMLogit.from_dict(doc["rfm_logit"])
+        task.btyd_score = (
+            None if doc["btyd_score"] is None else BTYDScore.from_dict(doc["btyd_score"])
+        )
+        task.condition_task = doc["condition_task"]
+        task.condition_days = doc["condition_days"]
+        task.level_btyd = doc["level_btyd"]
+        task.level_offsets = {k: float(v) for k, v in doc["level_offsets"].items()}
     return task
 
 

@@ -73,17 +73,21 @@ def choose_calibrator(raw: np.ndarray, y: np.ndarray, *, seed: int = 0) -> Calib
     """Pick isotonic or sigmoid by 5-fold cross-validated log loss on ``(raw, y)``, then refit.
 
     Choosing on held-out folds avoids favouring isotonic regression, which always wins in-sample.
+    The fitted calibrator keeps ``cv_log_loss_`` (method -> loss) and ``cv_predictions_`` (the
+    chosen method's out-of-fold probability of each row, for comparing candidates row by row).
     """
     raw = np.asarray(raw, dtype=float)
     y = np.asarray(y).astype(int)
     folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=seed)
-    losses = {}
+    losses, preds = {}, {}
     for method in ("isotonic", "sigmoid"):
         pred = np.empty_like(raw)
         for train, test in folds.split(raw.reshape(-1, 1), y):
             pred[test] = Calibrator(method=method).fit(raw[train], y[train]).transform(raw[test])
         losses[method] = log_loss(y, np.clip(pred, _EPS, 1 - _EPS), labels=[0, 1])
+        preds[method] = pred
     best = min(losses, key=lambda m: (losses[m], m))
     cal = Calibrator(method=best).fit(raw, y)
     cal.cv_log_loss_ = losses
+    cal.cv_predictions_ = preds[best]
     return cal

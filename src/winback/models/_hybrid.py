@@ -2,13 +2,16 @@
 
 At each cutoff the classical models are fitted on that cutoff's own past only (the RFM summary
 as of the cutoff, time in weeks), and their per-customer predictions become LightGBM features.
+A fit that did not converge, ran to the edge of its parameter space, lost its dropout component
+or failed is logged at WARNING and kept in :attr:`FittedBTYD.warnings`; nothing is dropped
+silently.
 """
 
 from __future__ import annotations
 
 import logging
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -17,20 +20,36 @@ import pandas as pd
 from winback.exceptions import WinbackError
 from winback.models.btyd import BetaGeo, GammaGamma, ParetoNBD
 
-__all__ = ["BTYD_DAYS_PER_UNIT", "FittedBTYD", "btyd_features", "fit_btyd"]
+__all__ = [
+    "BTYD_DAYS_PER_UNIT",
+    "FittedBTYD",
+    "btyd_features",
+    "fit_btyd",
+    "rfm_days_columns",
+]
 
 logger = logging.getLogger(__name__)
 
 BTYD_DAYS_PER_UNIT = 7.0  # BTYD models are fitted with time in weeks, as in the literature
+# A dropout mixing distribution whose shape falls below this puts (almost) all its mass at "never
+# drops out": BG/NBD's Beta(a, b) with a -> 0, Pareto/NBD's Gamma(s, beta) with s -> 0.
+DEGENERATE_SHAPE = 1e-3
+_DROPOUT_SHAPE = {"bgnbd": "a", "pareto_nbd": "s"}
+_LABELS = {"bgnbd": "BG/NBD", "pareto_nbd": "Pareto/NBD", "gamma_gamma": "Gamma-Gamma"}
 
 
 @dataclass(frozen=True)
 class FittedBTYD:
-    """The classical models fitted on one cutoff's past; a model that failed to fit is None."""
+    """The classical models fitted on one cutoff's past; a model that failed to fit is None.
+
+    ``warnings`` maps a model name to what went wrong with its fit (non-convergence, a
+    parameter at the edge of its space, a vanished dropout component, a failed fit).
+    """
 
     bgnbd: BetaGeo | None
     pareto_nbd: ParetoNBD | None
     gamma_gamma: GammaGamma | None
+    warnings: dict[str, list[str]] = field(default_factory=dict)
 
     def params(self) -> dict[str, dict[str, float] | None]:
         """Return the fitted parameters of each model (None where the fit failed)."""
@@ -47,18 +66,27 @@ class FittedBTYD:
         }
 
 
-def _fit_or_none(model: Any, data: pd.DataFrame, label: str) -> Any:
-    """Fit ``model`` or return None; convergence warnings are logged, not raised to the user."""
+def _fit_or_none(model: Any, data: pd.DataFrame, name: str, where: str) -> tuple[Any, list[str]]:
+    """Fit ``model``; return it (None if it failed) and what went wrong, logged at WARNING."""
+    label = f"{_LABELS[name]} {where}".strip()
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             fitted = model.fit(data)
-        for w in caught:
-            logger.info("%s: %s", label, w.message)
-        return fitted
     except (WinbackError, ValueError, FloatingPointError, np.linalg.LinAlgError) as exc:
-        logger.warning("%s could not be fitted (%s); its features will be missing.", label, exc)
-        return None
+        message = f"could not be fitted ({exc}); its features are missing"
+        logger.warning("%s %s.", label, message)
+        return None, [message]
+    problems = [str(w.message) for w in caught]
+    shape = _DROPOUT_SHAPE.get(name)
+    if shape is not None and fitted.params_[shape] < DEGENERATE_SHAPE:
+        problems.append(
+            f"the dropout component vanished ({shape}={fitted.params_[shape]:.2g} < "
+            f"{DEGENERATE_SHAPE:g}): the model treats almost every customer as never dropping out"
+        )
+    for problem in problems:
+        logger.warning("%s: %s", label, problem)
+    return fitted, problems
 
 
 def _start(warm: FittedBTYD | None, name: str) -> dict[str, Any]:
@@ -66,7 +94,9 @@ def _start(warm: FittedBTYD | None, name: str) -> dict[str, Any]:
     return {} if model is None else {"initial_params": dict(model.params_)}
 
 
-def fit_btyd(rfm_weeks: pd.DataFrame, *, warm_start: FittedBTYD | None = None) -> FittedBTYD:
+def fit_btyd(
+    rfm_weeks: pd.DataFrame, *, warm_start: FittedBTYD | None = None, where: str = ""
+) -> FittedBTYD:
     """Fit BG/NBD, Pareto/NBD and Gamma-Gamma on an RFM summary in weeks.
 
     Parameters
@@ -75,18 +105,23 @@ def fit_btyd(rfm_weeks: pd.DataFrame, *, warm_start: FittedBTYD | None = None) -
         Columns ``frequency``, ``recency``, ``T`` (weeks) and ``monetary_value``, one row per
         customer, as returned by ``winback.features.rfm_summary(..., time_unit="W")``.
     warm_start : FittedBTYD, optional
-        Models fitted at an earlier cutoff; their parameters start the optimiser.
+        Models fitted at an earlier cutoff; their parameters start the optimiser. Training does
+        not use it: each cutoff's fit then depends only on that cutoff's past, not on which other
+        cutoffs (tasks) were fitted before it.
+    where : str
+        Names the fit in warnings (e.g. ``"at cutoff 1997-09-30"``).
     """
     repeaters = rfm_weeks[(rfm_weeks["frequency"] > 0) & (rfm_weeks["monetary_value"] > 0)]
-    return FittedBTYD(
-        bgnbd=_fit_or_none(BetaGeo(**_start(warm_start, "bgnbd")), rfm_weeks, "BG/NBD"),
-        pareto_nbd=_fit_or_none(
-            ParetoNBD(**_start(warm_start, "pareto_nbd")), rfm_weeks, "Pareto/NBD"
-        ),
-        gamma_gamma=_fit_or_none(
-            GammaGamma(**_start(warm_start, "gamma_gamma")), repeaters, "Gamma-Gamma"
-        ),
-    )
+    models, problems = {}, {}
+    for name, cls, data in (
+        ("bgnbd", BetaGeo, rfm_weeks),
+        ("pareto_nbd", ParetoNBD, rfm_weeks),
+        ("gamma_gamma", GammaGamma, repeaters),
+    ):
+        models[name], found = _fit_or_none(cls(**_start(warm_start, name)), data, name, where)
+        if found:
+            problems[name] = found
+    return FittedBTYD(**models, warnings=problems)
 
 
 def btyd_features(
@@ -135,3 +170,21 @@ def _or_nan(model: Any, predict: Any, like: pd.DataFrame) -> np.ndarray:
         return np.full(len(like), np.nan)
     with np.errstate(all="ignore"):
         return np.asarray(predict(model), dtype=float)
+
+
+def rfm_days_columns(rfm_weeks: pd.DataFrame) -> pd.DataFrame:
+    """Return the lifetimes RFM summary in days, prefixed ``rfm_`` (the RFM logit's inputs).
+
+    Columns: ``rfm_frequency``, ``rfm_recency``, ``rfm_T``, ``rfm_monetary_value`` and
+    ``rfm_days_since_last`` (= T - recency).
+    """
+    days = pd.DataFrame(
+        {
+            "rfm_frequency": rfm_weeks["frequency"],
+            "rfm_recency": rfm_weeks["recency"] * BTYD_DAYS_PER_UNIT,
+            "rfm_T": rfm_weeks["T"] * BTYD_DAYS_PER_UNIT,
+            "rfm_monetary_value": rfm_weeks["monetary_value"],
+        }
+    )
+    days["rfm_days_since_last"] = days["rfm_T"] - days["rfm_recency"]
+    return days

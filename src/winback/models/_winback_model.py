@@ -2,7 +2,9 @@
 
 :class:`WinbackModel` bundles the three fitted tasks, the feature configuration and the BTYD
 parameters used to compute the hybrid features at scoring time. It is saved and loaded by
-``winback.models._bundle`` without pickles.
+``winback.models._bundle`` without pickles. The longer-horizon probability task is conditional on
+the shorter one (see :mod:`winback.models._tasks`), so ``p_repurchase + p_churn <= 1`` whenever the
+repurchase horizon is the shorter.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from winback.features import build_features, rfm_summary
-from winback.models._hybrid import FittedBTYD, btyd_features
+from winback.models._hybrid import FittedBTYD, btyd_features, rfm_days_columns
 from winback.models._tasks import ProbabilityTask, SpendTask
 
 __all__ = ["PREDICTION_COLUMNS", "WinbackModel"]
@@ -68,25 +70,42 @@ class WinbackModel:
         """Return the features frame the model scores, as of ``cutoff`` (index customer_id).
 
         Base features come from :func:`winback.features.build_features` with the training
-        ``FeatureConfig``; BTYD features use the parameters stored in the model.
+        ``FeatureConfig``; BTYD features use the parameters stored in the model; the ``rfm_``
+        columns (the RFM logit's inputs) come from the same RFM summary.
         """
         base = build_features(
             orders, cutoff=cutoff, events=events, customers=customers, config=self.feature_config
         )
         rfm = rfm_summary(orders, cutoff=cutoff, time_unit="W").reindex(base.index)
         hybrid = btyd_features(rfm, self.btyd, horizons_days=self.btyd_horizons_days)
-        frame = base.join(hybrid)
+        frame = base.join(hybrid).join(rfm_days_columns(rfm))
         for col in self.feature_names:  # columns a scoring population happens not to produce
             if col not in frame.columns:
                 frame[col] = np.nan
         return frame
 
+    def survivals(self, features: pd.DataFrame) -> dict[str, np.ndarray]:
+        """Return P(no order within the task's horizon) of each probability task, per row.
+
+        The task a conditional task is built on is computed first and passed as ``given``.
+        """
+        out: dict[str, np.ndarray] = {}
+        pending = [n for n, t in self.tasks.items() if isinstance(t, ProbabilityTask)]
+        while pending:
+            name = next(n for n in pending if self.tasks[n].condition_task not in pending)
+            task = self.tasks[name]
+            given = None if task.condition_task is None else out[task.condition_task]
+            out[name] = task.survival(features, given=given)
+            pending.remove(name)
+        return out
+
     def predict(self, features: pd.DataFrame) -> pd.DataFrame:
         """Return ``p_repurchase``, ``p_churn`` and ``expected_spend`` indexed like ``features``."""
+        survival = self.survivals(features)
         return pd.DataFrame(
             {
-                "p_repurchase": self.tasks["repurchase"].predict(features),
-                "p_churn": self.tasks["churn"].predict(features),
+                "p_repurchase": 1 - survival["repurchase"],
+                "p_churn": survival["churn"],
                 "expected_spend": np.clip(self.tasks["spend"].predict(features), 0, None),
             },
             index=features.index,
@@ -95,12 +114,25 @@ class WinbackModel:
     def contributions(
         self, features: pd.DataFrame, *, task: str = "churn", method: str = "shap"
     ) -> pd.DataFrame:
-        """Per-feature contributions (log-odds scale) of the task's shipped LightGBM.
+        """Per-feature contributions (log-odds scale) toward the task's event.
 
-        ``method`` is ``"shap"`` (exact TreeSHAP) or ``"path"`` (decision-path attribution,
-        about 7x faster); see :meth:`LGBMProbability.contributions`.
+        The task's shipped model's own contributions (LightGBM: ``method`` ``"shap"``, exact
+        TreeSHAP, or ``"path"``, decision-path attribution about 7x faster; see
+        :meth:`LGBMProbability.contributions`). For a conditional task the contributions of the
+        task it is built on are added, sign flipped when that task's event is the opposite one
+        (an order pushes away from churn), columns aligned (missing = 0); the rows then sum to the
+        two log-odds scores' sum, an approximation of the chained probability's drivers.
         """
-        return self.tasks[task].shipped_model.contributions(features, method=method)
+        this = self.tasks[task]
+        if not isinstance(this, ProbabilityTask):
+            return this.shipped_model.contributions(features, method=method)
+        if this.condition_task is None:
+            return this.contributions(features, method=method)
+        base = self.contributions(features, task=this.condition_task, method=method)
+        if self.tasks[this.condition_task].spec.name != this.spec.name:
+            base = -base
+        own = this.contributions(features, method=method)
+        return base if own is None else base.add(own, fill_value=0.0)
 
     @property
     def horizons(self) -> dict[str, int]:

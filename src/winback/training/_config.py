@@ -1,8 +1,9 @@
 """Training configuration: one YAML file loaded once into validated pydantic models.
 
-A config describes a dataset (paths or a bundled dataset, column mapping, stated end), the feature
-windows, the task horizons, the backtest (evaluation cutoff, training cutoffs), LightGBM settings,
-tracking and the output folder. Any error names the key and the expected form.
+A config describes a dataset (files, folders, database URLs or a bundled dataset, column mapping,
+stated end), the feature windows, the task horizons, the backtest (evaluation cutoff, training
+cutoffs), LightGBM settings, tracking and the output folder. Any error names the key and the
+expected form.
 """
 
 from __future__ import annotations
@@ -10,10 +11,21 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
 
+from winback.exceptions import ConfigError
 from winback.features import FeatureConfig
+from winback.io import is_url, open_source, without_password
 from winback.validation import read_yaml, validated
 
 __all__ = [
@@ -31,14 +43,73 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class DataConfig(_Strict):
-    """Where the data lives. ``orders`` is a CSV/Parquet path or a bundled dataset name."""
+_SOURCE_KEYS = ("orders", "events", "customers")
 
-    orders: str = Field(description="path to orders (CSV/Parquet) or 'cdnow' / 'cdnow_sample'")
+
+class DataConfig(_Strict):
+    """Where the data lives: per table, a path, a bundled dataset name or a database source.
+
+    ``orders``, ``events`` and ``customers`` each take a CSV or Parquet file, a folder of Parquet
+    files, a ``postgresql://`` or ``duckdb://`` URL with ``?table=`` or ``?query=`` (see
+    :mod:`winback.io`), or a mapping ``{url: ..., table: ...}`` / ``{url: ..., query: ...}``
+    (stored as the equivalent URL, the query percent-encoded). ``orders`` may also be the bundled
+    ``cdnow`` or ``cdnow_sample``.
+
+    A password in a URL is kept aside: the fields hold the URL without it (so a dumped config,
+    the bundle's ``config.yaml`` and MLflow params never contain it) and :meth:`source` gives it
+    back to the reader. A config reloaded from a dump reads the password from ``PGPASSWORD`` or
+    ``~/.pgpass``.
+    """
+
+    orders: str = Field(description="orders: path, folder, database URL, 'cdnow' or 'cdnow_sample'")
     events: str | None = None
     customers: str | None = None
     columns: dict[str, str] = Field(default_factory=dict, description="canonical -> source column")
     end: dt.date | None = Field(default=None, description="last date the data covers")
+    _full_urls: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _passwords_aside(cls, data: Any, handler: Any) -> DataConfig:
+        if not isinstance(data, dict):
+            return handler(data)
+        data = {key: _source_text(key, value) for key, value in data.items()}
+        full = {
+            k: data[k] for k in _SOURCE_KEYS if isinstance(data.get(k), str) and is_url(data[k])
+        }
+        model = handler({**data, **{k: without_password(url) for k, url in full.items()}})
+        model._full_urls = {k: url for k, url in full.items() if url != without_password(url)}
+        return model
+
+    @field_validator(*_SOURCE_KEYS)
+    @classmethod
+    def _valid_url(cls, value: str | None) -> str | None:
+        if value is not None and is_url(value):
+            try:
+                open_source(value)
+            except ConfigError as exc:
+                raise ValueError(str(exc)) from exc
+        return value
+
+    def source(self, key: str) -> str | None:
+        """The configured ``orders``/``events``/``customers`` value, password included."""
+        return self._full_urls.get(key, getattr(self, key))
+
+
+def _source_text(key: str, value: Any) -> Any:
+    """A ``{url, table | query}`` mapping as its URL; anything else unchanged."""
+    if key not in _SOURCE_KEYS or not isinstance(value, dict):
+        return value
+    unknown = set(value) - {"url", "table", "query"}
+    if unknown or not isinstance(value.get("url"), str):
+        raise ValueError(
+            f"data.{key}: expected a path, a URL or a mapping with url and table or query, "
+            f"got keys {sorted(map(str, value))}"
+        )
+    url = value["url"]
+    extra = [f"{k}={quote(str(value[k]), safe='')}" for k in ("table", "query") if k in value]
+    joiner = "&" if "?" in url else "?"
+    return url + (joiner + "&".join(extra) if extra else "")
 
 
 class TasksConfig(_Strict):

@@ -10,10 +10,12 @@ from typing import Any
 import pandas as pd
 
 from winback.datasets import load_cdnow
-from winback.io import read_customers, read_events, read_orders
+from winback.io import DataSource, open_source, read_customers, read_events, read_orders
 from winback.training._config import TrainConfig
 
 __all__ = ["TrainingData", "data_end", "data_metadata", "fingerprint", "load_training_data"]
+
+_BUNDLED = ("cdnow", "cdnow_sample")
 
 
 @dataclass(frozen=True)
@@ -27,22 +29,31 @@ class TrainingData:
 
 
 def load_training_data(config: TrainConfig, *, base_dir: Path) -> TrainingData:
-    """Read the config's orders (or bundled dataset), events and customers through the data gate."""
+    """Read the config's orders (or bundled dataset), events and customers through the data gate.
+
+    Each is a file, a folder of Parquet files or a database URL (see :class:`DataConfig`);
+    relative paths, also a relative DuckDB file, are taken relative to ``base_dir``.
+    """
     data = config.data
     end = None if data.end is None else pd.Timestamp(data.end)
     rejects: dict[str, pd.DataFrame] = {}
-    if data.orders in ("cdnow", "cdnow_sample"):
+    if data.orders in _BUNDLED:
         orders = load_cdnow(sample=data.orders == "cdnow_sample")
     else:
         orders, rejects["orders"] = read_orders(
-            config.resolve(data.orders, base_dir), columns=data.columns or None, end=end
+            _source(config, "orders", base_dir), columns=data.columns or None, end=end
         )
     events = customers = None
     if data.events:
-        events, rejects["events"] = read_events(config.resolve(data.events, base_dir), end=end)
+        events, rejects["events"] = read_events(_source(config, "events", base_dir), end=end)
     if data.customers:
-        customers, rejects["customers"] = read_customers(config.resolve(data.customers, base_dir))
+        customers, rejects["customers"] = read_customers(_source(config, "customers", base_dir))
     return TrainingData(orders, events, customers, rejects)
+
+
+def _source(config: TrainConfig, key: str, base_dir: Path) -> Path | DataSource:
+    """What ``data.<key>`` names, password included, relative to ``base_dir``."""
+    return open_source(config.data.source(key), base=base_dir)
 
 
 def fingerprint(orders: pd.DataFrame) -> str:

@@ -5,14 +5,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 from tqdm.auto import tqdm
 
 from winback.features import build_features, build_training_frame, rfm_summary
-from winback.models import BTYD_DAYS_PER_UNIT, FittedBTYD, btyd_features, fit_btyd
+from winback.models import FittedBTYD, btyd_features, fit_btyd, rfm_days_columns
 
-__all__ = ["FrameBuilder", "label_columns", "rfm_days_columns"]
+__all__ = ["FrameBuilder", "label_columns"]
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +28,9 @@ class FrameBuilder:
     """Builds and caches one frame per cutoff: features, labels that fit, and BTYD features.
 
     Labels are only attached for horizons whose window ends by ``data_end``; BTYD models are fitted
-    on each cutoff's own past. ``btyd_horizons_days`` fixes the BTYD feature columns.
+    on each cutoff's own past from the models' default start, so a cutoff's fit (and frame) is the
+    same whichever other cutoffs the configured tasks need. ``btyd_horizons_days`` fixes the BTYD
+    feature columns.
     """
 
     orders: pd.DataFrame
@@ -79,30 +82,18 @@ class FrameBuilder:
                 config=self.feature_config,
             )
         rfm = rfm_summary(self.orders, cutoff=cutoff, time_unit="W")
-        fitted = fit_btyd(rfm, warm_start=self._nearest_fit(cutoff))
+        fitted = fit_btyd(rfm, where=f"at cutoff {cutoff.date()}")
         self.fitted_btyd[cutoff] = fitted
         btyd = btyd_features(rfm, fitted, horizons_days=self.btyd_horizons_days)
         return frame.join(btyd, how="left").join(rfm_days_columns(rfm), how="left")
 
-    def _nearest_fit(self, cutoff: pd.Timestamp) -> FittedBTYD | None:
-        """The latest fit at an EARLIER cutoff (a later one would carry the future in its start)."""
-        earlier = [c for c in self.fitted_btyd if c < cutoff]
-        return self.fitted_btyd[max(earlier)] if earlier else None
+    def btyd_report(self) -> dict[str, Any]:
+        """Return how many cutoffs' BTYD models were fitted and what went wrong, by cutoff.
 
-
-def rfm_days_columns(rfm_weeks: pd.DataFrame) -> pd.DataFrame:
-    """Return the lifetimes RFM summary in days, prefixed ``rfm_`` (used by the baselines).
-
-    Columns: ``rfm_frequency``, ``rfm_recency``, ``rfm_T``, ``rfm_monetary_value`` and
-    ``rfm_days_since_last`` (= T - recency).
-    """
-    days = pd.DataFrame(
-        {
-            "rfm_frequency": rfm_weeks["frequency"],
-            "rfm_recency": rfm_weeks["recency"] * BTYD_DAYS_PER_UNIT,
-            "rfm_T": rfm_weeks["T"] * BTYD_DAYS_PER_UNIT,
-            "rfm_monetary_value": rfm_weeks["monetary_value"],
+        ``{"cutoffs": n, "warnings": {date: {model: [message, ...]}}}`` (only cutoffs with a
+        problem: a failed fit, non-convergence, a parameter at its bound, a vanished dropout).
+        """
+        problems = {
+            str(c.date()): f.warnings for c, f in sorted(self.fitted_btyd.items()) if f.warnings
         }
-    )
-    days["rfm_days_since_last"] = days["rfm_T"] - days["rfm_recency"]
-    return days
+        return {"cutoffs": len(self.fitted_btyd), "warnings": problems}

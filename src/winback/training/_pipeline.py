@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,11 +32,16 @@ __all__ = ["TrainResult", "train"]
 logger = logging.getLogger(__name__)
 
 TASKS = ("repurchase", "churn", "spend")
+REJECTS_SAMPLE_ROWS = 1000  # rows of each rejects table copied into the bundle
 
 
 @dataclass
 class TrainResult:
-    """What `winback train` produced."""
+    """What `winback train` produced.
+
+    ``backtest_scores``/``backtest_targets``: per probability task, every method's score on the
+    window after the evaluation cutoff and the outcome it is evaluated against.
+    """
 
     model: WinbackModel
     backtest_model: WinbackModel
@@ -45,6 +51,8 @@ class TrainResult:
     plots: dict[str, bytes]
     rejects: dict[str, pd.DataFrame] = field(default_factory=dict)
     run_id: str | None = None
+    backtest_scores: dict[str, Any] = field(default_factory=dict)
+    backtest_targets: dict[str, Any] = field(default_factory=dict)
 
 
 def _horizons(config: TrainConfig) -> dict[str, int]:
@@ -68,7 +76,15 @@ def _plans(config: TrainConfig, first: pd.Timestamp, bound: pd.Timestamp) -> dic
     }
 
 
-def _feature_columns(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
+_HORIZON_COLUMN = re.compile(r"_(\d+)d$")
+
+
+def _feature_columns(frame: pd.DataFrame, days: set[int]) -> tuple[list[str], list[str]]:
+    """Base and hybrid feature columns; BTYD columns only at the task's own horizons ``days``.
+
+    A task never reads another task's horizon, so its features (and fit) do not change when only
+    the other task's horizon does.
+    """
     labels = set(label_columns(frame))
     numeric = [
         c
@@ -77,7 +93,18 @@ def _feature_columns(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
     ]
     btyd = [c for c in numeric if c.startswith(("bgnbd_", "pareto_nbd_", "gg_"))]
     base = [c for c in numeric if c not in btyd]
-    return base, base + btyd
+    own = [c for c in btyd if (m := _HORIZON_COLUMN.search(c)) is None or int(m[1]) in days]
+    return base, base + own
+
+
+def _conditions(plans: dict[str, WindowPlan]) -> dict[str, tuple[str, int]]:
+    """The longer-horizon probability task -> (the shorter one, its horizon); ties: repurchase."""
+    names = [n for n in ("repurchase", "churn") if n in plans]
+    if len(names) < 2:
+        return {}
+    shorter = min(names, key=lambda n: (plans[n].horizon_days, n != "repurchase"))
+    longer = next(n for n in names if n != shorter)
+    return {longer: (shorter, plans[shorter].horizon_days)}
 
 
 def _fit_tasks(
@@ -86,14 +113,26 @@ def _fit_tasks(
     lgbm = config.lightgbm.model_dump()
     tasks: dict[str, ProbabilityTask | SpendTask] = {}
     frames: dict[str, dict[str, pd.DataFrame]] = {}
+    conditions = _conditions(plans)
     for name, plan in plans.items():
         train = builder.many(plan.train_cutoffs, desc=f"{name} training cutoffs")
         val = builder.at(plan.validation_cutoff)
-        base, hybrid = _feature_columns(train)
         spec = TaskSpec(name=name, horizon_days=plan.horizon_days, label_days=plan.label_days)
-        cls = SpendTask if name == "spend" else ProbabilityTask
+        days = {plan.label_days, plan.horizon_days}
         logger.info("fitting %s (%s)", name, plan.note)
-        task = cls(spec=spec, base_features=base, hybrid_features=hybrid)
+        if name == "spend":
+            base, hybrid = _feature_columns(train, days)
+            task = SpendTask(spec=spec, base_features=base, hybrid_features=hybrid)
+        else:
+            condition, condition_days = conditions.get(name, (None, None))
+            base, hybrid = _feature_columns(train, days | {condition_days} - {None})
+            task = ProbabilityTask(
+                spec=spec,
+                base_features=base,
+                hybrid_features=hybrid,
+                condition_task=condition,
+                condition_days=condition_days,
+            )
         tasks[name] = task.fit(train, val, lgbm_params=lgbm, seed=config.seed)
         frames[name] = {"train": train, "validation": val}
     return tasks, frames
@@ -160,10 +199,15 @@ def _fitted_model(
 ) -> tuple[WinbackModel, dict[str, dict[str, pd.DataFrame]]]:
     """Fit every task of ``plans``; BTYD feature parameters are those fitted at ``at``.
 
+    Each probability task's level is anchored on the population at ``at`` (features only).
+
     Returns the model and, per task, its ``"train"`` and ``"validation"`` frames.
     """
     tasks, frames = _fit_tasks(builder, plans, config)
-    builder.at(at)  # fits the BTYD models on the past of ``at``
+    population = builder.at(at)  # fits the BTYD models on the past of ``at``
+    for task in tasks.values():
+        if isinstance(task, ProbabilityTask):
+            task.anchor_level(population)
     model = WinbackModel(
         name=config.name,
         tasks=tasks,
@@ -175,21 +219,49 @@ def _fitted_model(
     return model, frames
 
 
+def rejects_summary(rejects: dict[str, pd.DataFrame]) -> dict[str, dict[str, Any]]:
+    """Per table with rejected rows: ``rows``, ``sample_rows`` and ``by_reason`` (row counts).
+
+    A reason is the text before its first ``":"`` (``"unparseable order_ts"``); a row with several
+    problems (joined by ``"; "``) counts under each.
+    """
+    out = {}
+    for table, frame in sorted(rejects.items()):
+        if not len(frame):
+            continue
+        kinds = frame["reason"].astype(str).str.split("; ").explode().str.split(":").str[0]
+        counts = kinds.groupby(level=0).unique().explode().value_counts()
+        out[table] = {
+            "rows": len(frame),
+            "sample_rows": min(len(frame), REJECTS_SAMPLE_ROWS),
+            "by_reason": {str(k): int(v) for k, v in sorted(counts.items())},
+        }
+    return out
+
+
 def _bundle_files(
     config: TrainConfig,
     evaluation: dict,
     plots: dict[str, bytes],
     rejects: dict[str, pd.DataFrame],
 ) -> dict:
-    """Evaluation, config, plots, and the data gate's rejected rows (``rejects/<table>.csv``)."""
+    """Evaluation, config, plots, and the data gate's rejects: counts and a capped sample.
+
+    ``rejects/summary.json`` counts every rejected row by reason; ``rejects/<table>.csv`` holds
+    the first :data:`REJECTS_SAMPLE_ROWS` rejected rows of each table (the whole file can be
+    far larger than the model).
+    """
     files = {
         "evaluation.json": json.dumps(evaluation, indent=2, sort_keys=True, default=float).encode(),
         "config.yaml": yaml.safe_dump(config.model_dump(mode="json"), sort_keys=True).encode(),
         **plots,
     }
-    for table, frame in sorted(rejects.items()):
-        if len(frame):
-            files[f"rejects/{table}.csv"] = frame.to_csv(index=False, lineterminator="\n").encode()
+    summary = rejects_summary(rejects)
+    if summary:
+        files["rejects/summary.json"] = json.dumps(summary, indent=2, sort_keys=True).encode()
+    for table in summary:
+        sample = rejects[table].head(REJECTS_SAMPLE_ROWS)
+        files[f"rejects/{table}.csv"] = sample.to_csv(index=False, lineterminator="\n").encode()
     return files
 
 
@@ -259,7 +331,26 @@ def train(
     reference = builder.at(end)  # the population at the data's end: drift's reference
     model.metadata["feature_profile"] = feature_profile(reference, model.feature_names)
     model.metadata["feature_profile_as_of"] = str(end.date())
+    evaluation["btyd_fits"] = builder.btyd_report()
+    evaluation["production_selection"] = {
+        name: task.selection for name, task in model.tasks.items()
+    }
     extra = _bundle_files(config, evaluation, plots, data.rejects)
     bundle = save_model(model, Path(config.output_dir).resolve() / config.name, extra_files=extra)
     table = format_table(evaluation)
-    return TrainResult(model, backtest, evaluation, bundle, table, plots, data.rejects)
+    targets = {
+        name: backtest.tasks[name].spec.target(frames[name]["test"], days=task.spec.horizon_days)
+        for name, task in backtest.tasks.items()
+        if name in scores
+    }
+    return TrainResult(
+        model,
+        backtest,
+        evaluation,
+        bundle,
+        table,
+        plots,
+        data.rejects,
+        backtest_scores=scores,
+        backtest_targets=targets,
+    )
