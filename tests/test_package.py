@@ -33,7 +33,7 @@ PUBLIC = {
         plot_gains plot_roc regression_metrics task_plots task_title""",
     "winback.export": "ADDRESS_COLUMNS CampaignExport LAYOUTS Layout export_campaign",
     "winback.features": """BTYD_MODELS COLUMNS ColumnSpec FEATURE_DEFINITIONS FeatureConfig
-        LABEL_DEFINITIONS build_features build_labels build_training_frame column_name
+        LABEL_DEFINITIONS build_features build_labels build_training_frame column_kind column_name
         describe_columns parse_column propose_cutoffs rfm_summary""",
     "winback.io": """Bucket CustomersColumns DataSource DuckDBSource EventsColumns OrdersColumns
         ParquetDataset PostgresSource ReadResult gate_rejects is_url open_source

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from winback.scoring import churn_reasons
-from winback.scoring._reasons import feature_family, reason_text
+from winback.scoring._reasons import NO_DRIVER, feature_family, reason_text
 
 
 def _features() -> pd.DataFrame:
@@ -50,10 +50,16 @@ def test_top_three_families_pushing_toward_churn_in_plain_words():
     assert reasons.loc[11] == "No site visit on record"
 
 
-def test_no_reason_when_nothing_pushes_toward_churn():
+def test_without_a_driver_the_reason_states_the_ordering():
     features = _features()
     contributions = pd.DataFrame(-0.1, index=features.index, columns=features.columns)
-    assert churn_reasons(features, contributions).tolist() == ["", ""]
+    assert churn_reasons(features, contributions).tolist() == [
+        "No order for 210 days; usually orders every 45",
+        "Only one purchase day so far, 3 days ago",
+    ]
+    without_recency = features.drop(columns="days_since_last_order")
+    reasons = churn_reasons(without_recency, contributions.drop(columns="days_since_last_order"))
+    assert reasons.tolist() == [NO_DRIVER, NO_DRIVER]
 
 
 def test_unknown_features_fall_back_to_definition_and_value():

@@ -271,18 +271,13 @@ def test_a_baseline_that_could_not_be_fitted_gets_nan_metrics_not_a_crash():
 
 
 def _raw_log_odds(task, features):
-    """The log-odds score the shipped model's contributions add up to."""
-    from winback.models import RFMLogit
-
+    """The log-odds score the task's contributions add up to: its shipped LightGBM's, or, when a
+    simple model ships, its explaining LightGBM candidate's."""
     model = task.shipped_model
-    if isinstance(model, RFMLogit):
-        return model.raw_log_odds(features)
-    if hasattr(model, "booster_"):
-        cols = list(model.feature_names_in_)
-        return model.booster_.predict(features[cols], raw_score=True)
-    from winback.models._simple import clip_logit
-
-    return clip_logit(task.predict_label_window(features, task.method))
+    if not hasattr(model, "booster_"):
+        model = task.models[task.explaining_candidate]
+    cols = list(model.feature_names_in_)
+    return model.booster_.predict(features[cols], raw_score=True)
 
 
 @pytest.mark.parametrize("method", ["shap", "path"])

@@ -1,6 +1,8 @@
 """The column registry: every feature, BTYD and label column's name, family and definition.
 
-One :class:`ColumnSpec` per column kind: its name template, the family of columns that tell the
+One :class:`ColumnSpec` per column kind (``feature``: :func:`build_features`; ``btyd``: the
+BTYD models' per-customer quantities; ``rfm``: the lifetimes summary in days the RFM logit reads;
+``label``: outcomes after the cutoff): its name template, the family of columns that tell the
 same story (reasons name one driver per family), and a one-line definition. Names with ``{w}``
 (a window length in days), ``{h}`` (a horizon in days), ``{type}`` (an event type's column
 token) or ``{model}`` (``bgnbd`` or ``pareto_nbd``) are templates: :func:`column_name` builds a
@@ -24,6 +26,7 @@ __all__ = [
     "FEATURE_DEFINITIONS",
     "LABEL_DEFINITIONS",
     "ColumnSpec",
+    "column_kind",
     "column_name",
     "describe_columns",
     "parse_column",
@@ -111,6 +114,14 @@ BTYD_DEFINITIONS: dict[str, str] = {
     "gg_expected_value": "Gamma-Gamma's expected value of the customer's next order.",
 }
 
+RFM_DEFINITIONS: dict[str, str] = {
+    "rfm_frequency": "Repeat purchase days (lifetimes' frequency), the RFM logit's input.",
+    "rfm_recency": "Days from the first to the last purchase day (lifetimes' recency).",
+    "rfm_T": "Days from the first purchase day to the cutoff (lifetimes' T).",
+    "rfm_monetary_value": "Mean spend of the repeat purchase days (lifetimes' monetary value).",
+    "rfm_days_since_last": "Days from the last purchase day to the cutoff, rfm_T - rfm_recency.",
+}
+
 #: The family of each feature template: features of one family tell the same story.
 _FAMILIES: dict[str, str] = {
     "days_since_last_order": "recency",
@@ -148,6 +159,11 @@ _FAMILIES: dict[str, str] = {
     "{model}_p_purchase_{h}d": "btyd",
     "{model}_expected_purchases_{h}d": "btyd",
     "gg_expected_value": "btyd_value",
+    "rfm_days_since_last": "recency",
+    "rfm_recency": "tenure",
+    "rfm_T": "tenure",
+    "rfm_frequency": "frequency",
+    "rfm_monetary_value": "monetary",
 }
 
 _PLACEHOLDERS = {
@@ -163,7 +179,7 @@ class ColumnSpec:
     """One kind of column: its name template, family, definition and what produces it."""
 
     template: str
-    kind: Literal["feature", "btyd", "label"]
+    kind: Literal["feature", "btyd", "rfm", "label"]
     family: str
     definition: str
     pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
@@ -179,7 +195,7 @@ class ColumnSpec:
         return self.template.format(**params)
 
 
-def _specs(definitions: dict[str, str], kind: Literal["feature", "btyd", "label"]) -> list:
+def _specs(definitions: dict[str, str], kind: Literal["feature", "btyd", "rfm", "label"]) -> list:
     return [
         ColumnSpec(template, kind, _FAMILIES.get(template, kind), text)
         for template, text in definitions.items()
@@ -190,9 +206,19 @@ def _specs(definitions: dict[str, str], kind: Literal["feature", "btyd", "label"
 COLUMNS: tuple[ColumnSpec, ...] = (
     *_specs(FEATURE_DEFINITIONS, "feature"),
     *_specs(BTYD_DEFINITIONS, "btyd"),
+    *_specs(RFM_DEFINITIONS, "rfm"),
     *_specs(LABEL_DEFINITIONS, "label"),
 )
 _BY_TEMPLATE = {spec.template: spec for spec in COLUMNS}
+
+
+def column_kind(name: str) -> str | None:
+    """Return the kind of column ``name`` (``feature``, ``btyd``, ``rfm``, ``label``), None if
+    no registered template produces it."""
+    try:
+        return parse_column(name)[0].kind
+    except KeyError:
+        return None
 
 
 def column_name(template: str, **params: object) -> str:

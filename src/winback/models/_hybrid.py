@@ -18,13 +18,16 @@ import numpy as np
 import pandas as pd
 
 from winback.exceptions import WinbackError
+from winback.features import BTYD_MODELS, column_name
 from winback.models.btyd import BetaGeo, GammaGamma, ParetoNBD
 
 __all__ = [
     "BTYD_DAYS_PER_UNIT",
     "FittedBTYD",
     "btyd_features",
+    "expected_purchases_column",
     "fit_btyd",
+    "p_purchase_column",
     "rfm_days_columns",
 ]
 
@@ -135,19 +138,21 @@ def btyd_features(
     model could not be fitted.
     """
     out = pd.DataFrame(index=rfm_weeks.index)
-    for name in ("bgnbd", "pareto_nbd"):
+    for name in BTYD_MODELS:
         model = getattr(fitted, name)
-        out[f"{name}_p_alive"] = _or_nan(model, lambda m: m.probability_alive(rfm_weeks), out)
+        out[column_name("{model}_p_alive", model=name)] = _or_nan(
+            model, lambda m: m.probability_alive(rfm_weeks), out
+        )
         for h in horizons_days:
             t = h / BTYD_DAYS_PER_UNIT
-            out[f"{name}_p_purchase_{h}d"] = _or_nan(
+            out[p_purchase_column(name, h)] = _or_nan(
                 model, lambda m, t=t: m.probability_of_purchase(t, rfm_weeks), out
             )
-            out[f"{name}_expected_purchases_{h}d"] = _or_nan(
+            out[expected_purchases_column(name, h)] = _or_nan(
                 model, lambda m, t=t: m.expected_purchases(t, rfm_weeks), out
             )
     spenders = _positive_spend(rfm_weeks)
-    out["gg_expected_value"] = _or_nan(
+    out[column_name("gg_expected_value")] = _or_nan(
         fitted.gamma_gamma, lambda m: m.conditional_expected_average_profit(spenders), out
     )
     return out
@@ -188,3 +193,13 @@ def rfm_days_columns(rfm_weeks: pd.DataFrame) -> pd.DataFrame:
     )
     days["rfm_days_since_last"] = days["rfm_T"] - days["rfm_recency"]
     return days
+
+
+def p_purchase_column(model: str, days: int) -> str:
+    """The column of ``model``'s P(at least one order within ``days``), from the registry."""
+    return column_name("{model}_p_purchase_{h}d", model=model, h=days)
+
+
+def expected_purchases_column(model: str, days: int) -> str:
+    """The column of ``model``'s expected orders within ``days``, from the registry."""
+    return column_name("{model}_expected_purchases_{h}d", model=model, h=days)

@@ -13,6 +13,7 @@ import pandas as pd
 from scipy.special import logit
 from sklearn.linear_model import LogisticRegression
 
+from winback.features import column_name
 from winback.models._calibration import Calibrator, choose_calibrator
 
 __all__ = ["RFM_LOGIT_COLUMNS", "BTYDScore", "RFMLogit", "clip_logit"]
@@ -137,7 +138,7 @@ class BTYDScore:
     @property
     def column(self) -> str:
         """The feature column the explanation credits."""
-        return f"{self.model}_p_alive"
+        return column_name("{model}_p_alive", model=self.model)
 
     def contributions(self, log_odds: np.ndarray, index: pd.Index) -> pd.DataFrame:
         """Return ``{column: log_odds - bias, bias: bias}`` for scores ``log_odds``."""

@@ -50,6 +50,9 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import KFold, StratifiedKFold
 
 from winback.exceptions import ModelError
+from winback.features import BTYD_MODELS as BTYD_MODEL_NAMES
+from winback.features import column_name
+from winback.models._hybrid import expected_purchases_column, p_purchase_column
 from winback.models._lgbm import LGBMProbability, LGBMSpend
 from winback.models._simple import BTYDScore, RFMLogit, clip_logit
 
@@ -66,7 +69,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 _EPS = 1e-6
-BTYD_MODELS = ("bgnbd", "pareto_nbd")
+BTYD_MODELS = tuple(BTYD_MODEL_NAMES)
 RFM_METHOD = "rfm_logit_calibrated"
 EXTENSION = "extension"  # a conditional task without a window of its own: BTYD extension only
 MIN_EVENTS = 20  # fewer outcomes of either kind in a window: no model of that window is fitted
@@ -85,21 +88,25 @@ class TaskSpec:
     @property
     def label_column(self) -> str:
         """Training label column in a training frame."""
-        prefix = "spend" if self.name == "spend" else "purchased"
-        return f"{prefix}_within_{self.label_days}d"
+        return self.label_at(self.label_days)
+
+    def label_at(self, days: int) -> str:
+        """The label column of the task's kind over ``days`` (spend, or an order at all)."""
+        template = "spend_within_{h}d" if self.name == "spend" else "purchased_within_{h}d"
+        return column_name(template, h=days)
 
     def target(self, frame: pd.DataFrame, *, days: int | None = None) -> np.ndarray:
         """Return the task's target at ``days`` (default: label_days) from a labelled frame."""
         days = self.label_days if days is None else days
         if self.name == "spend":
-            return frame[f"spend_within_{days}d"].to_numpy(dtype=float)
-        bought = frame[f"purchased_within_{days}d"].to_numpy(dtype=int)
+            return frame[self.label_at(days)].to_numpy(dtype=float)
+        bought = frame[self.label_at(days)].to_numpy(dtype=int)
         return 1 - bought if self.name == "churn" else bought
 
 
 def btyd_probability(frame: pd.DataFrame, model: str, spec: TaskSpec, days: int) -> np.ndarray:
     """Return the BTYD model's probability of the task's event within ``days``."""
-    p = frame[f"{model}_p_purchase_{days}d"].to_numpy(dtype=float)
+    p = frame[p_purchase_column(model, days)].to_numpy(dtype=float)
     return 1 - p if spec.name == "churn" else p
 
 
@@ -109,7 +116,7 @@ def _btyd_none(frame: pd.DataFrame, model: str | None, days: int) -> np.ndarray:
         return np.ones(len(frame))
     if model is None:
         return np.full(len(frame), np.nan)
-    return 1 - frame[f"{model}_p_purchase_{days}d"].to_numpy(dtype=float)
+    return 1 - frame[p_purchase_column(model, days)].to_numpy(dtype=float)
 
 
 def extend_survival(
@@ -352,7 +359,8 @@ class ProbabilityTask(_Task):
         return self
 
     def _given_none(self, frame: pd.DataFrame) -> pd.DataFrame:
-        return frame[frame[f"purchased_within_{self.condition_days}d"].to_numpy() == 0]
+        bought = column_name("purchased_within_{h}d", h=self.condition_days)
+        return frame[frame[bought].to_numpy() == 0]
 
     def _no_window_reason(self, train: pd.DataFrame, val: pd.DataFrame) -> str | None:
         L = self.spec.label_days
@@ -670,18 +678,30 @@ class ProbabilityTask(_Task):
         return method in (f"{m}_calibrated", f"{m}_uncalibrated")
 
     def contributions(self, frame: pd.DataFrame, *, method: str = "shap") -> pd.DataFrame | None:
-        """Log-odds contributions of the shipped model toward the task's event (None: none).
+        """Log-odds contributions toward the task's event, per feature (None: no model of its own).
 
-        LightGBM and the RFM logit: their own (rows sum to the raw score); the calibrated BTYD:
-        the calibrated log-odds credited to ``<model>_p_alive``.
+        From the shipped LightGBM model (the blend's base for a blend); rows sum to its raw score.
+        When a simple model ships (the RFM logit or a BTYD model), the drivers come from the
+        task's better LightGBM candidate (lower validation log loss), which estimates the same
+        event from every feature: the RFM logit's four terms or a BTYD model's one number would
+        tell a marketer little more than "recent, frequent, valuable".
         """
         if self.method == EXTENSION:
             return None
         model = self.shipped_model
-        if isinstance(model, BTYDScore):
+        if isinstance(model, BTYDScore | RFMLogit) and self.models:
+            model = self.models[self.explaining_candidate]
+        elif isinstance(model, BTYDScore):
             p = self.predict_label_window(frame, self.method)
             return model.contributions(clip_logit(p), frame.index)
         return model.contributions(frame, method=method)
+
+    @property
+    def explaining_candidate(self) -> str:
+        """The LightGBM candidate whose contributions explain a simple shipped model."""
+        recorded = self.selection.get("cv_log_loss", {})
+        losses = {n: recorded.get(n, float("inf")) for n in self.models}
+        return min(losses, key=lambda n: (losses[n], n))
 
     def feature_importance(self) -> pd.Series | None:
         """Importance of each column in the shipped model (None without a model of its own)."""
@@ -757,8 +777,8 @@ class SpendTask(_Task):
         if h == L:
             return np.ones(len(frame))
         for model in BTYD_MODELS:
-            num = frame[f"{model}_expected_purchases_{h}d"].to_numpy(dtype=float)
-            den = frame[f"{model}_expected_purchases_{L}d"].to_numpy(dtype=float)
+            num = frame[expected_purchases_column(model, h)].to_numpy(dtype=float)
+            den = frame[expected_purchases_column(model, L)].to_numpy(dtype=float)
             with np.errstate(all="ignore"):
                 ratio = num / den
             if np.isfinite(ratio).any():
@@ -784,8 +804,8 @@ class SpendTask(_Task):
 
 def btyd_spend(frame: pd.DataFrame, model: str, days: int) -> np.ndarray:
     """Return the BTYD model's expected purchases in ``days`` x Gamma-Gamma's expected value."""
-    purchases = frame[f"{model}_expected_purchases_{days}d"].to_numpy(dtype=float)
-    return purchases * frame["gg_expected_value"].to_numpy(dtype=float)
+    purchases = frame[expected_purchases_column(model, days)].to_numpy(dtype=float)
+    return purchases * frame[column_name("gg_expected_value")].to_numpy(dtype=float)
 
 
 def _rmse(y: np.ndarray, pred: np.ndarray) -> float:

@@ -21,6 +21,7 @@ from winback.features import BTYD_MODELS, describe_columns, parse_column
 __all__ = ["REASON_SEPARATOR", "churn_reasons", "feature_family", "reason_text"]
 
 REASON_SEPARATOR = " | "
+NO_DRIVER = "No feature raises the churn risk above the average customer's"
 N_REASONS = 3
 
 
@@ -69,8 +70,9 @@ def churn_reasons(
     Returns
     -------
     Series
-        Text (dtype ``str``) indexed like ``features``, the strongest driver first; an empty
-        string when no family pushes toward churn.
+        Text (dtype ``str``) indexed like ``features``, the strongest driver first. A customer
+        whom no family pushes toward churn gets their ordering as a plain fact (``"Last order 12
+        days ago; usually orders every 45"``), so every customer has a reason.
     """
     contrib = contributions.drop(columns=["bias"], errors="ignore")
     names = np.asarray(contrib.columns, dtype=object)
@@ -88,7 +90,15 @@ def churn_reasons(
             continue
         rendered = reason_text(features.loc[rows], name, definitions=definitions)
         texts[chosen] = _spread(rendered.to_numpy(dtype=object), chosen, rows)
-    return pd.Series(_join(texts), index=features.index, dtype="str", name="reasons")
+    reasons = pd.Series(_join(texts), index=features.index, dtype="str", name="reasons")
+    return reasons.where(reasons != "", _no_driver(features))
+
+
+def _no_driver(features: pd.DataFrame) -> pd.Series:
+    """What a customer whose risk no feature raises is told: their ordering, as a plain fact."""
+    if "days_since_last_order" in features.columns:
+        return _recency(features, Column("days_since_last_order", {}))
+    return pd.Series(NO_DRIVER, index=features.index, dtype="str")
 
 
 def _family_push(values: np.ndarray, families: list[str]) -> tuple[np.ndarray, np.ndarray]:

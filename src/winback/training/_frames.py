@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 from tqdm.auto import tqdm
 
-from winback.features import build_features, build_training_frame, rfm_summary
+from winback.features import build_features, build_training_frame, column_kind, rfm_summary
 from winback.models import FittedBTYD, btyd_features, fit_btyd, rfm_days_columns
 
 __all__ = ["FrameBuilder", "label_columns"]
@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 
 def label_columns(frame: pd.DataFrame) -> list[str]:
     """Return the label columns (purchased_within_*, spend_within_*) of a frame."""
-    return [c for c in frame.columns if c.startswith(("purchased_within_", "spend_within_"))]
+    return [c for c in frame.columns if column_kind(c) == "label"]
 
 
 @dataclass

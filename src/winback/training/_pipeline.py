@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,12 +18,12 @@ import yaml
 
 from winback.evaluation import backtest_scores, evaluate_backtest, evaluation_plots, format_table
 from winback.exceptions import ConfigError
-from winback.features import FeatureConfig
+from winback.features import FeatureConfig, column_kind, parse_column
 from winback.models import ProbabilityTask, SpendTask, TaskSpec, WinbackModel, save_model
 from winback.monitoring import feature_profile
 from winback.training._config import TrainConfig
 from winback.training._data import TrainingData, data_end, data_metadata, load_training_data
-from winback.training._frames import FrameBuilder, label_columns
+from winback.training._frames import FrameBuilder
 from winback.training._plan import WindowPlan, plan_windows
 
 __all__ = ["TrainResult", "train"]
@@ -76,24 +75,20 @@ def _plans(config: TrainConfig, first: pd.Timestamp, bound: pd.Timestamp) -> dic
     }
 
 
-_HORIZON_COLUMN = re.compile(r"_(\d+)d$")
-
-
 def _feature_columns(frame: pd.DataFrame, days: set[int]) -> tuple[list[str], list[str]]:
     """Base and hybrid feature columns; BTYD columns only at the task's own horizons ``days``.
 
     A task never reads another task's horizon, so its features (and fit) do not change when only
     the other task's horizon does.
     """
-    labels = set(label_columns(frame))
-    numeric = [
-        c
-        for c in frame.columns
-        if c not in labels and not c.startswith("rfm_") and pd.api.types.is_numeric_dtype(frame[c])
-    ]
-    btyd = [c for c in numeric if c.startswith(("bgnbd_", "pareto_nbd_", "gg_"))]
-    base = [c for c in numeric if c not in btyd]
-    own = [c for c in btyd if (m := _HORIZON_COLUMN.search(c)) is None or int(m[1]) in days]
+    numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
+    kinds = {c: column_kind(c) for c in numeric}
+    unknown = [c for c, kind in kinds.items() if kind is None]
+    if unknown:
+        raise RuntimeError(f"winback bug: columns {unknown} are not in the column registry.")
+    base = [c for c in numeric if kinds[c] == "feature"]
+    btyd = [c for c in numeric if kinds[c] == "btyd"]
+    own = [c for c in btyd if int(parse_column(c)[1].get("h", min(days))) in days]
     return base, base + own
 
 
