@@ -36,7 +36,7 @@ from winback.models._tasks import ProbabilityTask, SpendTask, TaskSpec
 from winback.models._winback_model import WinbackModel
 from winback.models.btyd import BetaGeo, GammaGamma, ParetoNBD
 
-__all__ = ["load_model", "save_model", "sha256_file"]
+__all__ = ["load_model", "save_model", "seal_bundle", "sha256_file", "verify_bundle"]
 
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 3  # 2: spend candidates; 3: simple probability candidates, conditional tasks
@@ -134,20 +134,31 @@ def save_model(
     The bundle is assembled in a temporary folder beside ``path`` and moved into place, so a
     crash never leaves a half-written bundle; an existing bundle at ``path`` is replaced.
     """
+    doc, lgbm_files = model_document(model)
+    contents = {"model.json": json.dumps(doc, indent=2, sort_keys=True, default=str).encode()}
+    contents.update({k: v.encode() for k, v in lgbm_files.items()})
+    contents.update(extra_files or {})
+    return seal_bundle(contents, path)
+
+
+def seal_bundle(
+    contents: dict[str, bytes], path: str | os.PathLike[str], *, format: object = FORMAT_VERSION
+) -> Path:
+    """Write ``contents`` (relative path -> bytes) and a sha256 manifest as a bundle at ``path``.
+
+    Assembled in a temporary folder beside ``path`` and moved into place (an existing bundle is
+    replaced whole); :func:`verify_bundle` with the same ``format`` checks it before loading.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    doc, lgbm_files = model_document(model)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:
-        contents = {"model.json": json.dumps(doc, indent=2, sort_keys=True, default=str).encode()}
-        contents.update({k: v.encode() for k, v in lgbm_files.items()})
-        contents.update(extra_files or {})
         for rel, data in contents.items():
             (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
             (tmp / rel).write_bytes(data)
         manifest = {
             "winback_version": _version(),
-            "format": FORMAT_VERSION,
+            "format": format,
             "files": {rel: sha256_file(tmp / rel) for rel in sorted(contents)},
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
@@ -172,8 +183,9 @@ def _swap_into_place(tmp: Path, path: Path) -> None:
 # ----------------------------------------------------------------------------- loading
 
 
-def verify_bundle(path: Path) -> dict[str, Any]:
-    """Check the manifest's hashes and version; return the manifest or raise ModelError."""
+def verify_bundle(path: Path, *, format: object = FORMAT_VERSION) -> dict[str, Any]:
+    """Check the manifest's hashes, version and ``format``; return the manifest or raise
+    ModelError."""
     manifest_path = path / MANIFEST
     if not manifest_path.is_file():
         raise ModelError(f"{path} is not a winback model bundle: {MANIFEST} is missing.")
@@ -192,14 +204,14 @@ def verify_bundle(path: Path) -> dict[str, Any]:
                 "changed after training). Retrain or restore the bundle; it will not be loaded."
             )
     _check_version(path, str(manifest.get("winback_version", "")))
-    _check_format(path, manifest.get("format"))
+    _check_format(path, manifest.get("format"), format)
     return manifest
 
 
-def _check_format(path: Path, written: object) -> None:
-    if written != FORMAT_VERSION:
+def _check_format(path: Path, written: object, expected: object) -> None:
+    if written != expected:
         raise ModelError(
-            f"Bundle {path} has format {written}; this winback reads format {FORMAT_VERSION}. "
+            f"Bundle {path} has format {written}; this winback reads format {expected} here. "
             "Retrain the model with this version."
         )
 

@@ -102,6 +102,7 @@ def score_files(
     config: ScoringConfig | None = None,
     progress: bool | None = None,
     client: Any = None,
+    uplift_model: Any = None,
 ) -> ScoreResult:
     """Read the inputs through the data gate, :func:`score` them and write the three outputs.
 
@@ -135,6 +136,7 @@ def score_files(
         config=config,
         progress=progress,
         client=client,
+        uplift_model=uplift_model,
     )
     write_frame(result.scores, paths["scores"])
     write_frame(result.rejects, paths["rejects"])

@@ -87,6 +87,7 @@ def score(
     config: ScoringConfig | None = None,
     progress: bool | None = None,
     client: Any = None,
+    uplift_model: Any = None,
 ) -> ScoreResult:
     """Score every customer with an order at or before ``as_of``.
 
@@ -115,6 +116,11 @@ def score(
         Score the chunks on this Dask cluster's workers (the model is sent to each worker once;
         at most two chunks per worker are in flight). The population-wide steps (segments, value
         tiers, allocation, drift, rejects) stay here. The result is identical to a local run.
+    uplift_model : object, optional
+        Per-customer uplift for ``uplift: model`` actions: any object with ``columns`` (the
+        ``uplift_<action>`` names) and ``predict_uplift(frame)``, which takes a chunk's features
+        joined with its predictions and returns those columns indexed like it (e.g.
+        :func:`winback.campaigns.load_uplift_model`). The columns are in the scores.
 
     Returns
     -------
@@ -151,11 +157,16 @@ def score(
     population = pd.Index(ids[known].unique()).sort_values()
     if population.empty:
         raise DataError(nobody_message(orders_ts, day))
-    keep = sorted({*RFM_INPUTS.values(), *(campaign_fields(campaign) - set(SCORE_COLUMNS))})
+    uplift_columns = () if uplift_model is None else tuple(uplift_model.columns)
+    keep = sorted(
+        {*RFM_INPUTS.values(), *(campaign_fields(campaign) - set(SCORE_COLUMNS)), *uplift_columns}
+    )
     parts, counts = [], None
     profile = model.metadata.get("feature_profile")
     chunks = iter_chunks(population, orders, events, customers, day, config.chunk_size)
-    score_one = functools.partial(score_chunk, day=day, keep=keep, profile=profile, config=config)
+    score_one = functools.partial(
+        score_chunk, day=day, keep=keep, profile=profile, config=config, uplift=uplift_model
+    )
     results = (
         (score_one(model, chunk) for chunk in chunks)
         if client is None
@@ -181,5 +192,5 @@ def score(
     )
     if campaign is not None:
         summary["actions"].update(campaign_id=campaign.campaign_id, budget=campaign.budget)
-    scores = scored.drop(columns=[c for c in keep if c not in SCORE_COLUMNS])
+    scores = scored.drop(columns=[c for c in keep if c not in (*SCORE_COLUMNS, *uplift_columns)])
     return ScoreResult(scores.reset_index(drop=True), rejects, summary)
