@@ -1,12 +1,15 @@
-"""Fixtures shared across test folders: a real PostgreSQL server (see ``postgres_server.py``)."""
+"""Fixtures shared across test folders: the simulated base's trained model (``simulated.py``)
+and a real PostgreSQL server (``postgres_server.py``)."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 
 import pytest
 
 from postgres_server import PostgresServer, running_server
+from simulated import SimTrained, train_sim
 
 
 def pytest_ignore_collect(collection_path, config) -> bool | None:
@@ -24,3 +27,11 @@ def postgres() -> Iterator[PostgresServer]:
     """
     with running_server() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def sim_trained(tmp_path_factory: pytest.TempPathFactory) -> SimTrained:
+    """The model trained once per session (per xdist worker) on the simulated base."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # BTYD convergence notes on a small training set
+        return train_sim(tmp_path_factory.mktemp("sim_trained"))

@@ -3,24 +3,21 @@
 from __future__ import annotations
 
 import json
-import warnings
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from scoring.simulated import AS_OF, train_bundle  # tests/scoring/simulated.py
+from simulated import AS_OF, SimTrained
 from winback.cli import app
 
 ACTIONS = Path(__file__).parents[1] / "configs" / "actions.yaml"
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Path]]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return train_bundle(tmp_path_factory.getbasetemp() / "winback_sim")
+def trained(sim_trained: SimTrained) -> tuple[Path, dict[str, Path]]:
+    return sim_trained.bundle, sim_trained.paths
 
 
 def _score_args(trained, out: Path, *extra: str) -> list[str]:

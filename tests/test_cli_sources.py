@@ -3,7 +3,6 @@ line: the same files as from Parquet, and passwords never printed."""
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -12,7 +11,7 @@ from typer.testing import CliRunner
 
 from every_source import every_source
 from postgres_server import PostgresServer
-from scoring.simulated import AS_OF, train_bundle  # tests/scoring/simulated.py
+from simulated import AS_OF, SimTrained
 from winback.cli import app
 
 pytestmark = [
@@ -22,10 +21,8 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Path]]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return train_bundle(tmp_path_factory.getbasetemp() / "winback_sim")
+def trained(sim_trained: SimTrained) -> tuple[Path, dict[str, Path]]:
+    return sim_trained.bundle, sim_trained.paths
 
 
 def _score(bundle: Path, orders: str, events: str, out: Path) -> tuple[int, str]:

@@ -30,7 +30,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("models",),
     ("evaluation", "actions"),
     ("scoring", "export"),
-    ("training",),
+    ("training", "campaigns"),
     ("report",),
     ("tracking",),
     ("cli",),

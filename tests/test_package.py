@@ -18,6 +18,13 @@ PUBLIC = {
         SegmentRule SegmentTable allocate_actions allocation_summary assign_tiers at_risk_segments
         check_rule_fields control_mask load_actions_config load_segment_table parse_actions_config
         rfm_segments rule_fields""",
+    "winback.campaigns": """Campaign CampaignEffects CampaignMeasurement CampaignSimulation
+        DEFAULT_PRIOR_SD MEASUREMENT_FORMAT MIN_CONTROL MeasureResult UPLIFT_FORMAT UpliftModel
+        allocation_profit campaign_features campaign_frame evaluate_uplift fit_campaign_uplift
+        holdout_mask load_uplift_model mean_difference measure_campaign measure_files
+        minimum_detectable_effect oracle_allocation proportion_difference qini_coefficient
+        qini_curve read_campaign read_measurement save_uplift_model simulate_campaign
+        true_effects updated_actions write_actions_config write_measurement""",
     "winback.datasets": """Simulation SimulationSettings alive_at load_cdnow
         oracle_purchase_probability simulate""",
     "winback.evaluation": """backtest_scores bootstrap_auc_difference calibration_bins
@@ -36,7 +43,8 @@ PUBLIC = {
     "winback.models": """BTYDScore BTYD_DAYS_PER_UNIT BetaGeo Calibrator FittedBTYD GammaGamma
         LGBMProbability LGBMSpend PREDICTION_COLUMNS ParetoNBD ProbabilityTask RFMLogit
         RFM_LOGIT_COLUMNS SpendTask TaskSpec WinbackModel btyd_features btyd_probability btyd_spend
-        extend_horizon fit_btyd load_model rfm_days_columns save_model""",
+        extend_horizon fit_btyd load_model rfm_days_columns save_model seal_bundle
+        verify_bundle""",
     "winback.monitoring": """DRIFT_THRESHOLD add_counts bin_counts drifted feature_profile
         population_stability stability_from_counts""",
     "winback.report": """RETENTION_KPIS build_report group_summary monthly_activity
@@ -44,8 +52,8 @@ PUBLIC = {
         retention_by_period retention_kpis scored_kpis value_at_risk""",
     "winback.scoring": """REASON_SEPARATOR REJECT_COLUMNS SCORE_COLUMNS ScoreResult ScoringConfig
         churn_reasons model_version read_score_summary read_scores score score_files""",
-    "winback.tracking": "DEFAULT_TRACKING_URI WinbackPyfunc check_tracking log_training_run "
-    "tracking_uri",
+    "winback.tracking": "CAMPAIGNS_EXPERIMENT DEFAULT_TRACKING_URI WinbackPyfunc check_tracking "
+    "log_campaign_run log_training_run resolve_tracking_uri tracking_uri",
     "winback.training": "TrainConfig TrainResult TrainingData load_config load_training_data train",
     "winback.dates": """MISSING_DAY DateLike check_date_format check_day_in_data cutoff_day
         cutoff_days datetime_values day_numbers day_to_timestamp horizon_list last_covered_day

@@ -166,6 +166,10 @@ def score(
     ] = None,
     date_format: DateFormat = None,
     encoding: Encoding = "utf-8",
+    uplift_model: Annotated[
+        Path | None,
+        typer.Option("--uplift-model", help="uplift bundle for `uplift: model` actions"),
+    ] = None,
 ) -> None:
     """Score customers as of a date; write scores, <stem>.rejects.csv and <stem>.summary.json."""
     run(
@@ -185,6 +189,7 @@ def score(
         allow_missing=_tables_option(allow_missing),
         date_format=date_format,
         encoding=encoding,
+        uplift_model=uplift_model,
     )
 
 
@@ -203,6 +208,7 @@ def _score(
     reasons: str,
     workers: int | None,
     scheduler: str | None,
+    uplift_model: Path | None = None,
     **kwargs,
 ) -> None:
     import time
@@ -210,6 +216,10 @@ def _score(
     from winback.io import parse_columns_option
     from winback.scoring import score_files
 
+    if uplift_model is not None:
+        from winback.campaigns import load_uplift_model
+
+        kwargs["uplift_model"] = load_uplift_model(uplift_model)
     start = time.perf_counter()
     mapping = parse_columns_option(columns) if columns else None
     config = _scoring_config(chunk_size=chunk_size, reasons_method=reasons)
@@ -358,6 +368,10 @@ def report(
     ] = None,
     date_format: DateFormat = None,
     encoding: Encoding = "utf-8",
+    measurement: Annotated[
+        Path | None,
+        typer.Option("--measurement", help="JSON written by `winback measure`: campaign results"),
+    ] = None,
 ) -> None:
     """Write report.html (self-contained), report.md, report.json and charts; print the page."""
     run(
@@ -371,6 +385,7 @@ def report(
         columns=columns,
         date_format=date_format,
         encoding=encoding,
+        measurement=measurement,
     )
 
 
@@ -385,6 +400,7 @@ def _report(
     columns: str | None,
     date_format: str | None,
     encoding: str,
+    measurement: Path | None,
 ) -> None:
     from winback.io import parse_columns_option, read_orders
     from winback.report import build_report, read_summary
@@ -413,6 +429,7 @@ def _report(
         model=model,
         scores_summary=summary,
         export_summary=export_summary,
+        measurement=measurement,
         sources=sources,
     )
     typer.echo(str(path))
@@ -436,6 +453,93 @@ def _report_day(as_of: str, orders: Any, date_format: str | None) -> str:
             after_days=_REPORT_DAYS_AFTER_DATA,
         )
     return str(day_to_timestamp(cutoff_day(day, name="--as-of")).date())
+
+
+@app.command()
+def measure(
+    campaign: Annotated[
+        Path, typer.Option("--campaign", help="scores with action and group, or an export folder")
+    ],
+    orders: Annotated[Path, typer.Option("--orders", help="orders, including those after it")],
+    campaign_date: Annotated[
+        str, typer.Option("--campaign-date", help="calendar day the campaign was sent")
+    ],
+    window_days: Annotated[
+        int, typer.Option("--window-days", min=1, help="response window in days after it")
+    ],
+    results: Annotated[Path, typer.Option("--results", help="measurement JSON to write")] = Path(
+        "measurement.json"
+    ),
+    update_actions: Annotated[
+        Path | None,
+        typer.Option("--update-actions", help="actions YAML to update with the measured uplift"),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="new actions YAML (with --update-actions)")
+    ] = None,
+    prior_sd: Annotated[
+        float, typer.Option("--prior-sd", help="prior SD of each configured uplift")
+    ] = 0.05,
+    margin: Annotated[
+        float, typer.Option("--margin", help="share of revenue that is profit")
+    ] = 1.0,
+    orders_end: Annotated[
+        str | None, typer.Option("--orders-end", help="last day the orders are complete through")
+    ] = None,
+    model: Annotated[
+        Path | None, typer.Option("--model", help="churn model bundle (with --fit-uplift)")
+    ] = None,
+    fit_uplift: Annotated[
+        Path | None, typer.Option("--fit-uplift", help="fit uplift models; bundle folder to write")
+    ] = None,
+    events: Annotated[Path | None, typer.Option("--events", help="events (--fit-uplift)")] = None,
+    customers: Annotated[
+        Path | None, typer.Option("--customers", help="customers (--fit-uplift)")
+    ] = None,
+    columns: Annotated[
+        str | None,
+        typer.Option("--columns", help='orders column mapping: "customer_id=Customer ID,..."'),
+    ] = None,
+    no_tracking: Annotated[bool, typer.Option("--no-tracking", help="skip MLflow logging")] = False,
+    tracking_uri: Annotated[
+        str | None, typer.Option("--tracking-uri", help="MLflow URI (default as for training)")
+    ] = None,
+) -> None:
+    """Measure a campaign against its control group; optionally update actions, fit uplift."""
+    run(
+        _measure,
+        campaign,
+        orders,
+        campaign_date=campaign_date,
+        window_days=window_days,
+        results=results,
+        update_actions=update_actions,
+        out=out,
+        prior_sd=prior_sd,
+        margin=margin,
+        orders_end=orders_end,
+        model=model,
+        fit_uplift=fit_uplift,
+        events=events,
+        customers=customers,
+        columns=columns,
+        tracking=not no_tracking,
+        tracking_uri=tracking_uri,
+    )
+
+
+def _measure(
+    campaign: Path, orders: Path, *, tracking: bool, tracking_uri: str | None, **options: Any
+) -> None:
+    from winback.campaigns import measure_files
+
+    result = measure_files(campaign, orders, **options)
+    for line in result.lines:
+        typer.echo(line)
+    if tracking:
+        from winback.tracking import log_campaign_run
+
+        typer.echo(f"MLflow run: {log_campaign_run(result.results, uri=tracking_uri)}")
 
 
 def _source_name(source: Path | str) -> str:

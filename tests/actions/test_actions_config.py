@@ -108,7 +108,7 @@ def test_unknown_key_names_action_key_and_allowed_keys() -> None:
     raw["actions"][0]["colour"] = "red"
     assert (
         "actions[0] ('perk').colour: unknown key 'colour' (allowed keys: name, channel, offer, "
-        "unit_cost, uplift, max_customers, when)"
+        "unit_cost, uplift, max_customers, when, uplift_source)"
     ) in error_of(raw)
 
 
@@ -134,7 +134,10 @@ def test_wrong_types_and_missing_keys_are_all_reported() -> None:
     assert "actions[0] ('perk').unit_cost: Input should be a valid number (got 'cheap')" in (
         message
     )
-    assert "actions[0] ('perk').uplift: Input should be a valid number (got True)" in message
+    assert (
+        "actions[0] ('perk').uplift: uplift must be a number in [0, 1] (the share of would-be "
+        "churners the action keeps) or 'model' (per-customer uplift from an uplift model), got True"
+    ) in message
     assert "actions[1] ('discount').offer: required key is missing" in message
     assert (
         "actions[1] ('discount').channel: must be one of 'email', 'sms', 'mail' or 'call' "

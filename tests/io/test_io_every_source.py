@@ -15,6 +15,7 @@ import pytest
 
 from every_source import KINDS, MESSY_COLUMNS, MESSY_ORDERS, assert_same_results, every_source
 from postgres_server import PostgresServer
+from simulated import AS_OF, SimTrained
 from winback.exceptions import DriftWarning, RejectedRowsWarning
 from winback.io import ReadResult, read_customers, read_events, read_orders
 
@@ -104,16 +105,13 @@ def test_events_and_customers_read_alike(postgres: PostgresServer, tmp_path: Pat
 
 
 def test_simulated_base_scores_alike_from_every_source(
-    postgres: PostgresServer, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+    postgres: PostgresServer, tmp_path: Path, sim_trained: SimTrained
 ) -> None:
     """Features and the shipped scoring of a trained model: identical files from every source."""
-    from scoring.simulated import AS_OF, train_bundle  # tests/scoring/simulated.py
     from winback.models import load_model
     from winback.scoring import score_files
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # BTYD convergence notes on the tiny training set
-        bundle, paths = train_bundle(tmp_path_factory.getbasetemp() / "winback_sim")
+    bundle, paths = sim_trained.bundle, sim_trained.paths
     tables = {name: pd.read_parquet(path) for name, path in paths.items()}
     sources = {
         name: every_source(frame, tmp_path / name, server=postgres, table=f"sim_{name}")

@@ -4,12 +4,10 @@ of the bundle, format and version first; anything else a ModelError naming the f
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import os
 import re
 import shutil
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -20,20 +18,11 @@ from hypothesis import strategies as st
 from winback.exceptions import ModelError
 from winback.models import _bundle, load_model, save_model
 
-_SIMULATED = Path(__file__).resolve().parents[1] / "scoring" / "simulated.py"
-
 
 @pytest.fixture(scope="session")
-def sealed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A bundle trained on simulated data (shared with the scoring tests' cache)."""
-    spec = importlib.util.spec_from_file_location("simulated", _SIMULATED)
-    assert spec is not None and spec.loader is not None
-    simulated = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(simulated)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        bundle, _ = simulated.train_bundle(tmp_path_factory.getbasetemp() / "winback_sim")
-    return bundle
+def sealed(sim_trained: Any) -> Path:
+    """The bundle of the model trained once per session on the simulated base."""
+    return sim_trained.bundle
 
 
 @pytest.fixture

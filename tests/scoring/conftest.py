@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from simulated import AS_OF, train_bundle
 
+from simulated import AS_OF, SimTrained
 from winback.models import WinbackModel, load_model
 
 
 @pytest.fixture(scope="session")
-def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Path]]:
+def trained(sim_trained: SimTrained) -> tuple[Path, dict[str, Path]]:
     """(bundle folder, {"orders"|"events"|"customers": Parquet path}) of the simulated base."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # BTYD convergence notes on a tiny training set
-        return train_bundle(tmp_path_factory.getbasetemp() / "winback_sim")
+    return sim_trained.bundle, sim_trained.paths
 
 
 @pytest.fixture(scope="session")

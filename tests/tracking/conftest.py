@@ -1,7 +1,8 @@
-"""Shared fixtures of the tracking tests: one small model trained on simulated data, logged once.
+"""Shared fixtures of the tracking tests: the suite's shared simulated model, logged once.
 
-Training takes seconds on 300 simulated customers; it runs once per test session (per xdist
-worker) and every tracking test reads the same result, run and registered model.
+The model is the one ``tests/conftest.py`` trains once per session (per xdist worker); these
+fixtures only add a tracking config (experiment, registered model, a SQLite store in the model's
+folder) and log the run once for every tracking test to read.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from winback.datasets import simulate
+from simulated import END, SimTrained
 from winback.training import TrainConfig
 
-DATA_END = "2023-12-31"
+DATA_END = END
 REGISTERED_MODEL = "winback-tracking-test"
 
 
@@ -25,60 +26,37 @@ REGISTERED_MODEL = "winback-tracking-test"
 class Trained:
     """A finished training run and what the tests need to check it."""
 
-    result: Any  # winback.models.TrainResult
+    result: Any  # winback.training.TrainResult
     config: TrainConfig
     features: pd.DataFrame  # features at the data's end, index customer_id
     workdir: Path
-    bundle: Path  # absolute path of the bundle (result.bundle_path is relative to workdir)
+    bundle: Path
 
 
-def small_config(orders_path: Path, **tracking: object) -> TrainConfig:
-    """Return a fast training config (short horizons, few trees) for ``orders_path``."""
-    return TrainConfig.model_validate(
-        {
-            "name": "tracking-test",
-            "data": {"orders": str(orders_path), "end": DATA_END},
-            "features": {"windows_days": [30, 90]},
-            "tasks": {"repurchase_days": 30, "churn_days": 60},
-            "backtest": {
-                "evaluation_cutoff": "2023-09-02",  # data end - 120 days: cutoffs share a grid
-                "every_days": 60,
-                "min_history_days": 300,
-                "bootstrap": 20,
-            },
-            "lightgbm": {
-                "n_estimators": 50,
-                "learning_rate": 0.1,
-                "min_child_samples": 20,
-                "early_stopping_rounds": 10,
-                "n_jobs": 1,
-            },
-            "tracking": {
-                "experiment": "winback-test",
-                "registered_model": REGISTERED_MODEL,
-                **tracking,
-            },
-            "seed": 0,
-        }
-    )
+def tracked(config: TrainConfig, **tracking: object) -> TrainConfig:
+    """``config`` with tracking on: experiment ``winback-test``, :data:`REGISTERED_MODEL`."""
+    settings = {
+        "enabled": True,
+        "experiment": "winback-test",
+        "registered_model": REGISTERED_MODEL,
+        **tracking,
+    }
+    return config.model_copy(update={"tracking": config.tracking.model_copy(update=settings)})
 
 
 @pytest.fixture(scope="session")
-def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
-    """Train once on 300 simulated customers over two years (bundle under a temporary folder)."""
-    from winback.training import load_training_data, train
-
-    workdir = tmp_path_factory.mktemp("trained")
-    sim = simulate(300, start="2022-01-01", end=DATA_END, seed=3)
-    orders_path = workdir / "orders.parquet"
-    sim.orders.to_parquet(orders_path, index=False)
-    config = small_config(orders_path, uri=f"sqlite:///{workdir / 'mlflow.db'}")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.chdir(workdir)  # output_dir "models" is relative to the working directory
-        result = train(config, base_dir=workdir, progress=False)
-    orders = load_training_data(config, base_dir=workdir).orders
-    features = result.model.build_features(orders, cutoff=pd.Timestamp(DATA_END))
-    return Trained(result, config, features, workdir, workdir / result.bundle_path)
+def trained(sim_trained: SimTrained) -> Trained:
+    """The shared model, with a tracking config pointing at a SQLite store beside its data."""
+    workdir = sim_trained.root
+    config = tracked(sim_trained.config, uri=f"sqlite:///{workdir / 'mlflow.db'}")
+    frames = {name: pd.read_parquet(path) for name, path in sim_trained.paths.items()}
+    features = sim_trained.result.model.build_features(
+        frames["orders"],
+        cutoff=pd.Timestamp(DATA_END),
+        events=frames["events"],
+        customers=frames["customers"],
+    )
+    return Trained(sim_trained.result, config, features, workdir, sim_trained.bundle)
 
 
 @dataclass(frozen=True)

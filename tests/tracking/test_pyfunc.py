@@ -57,9 +57,9 @@ def test_missing_feature_column_is_refused_by_the_signature(registry, trained):
         model.predict(trained.features.drop(columns=dropped))
 
 
-def test_tampered_bundle_is_not_loaded(registry, tmp_path):
+def test_tampered_bundle_is_not_loaded(registry, trained, tmp_path):
     local = mlflow.artifacts.download_artifacts(artifact_uri=MODEL_URI, dst_path=str(tmp_path))
-    model_json = next(tmp_path.rglob("artifacts/tracking-test/model.json"))  # the bundle
+    model_json = next(tmp_path.rglob(f"artifacts/{trained.config.name}/model.json"))  # the bundle
     model_json.write_text(model_json.read_text() + " ")
     with pytest.raises(ModelError, match=r"model\.json does not match its sha256"):
         mlflow.pyfunc.load_model(local)

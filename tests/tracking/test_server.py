@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from mlflow import MlflowClient
 
+from simulated import EVAL_CUTOFF
 from winback.tracking import log_training_run
 from winback.tracking._log import config_params, evaluation_metrics
 
@@ -97,7 +98,8 @@ def test_run_arrives_at_a_real_tracking_server(trained, mlflow_server, monkeypat
     assert "evaluation.json" in {a.path for a in client.list_artifacts(run_id)}
     version = client.get_model_version(config.tracking.registered_model, "1")
     assert version.run_id == run_id
-    assert version.tags["evaluation_cutoff"] == "2023-09-02"
+    assert version.tags["evaluation_cutoff"] == EVAL_CUTOFF
     stored = {p.relative_to(artifacts).as_posix() for p in artifacts.rglob("*") if p.is_file()}
     assert any(p.endswith("/evaluation.json") for p in stored)
-    assert any(p.endswith("/artifacts/tracking-test/manifest.json") for p in stored)  # bundle
+    bundle_manifest = f"/artifacts/{trained.config.name}/manifest.json"
+    assert any(p.endswith(bundle_manifest) for p in stored)  # the bundle

@@ -1,7 +1,10 @@
 """Allocating campaign actions to customers under a budget and per-action caps.
 
 For each customer and each action they are eligible for, the expected gain is
-``p_churn * uplift * expected_value - unit_cost``. Candidates with a positive gain are taken
+``p_churn * uplift * expected_value - unit_cost``, or, for an ``uplift: model`` action,
+``uplift_<action> * expected_value - unit_cost`` with the customer's predicted incremental
+response from the scored column ``uplift_<action>`` (negative for customers a contact hurts, who
+are then never chosen). Candidates with a positive gain are taken
 greedily, highest gain first (ties: lower ``customer_id``, then the earlier action), as long as the
 action's cap and the budget allow. A customer whose best action is full or no longer affordable
 falls back to their next-best eligible action with a positive gain: the result is exactly the
@@ -69,6 +72,7 @@ def allocate_actions(scored: pd.DataFrame, config: ActionsConfig) -> pd.DataFram
         If a condition names a column ``scored`` lacks or compares values of the wrong kind.
     """
     _check_scored(scored)
+    _check_uplift_columns(scored, config)
     gain = _gains(scored, config)
     allowed = eligibility(scored, config) & (gain > 0)
     choice = _greedy(
@@ -92,11 +96,19 @@ def allocate_actions(scored: pd.DataFrame, config: ActionsConfig) -> pd.DataFram
 
 
 def _gains(scored: pd.DataFrame, config: ActionsConfig) -> np.ndarray:
-    """Return the ``(n_customers, n_actions)`` expected gains."""
-    value_at_risk = scored["p_churn"].to_numpy(float) * scored["expected_value"].to_numpy(float)
-    uplift = np.array([a.uplift for a in config.actions])
+    """Return the ``(n_customers, n_actions)`` expected gains.
+
+    A constant ``uplift`` gives ``p_churn * uplift * expected_value - unit_cost``; ``uplift:
+    model`` gives ``uplift_<action> * expected_value - unit_cost`` from the scored column.
+    """
+    value = scored["expected_value"].to_numpy(float)
+    p_churn = scored["p_churn"].to_numpy(float)
+    columns = [
+        scored[a.uplift_column].to_numpy(float) if a.uplift == "model" else p_churn * a.uplift
+        for a in config.actions
+    ]
     cost = np.array([a.unit_cost for a in config.actions])
-    return value_at_risk[:, None] * uplift[None, :] - cost[None, :]
+    return np.column_stack(columns) * value[:, None] - cost[None, :]
 
 
 def _micro(money: float) -> int:
@@ -231,6 +243,31 @@ def _check_scored(scored: pd.DataFrame) -> None:
             f"expected_value must be a finite number; {int(bad_v.sum())} rows are not "
             f"(e.g. rows {scored.index[bad_v][:5].tolist()})"
         )
+    if problems:
+        raise DataError("allocate_actions: " + "; ".join(problems) + ".")
+
+
+def _check_uplift_columns(scored: pd.DataFrame, config: ActionsConfig) -> None:
+    """Raise a DataError unless every ``uplift: model`` action has a finite uplift column."""
+    problems = []
+    for action in config.actions:
+        if action.uplift != "model":
+            continue
+        column = action.uplift_column
+        if column not in scored.columns:
+            problems.append(
+                f"action {action.name!r} has uplift: model but the scored frame has no "
+                f"{column!r} column; score with the uplift model fitted for it "
+                "(winback score --uplift-model <bundle>)"
+            )
+            continue
+        values = pd.to_numeric(scored[column], errors="coerce").to_numpy(float)
+        bad = ~np.isfinite(values)
+        if bad.any():
+            problems.append(
+                f"{column} must be a finite number; {int(bad.sum())} rows are not "
+                f"(e.g. rows {scored.index[bad][:5].tolist()})"
+            )
     if problems:
         raise DataError("allocate_actions: " + "; ".join(problems) + ".")
 

@@ -35,6 +35,7 @@ __all__ = [
     "AllOf",
     "AnyOf",
     "Condition",
+    "UpliftSource",
     "load_actions_config",
     "parse_actions_config",
 ]
@@ -147,21 +148,69 @@ AllOf.model_rebuild()
 AnyOf.model_rebuild()
 
 
+def _uplift_value(value: Any) -> Any:
+    """Accept a number in [0, 1] or the word ``model``; one clear message for anything else."""
+    if value == "model" or (_is_number(value) and 0 <= value <= 1):
+        return value
+    raise ValueError(
+        f"uplift must be a number in [0, 1] (the share of would-be churners the action keeps) "
+        f"or 'model' (per-customer uplift from an uplift model), got {short_repr(value)}"
+    )
+
+
+def _uplift_number(value: Any) -> Any:
+    """``_uplift_value`` of a number also written as text (YAML reads ``1e-2`` as text)."""
+    return _uplift_value(_number_text(value))
+
+
+class UpliftSource(_Strict):
+    """Where a measured ``uplift`` came from (written by ``winback measure --update-actions``).
+
+    ``estimate`` is the measured uplift among would-be churners with its 95% CI
+    (``ci_low``, ``ci_high``) from ``n_treatment`` treated and ``n_control`` control customers of
+    campaign ``campaign_id`` (sent ``campaign_date``, response window ``window_days``);
+    ``prior`` (with standard deviation ``prior_sd``) is the uplift the action had before, and
+    ``weight`` the share of the estimate in the new, precision-weighted ``uplift``.
+    """
+
+    campaign_id: str = Field(min_length=1)
+    campaign_date: str = Field(min_length=1)
+    window_days: Annotated[int, Field(gt=0, strict=True)]
+    estimate: float
+    ci_low: float
+    ci_high: float
+    n_treatment: Annotated[int, Field(ge=0, strict=True)]
+    n_control: Annotated[int, Field(ge=0, strict=True)]
+    prior: float
+    prior_sd: Annotated[float, Field(gt=0)]
+    weight: Annotated[float, Field(ge=0, le=1)]
+
+
 class Action(_Strict):
     """One campaign action and who is eligible for it.
 
     ``uplift`` is the assumed probability that the action keeps a customer who would otherwise
     churn, so the action's expected gain for a customer is
-    ``p_churn * uplift * expected_value - unit_cost``.
+    ``p_churn * uplift * expected_value - unit_cost``. ``uplift: model`` reads each customer's
+    predicted incremental response from the scored column ``uplift_<name>`` instead (written by
+    scoring with an uplift model): the gain is ``uplift_<name> * expected_value - unit_cost``,
+    so customers whom the contact is predicted to hurt (negative uplift) are never chosen.
+    ``uplift_source`` records the measurement a measured uplift came from.
     """
 
     name: str = Field(pattern=SAFE_NAME, description="identifier; also names the export file")
     channel: Channel
     offer: str = Field(min_length=1)
     unit_cost: Money
-    uplift: Annotated[_Share, Field(ge=0, le=1)]
+    uplift: Annotated[float | Literal["model"], BeforeValidator(_uplift_number)]
     max_customers: Annotated[int, Field(gt=0, strict=True)] | None = None
     when: Rule
+    uplift_source: UpliftSource | None = None
+
+    @property
+    def uplift_column(self) -> str:
+        """The scored column an ``uplift: model`` action reads: ``uplift_<name>``."""
+        return f"uplift_{self.name}"
 
 
 class ActionsConfig(_Strict):

@@ -10,10 +10,11 @@
   models and the shipped choice; :func:`btyd_probability`, :func:`btyd_spend`,
   :func:`extend_horizon`: the BTYD quantities a task is compared with or extended by.
 - :class:`WinbackModel`: the three tasks plus what builds their features;
-  :func:`save_model`, :func:`load_model`: the sealed bundle (LightGBM text + JSON, sha256-checked).
+  :func:`save_model`, :func:`load_model`: the sealed bundle (LightGBM text + JSON, sha256-checked);
+  :func:`seal_bundle`, :func:`verify_bundle`: the sealing itself, for other bundles.
 """
 
-from winback.models._bundle import load_model, save_model
+from winback.models._bundle import load_model, save_model, seal_bundle, verify_bundle
 from winback.models._calibration import Calibrator
 from winback.models._hybrid import (
     BTYD_DAYS_PER_UNIT,
@@ -60,4 +61,6 @@ __all__ = [
     "load_model",
     "rfm_days_columns",
     "save_model",
+    "seal_bundle",
+    "verify_bundle",
 ]

@@ -43,7 +43,7 @@ from winback.models._tasks import ProbabilityTask, SpendTask, TaskSpec
 from winback.models._winback_model import WinbackModel
 from winback.models.btyd import BetaGeo, GammaGamma, ParetoNBD
 
-__all__ = ["load_model", "save_model"]
+__all__ = ["load_model", "save_model", "seal_bundle", "sha256_file", "verify_bundle"]
 
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 3  # 2: spend candidates; 3: simple probability candidates, conditional tasks
@@ -137,34 +137,40 @@ def save_model(
     by a killed save is removed by the next one. ``extra_files`` paths must stay inside the
     bundle (relative, no ``..``).
     """
+    doc, lgbm_files = model_document(model)
+    contents = {"model.json": json.dumps(doc, indent=2, sort_keys=True, default=str).encode()}
+    contents.update({k: v.encode() for k, v in lgbm_files.items()})
+    contents.update(extra_files or {})
+    return seal_bundle(contents, path)
+
+
+def seal_bundle(
+    contents: dict[str, bytes], path: str | os.PathLike[str], *, format: object = FORMAT_VERSION
+) -> Path:
+    """Write ``contents`` (relative path -> bytes) and a sha256 manifest as a bundle at ``path``.
+
+    Assembled in a temporary folder beside ``path`` and moved into place (an existing bundle is
+    replaced whole); :func:`verify_bundle` with the same ``format`` checks it before loading.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    doc, lgbm_files = model_document(model)
-    for rel in extra_files or {}:
+    for rel in contents:
         _inside(path, rel)
     with output_lock(path, what="model bundle"):
-        _save(path, doc, lgbm_files, extra_files)
+        _seal(contents, path, format)
     return path
 
 
-def _save(
-    path: Path,
-    doc: dict[str, Any],
-    lgbm_files: dict[str, str],
-    extra_files: dict[str, bytes] | None,
-) -> None:
+def _seal(contents: dict[str, bytes], path: Path, format: object) -> None:
     tmp = staging_path(path)
     tmp.mkdir()  # unlike mkdtemp (0700), honours the umask
     try:
-        contents = {"model.json": json.dumps(doc, indent=2, sort_keys=True, default=str).encode()}
-        contents.update({k: v.encode() for k, v in lgbm_files.items()})
-        contents.update(extra_files or {})
         for rel, data in contents.items():
             (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
             (tmp / rel).write_bytes(data)
         manifest = {
             "winback_version": _version(),
-            "format": FORMAT_VERSION,
+            "format": format,
             "files": {rel: sha256_file(tmp / rel) for rel in sorted(contents)},
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
@@ -238,8 +244,6 @@ def _listed(root: Path, manifest: dict[str, Any]) -> dict[str, str]:
                 f"{root / MANIFEST} is not a valid manifest: the entry {rel!r} needs a sha256 "
                 "(64 hex digits)."
             )
-    if "model.json" not in files:
-        raise ModelError(f"Bundle {root}: model.json is not listed in {MANIFEST}.")
     return files
 
 
@@ -256,16 +260,16 @@ def _unlisted(root: Path, files: dict[str, str]) -> list[str]:
     return sorted(found)
 
 
-def verify_bundle(path: Path) -> dict[str, Any]:
+def verify_bundle(path: Path, *, format: object = FORMAT_VERSION) -> dict[str, Any]:
     """Check the seal of the bundle at ``path``; return the manifest or raise ModelError.
 
-    In order: the manifest is a JSON object; its format and the winback minor version match;
-    every entry of ``files`` is a path inside the bundle with a sha256; every file in the
+    In order: the manifest is a JSON object; its ``format`` and the winback minor version
+    match; every entry of ``files`` is a path inside the bundle with a sha256; every file in the
     folder is listed; every listed file exists and matches its sha256.
     """
     root = Path(path)
     manifest = _manifest(root)
-    _check_format(root, manifest.get("format"))
+    _check_format(root, manifest.get("format"), format)
     _check_version(root, str(manifest.get("winback_version", "")))
     files = _listed(root, manifest)
     extra = _unlisted(root, files)
@@ -331,10 +335,10 @@ class _SealedFile:
         return self.read_bytes().decode(encoding)
 
 
-def _check_format(path: Path, written: object) -> None:
-    if written != FORMAT_VERSION:
+def _check_format(path: Path, written: object, expected: object) -> None:
+    if written != expected:
         raise ModelError(
-            f"Bundle {path} has format {written}; this winback reads format {FORMAT_VERSION}. "
+            f"Bundle {path} has format {written}; this winback reads format {expected} here. "
             "Retrain the model with this version."
         )
 
@@ -410,6 +414,8 @@ def load_model(path: str | os.PathLike[str]) -> WinbackModel:
     if not path.is_dir():
         raise ModelError(f"No model bundle at {path}: expected a folder written by winback train.")
     sealed = _Sealed(path, dict(verify_bundle(path)["files"]))
+    if "model.json" not in sealed.files:
+        raise ModelError(f"Bundle {path}: model.json is not listed in {MANIFEST}; retrain.")
     try:
         doc = json.loads((sealed / "model.json").read_text(encoding="utf-8"))
         if not isinstance(doc, dict):

@@ -82,6 +82,7 @@ def build_report(
     scores_summary: Mapping[str, Any] | None = None,
     export_summary: Mapping[str, Any] | None = None,
     campaign_results: Mapping[str, Any] | None = None,
+    measurement: str | os.PathLike[str] | None = None,
     top: int = 50,
     sources: Mapping[str, str] | None = None,
 ) -> Path:
@@ -113,6 +114,9 @@ def build_report(
     campaign_results : dict, optional
         A campaign's measured results, shown in the "Campaign results" section
         (see :func:`campaign_results_section`).
+    measurement : path-like, optional
+        A measurement JSON written by `winback measure`; shown in the "Campaign results"
+        section per action, overall, per risk tier and segment (instead of ``campaign_results``).
     top : int, default 50
         At-risk customers listed by value at risk.
     sources : dict, optional
@@ -163,6 +167,8 @@ def build_report(
         draws["p_churn_histogram"] = lambda: plot_churn_histogram(scored)
     if evaluation is not None:
         report["evaluation"] = _without_png(evaluation)
+    if measurement is not None:
+        campaign_results = _measurement(measurement)
     results = campaign_results_section(campaign_results)
     report["campaign_results"] = results
     charts = {
@@ -223,6 +229,19 @@ def read_summary(path: str | os.PathLike[str]) -> dict[str, Any]:
     if not isinstance(summary, dict):
         raise DataError(f"Summary {path} must hold a JSON object, got {type(summary).__name__}.")
     return summary
+
+
+def _measurement(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a `winback measure` JSON, or raise a DataError saying what the file should be."""
+    if not Path(path).is_file():
+        raise DataError(f"Measurement {path} does not exist; write it with `winback measure`.")
+    data = read_summary(path)
+    if not str(data.get("format", "")).startswith("winback-campaign-measurement/"):
+        raise DataError(
+            f"{path} is not a campaign measurement; pass the JSON `winback measure` wrote "
+            "(--results)."
+        )
+    return data
 
 
 def _write_bytes(path: Path, data: bytes) -> Path:

@@ -277,25 +277,54 @@ def _exclusions(
 
 # ----------------------------------------------------------------------- campaign results
 def campaign_results_section(results: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The "Campaign results" section: the place for a campaign's measured results.
+    """The "Campaign results" section: what a finished campaign returned, treatment vs control.
 
-    This is where the measured uplift of a finished campaign (treatment against control) goes.
-    Until winback measures it, the section shows ``results`` as given: a flat dict of measure
-    -> value, each shown on its own row; without results it says none were given.
-
-    Parameters
-    ----------
-    results : dict, optional
-        Measure name -> value (str, int or float).
+    ``results`` is either a measurement written by `winback measure`
+    (:attr:`winback.campaigns.CampaignMeasurement.results`, recognised by its ``format``) or a
+    flat dict of measure -> value, each shown on its own row; without results the section says
+    none were given.
 
     Returns
     -------
     dict
-        ``given`` (bool) and ``rows``: ``{"measure", "value"}`` dicts in ``results`` order.
+        ``given`` (bool), ``measured`` (bool) and ``rows``: for a measurement, one row per action
+        then the overall row (:func:`_measured_row`), with ``campaign_id``, ``campaign_date``,
+        ``window_days``, ``by_risk_tier``, ``by_segment`` and ``warnings``; for a flat dict,
+        ``{"measure", "value"}`` dicts in ``results`` order.
     """
     if not results:
         return {"given": False, "rows": []}
+    if str(results.get("format", "")).startswith("winback-campaign-measurement/"):
+        return {
+            "given": True,
+            "measured": True,
+            "campaign_id": results.get("campaign_id"),
+            "campaign_date": results.get("campaign_date"),
+            "window_days": results.get("window_days"),
+            "rows": [_measured_row(r) for r in [*results["actions"], results["overall"]]],
+            "by_risk_tier": [_measured_row(r) for r in results.get("by_risk_tier", [])],
+            "by_segment": [_measured_row(r) for r in results.get("by_segment", [])],
+            "warnings": [str(w) for w in results.get("warnings", [])],
+        }
     return {
         "given": True,
+        "measured": False,
         "rows": [{"measure": str(k), "value": _value(v)} for k, v in results.items()],
+    }
+
+
+def _measured_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """One table row of a measurement: counts, rates, increments with their 95% CIs, profit."""
+    response, revenue = row["response"], row["revenue"]
+    return {
+        "label": str(row["label"]),
+        "n_treatment": row["n_treatment"],
+        "n_control": row["n_control"],
+        "rate_treatment": response.get("rate_treatment"),
+        "rate_control": response.get("rate_control"),
+        "response": [response.get(k) for k in ("diff", "ci_low", "ci_high")],
+        "p_value": response.get("p_value"),
+        "revenue": [revenue.get(k) for k in ("diff", "ci_low", "ci_high")],
+        "incremental_profit": row.get("incremental_profit"),
+        "roi": row.get("roi"),
     }

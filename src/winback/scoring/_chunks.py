@@ -100,6 +100,7 @@ def score_chunk(
     keep: list[str],
     profile: Mapping[str, Any] | None,
     config: ScoringConfig,
+    uplift: Any = None,
 ) -> tuple[pd.DataFrame, dict[str, np.ndarray] | None]:
     features = model.build_features(
         chunk.orders, cutoff=day, events=chunk.events, customers=chunk.customers
@@ -115,6 +116,8 @@ def score_chunk(
         model.contributions(features, task="churn", method=config.reasons_method),
         n=config.n_reasons,
     )
+    if uplift is not None:  # per-customer uplift columns (see score's uplift_model)
+        part = part.join(uplift.predict_uplift(features.join(part)))
     part = part.join(features[[c for c in keep if c in features.columns]]).assign(reasons=reasons)
     counts = None if not profile else bin_counts(profile, features)
     logger.info("scored %d customers", len(part))

@@ -147,6 +147,7 @@ def score_files(
     allow_missing: Iterable[str] = (),
     date_format: str | None = None,
     encoding: str = "utf-8",
+    uplift_model: Any = None,
 ) -> ScoreResult:
     """Read the inputs through the data gate, :func:`score` them and write the three outputs.
 
@@ -203,6 +204,7 @@ def score_files(
             client=client,
             allow_missing=allow_missing,
             date_format=date_format,
+            uplift_model=uplift_model,
         )
         summary = {**result.summary, "line_items": _line_items(gated)}
         _write_outputs(result, summary, paths)

@@ -92,6 +92,7 @@ def score(
     client: Any = None,
     allow_missing: Iterable[str] = (),
     date_format: str | None = None,
+    uplift_model: Any = None,
 ) -> ScoreResult:
     """Score every customer with a purchase at or before ``as_of``.
 
@@ -129,6 +130,11 @@ def score(
         and the scores shift. The summary records them under ``allowed_missing``.
     date_format : str, optional
         strftime format of a text ``as_of`` that is not ISO 8601, e.g. ``"%d/%m/%Y"``.
+    uplift_model : object, optional
+        Per-customer uplift for ``uplift: model`` actions: any object with ``columns`` (the
+        ``uplift_<action>`` names) and ``predict_uplift(frame)``, which takes a chunk's features
+        joined with its predictions and returns those columns indexed like it (e.g.
+        :func:`winback.campaigns.load_uplift_model`). The columns are in the scores.
 
     Returns
     -------
@@ -171,14 +177,19 @@ def score(
     population = pd.Index(ids[bought].unique()).sort_values()
     if population.empty:
         raise DataError(nobody_message(orders_ts, day))
+    uplift_columns = () if uplift_model is None else tuple(uplift_model.columns)
     if campaign is not None:
         columns = _feature_columns(model, population[0], orders, events, customers, day)
-        check_campaign(campaign, columns, segment_table)
-    keep = sorted({*RFM_INPUTS.values(), *(campaign_fields(campaign) - set(SCORE_COLUMNS))})
+        check_campaign(campaign, [*columns, *uplift_columns], segment_table)
+    keep = sorted(
+        {*RFM_INPUTS.values(), *(campaign_fields(campaign) - set(SCORE_COLUMNS)), *uplift_columns}
+    )
     parts, counts = [], None
     profile = model.metadata.get("feature_profile")
     chunks = iter_chunks(population, orders, events, customers, day, config.chunk_size)
-    score_one = functools.partial(score_chunk, day=day, keep=keep, profile=profile, config=config)
+    score_one = functools.partial(
+        score_chunk, day=day, keep=keep, profile=profile, config=config, uplift=uplift_model
+    )
     results = (
         (score_one(model, chunk) for chunk in chunks)
         if client is None
@@ -207,7 +218,7 @@ def score(
     if campaign is not None:
         summary["actions"].update(campaign_id=campaign.campaign_id, budget=campaign.budget)
     summary["allowed_missing"] = missing
-    scores = scored.drop(columns=[c for c in keep if c not in SCORE_COLUMNS])
+    scores = scored.drop(columns=[c for c in keep if c not in (*SCORE_COLUMNS, *uplift_columns)])
     return ScoreResult(scores.reset_index(drop=True), rejects, summary)
 
 

@@ -6,7 +6,7 @@ import os
 
 from winback.training import TrainConfig
 
-__all__ = ["DEFAULT_TRACKING_URI", "TRACKING_URI_ENV", "tracking_uri"]
+__all__ = ["DEFAULT_TRACKING_URI", "TRACKING_URI_ENV", "resolve_tracking_uri", "tracking_uri"]
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"
@@ -33,6 +33,12 @@ def tracking_uri(config: TrainConfig) -> str:
     >>> tracking_uri(config)
     'http://127.0.0.1:5000'
     """
-    if config.tracking.uri:
-        return config.tracking.uri
+    return resolve_tracking_uri(config.tracking.uri)
+
+
+def resolve_tracking_uri(uri: str | None) -> str:
+    """Return ``uri`` if given, else ``$MLFLOW_TRACKING_URI`` (when not empty), else
+    ``sqlite:///mlflow.db``: the precedence of :func:`tracking_uri` without a config."""
+    if uri:
+        return uri
     return os.environ.get(TRACKING_URI_ENV, "").strip() or DEFAULT_TRACKING_URI
