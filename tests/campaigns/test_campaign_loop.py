@@ -121,6 +121,7 @@ def test_the_new_actions_carry_the_shrunk_measured_uplift(loop) -> None:
 def test_scoring_again_allocates_by_the_measured_uplift(loop, bundle) -> None:
     scores = loop["root"] / "again.parquet"
     invoke("score", "--model", bundle, "--orders", loop["orders"], "--as-of", CAMPAIGN_DATE,
+           "--events", loop["events"], "--customers", loop["customers"],
            "--actions", loop["new_actions"], "--out", scores, "--reasons", "path")  # fmt: skip
     frame = pd.read_parquet(scores)
     new = {a.name: a for a in load_actions_config(loop["new_actions"]).actions}
@@ -141,6 +142,7 @@ def test_scoring_with_the_uplift_model_leaves_sleeping_dogs_alone(loop, bundle) 
     model_actions.write_text(yaml.safe_dump(raw))
     scores = loop["root"] / "by_model.parquet"
     invoke("score", "--model", bundle, "--orders", loop["orders"], "--as-of", CAMPAIGN_DATE,
+           "--events", loop["events"], "--customers", loop["customers"],
            "--actions", model_actions, "--out", scores, "--reasons", "path",
            "--uplift-model", loop["uplift"])  # fmt: skip
     frame = pd.read_parquet(scores)
