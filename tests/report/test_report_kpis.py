@@ -166,7 +166,7 @@ def test_cutoff_with_a_time_of_day_is_refused(orders: pd.DataFrame) -> None:
 def test_bad_period_and_missing_columns_are_refused(orders: pd.DataFrame) -> None:
     with pytest.raises(ConfigError, match="period_days must be a positive integer, got 0"):
         retention_kpis(orders, cutoff=CUTOFF, period_days=0)
-    with pytest.raises(DataError, match=r"orders is missing the column\(s\) \['amount'\]"):
+    with pytest.raises(DataError, match=r"orders lack the column\(s\) \['amount'\]"):
         retention_kpis(orders.drop(columns="amount"), cutoff=CUTOFF)
 
 

@@ -17,6 +17,7 @@ import pandas as pd
 from winback.dates import MISSING_DAY, datetime_values, day_numbers
 from winback.exceptions import DataError
 from winback.features._log import OrderLog, rows_of
+from winback.io import check_frame
 
 __all__ = [
     "CustomerTable",
@@ -28,8 +29,6 @@ __all__ = [
     "prepare_events",
     "seen_event_types",
 ]
-
-_EVENT_COLUMNS = ("customer_id", "event_ts", "event_type")
 
 
 def event_column_token(event_type: str) -> str:
@@ -59,18 +58,9 @@ def _tokens(types: list[str]) -> list[str]:
     return tokens
 
 
-def _check_events(events: pd.DataFrame) -> None:
-    missing = [c for c in _EVENT_COLUMNS if c not in events.columns]
-    if missing:
-        raise DataError(
-            f"events lack the column(s) {missing}; expected {[*_EVENT_COLUMNS, 'value']} "
-            f"(value optional). Found {list(events.columns)}. Read the events through winback.io."
-        )
-
-
 def seen_event_types(events: pd.DataFrame, *, last_day: int) -> list[str]:
     """Distinct event types of the events dated at or before ``last_day``, sorted."""
-    _check_events(events)
+    check_frame(events, "events", where="winback.features")
     days = day_numbers(events["event_ts"], column="event_ts")
     types = events["event_type"][days <= last_day].dropna()
     return sorted(str(t) for t in types.unique())
@@ -95,7 +85,7 @@ def prepare_events(
     events: pd.DataFrame, log: OrderLog, *, types: list[str], value_types: list[str]
 ) -> EventLog:
     """Read validated ``events`` (customer_id, event_ts, event_type, optional value)."""
-    _check_events(events)
+    check_frame(events, "events", where="winback.features")
     _tokens(types)
     _tokens(value_types)
     instants = datetime_values(events["event_ts"], column="event_ts")
@@ -221,18 +211,8 @@ class CustomerTable:
 
 def prepare_customers(customers: pd.DataFrame, log: OrderLog) -> CustomerTable:
     """Read validated ``customers`` (customer_id, optional signup_ts and marketing_opt_in)."""
-    if "customer_id" not in customers.columns:
-        raise DataError(
-            f"customers lack the column 'customer_id'; found {list(customers.columns)}. "
-            "Read the customers through winback.io."
-        )
+    check_frame(customers, "customers", where="winback.features")
     ids = customers["customer_id"]
-    repeated = ids[ids.duplicated()]
-    if len(repeated):
-        raise DataError(
-            f"customers.customer_id must be unique, but {repeated.nunique()} ids repeat (first: "
-            f"{repeated.iloc[0]!r} at row {repeated.index[0]!r}). Keep one row per customer."
-        )
     signup = None
     if "signup_ts" in customers.columns:
         signup = day_numbers(customers["signup_ts"], column="signup_ts", allow_missing=True)

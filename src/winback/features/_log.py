@@ -27,11 +27,10 @@ import pandas as pd
 
 from winback.dates import day_numbers
 from winback.exceptions import DataError
-from winback.io import purchase_mask
+from winback.io import check_frame, purchase_mask
 
 __all__ = ["OrderLog", "positions_in", "prepare_orders", "rows_of", "segment_reduce"]
 
-_REQUIRED = ("customer_id", "order_ts", "amount")
 _KEY_BITS = 62  # packed sort keys stay below 2**62, clear of the int64 sign bit
 
 
@@ -150,7 +149,7 @@ class OrderLog:
 
     def codes_of(self, ids: pd.Series, *, frame: str) -> np.ndarray:
         """Codes of another frame's customer ids; -1 for ids that have no orders here."""
-        values = _id_values(ids, frame=frame)
+        values = _id_values(ids)
         is_string = values.dtype.kind not in "iu"
         if is_string != self.id_is_string:
             raise DataError(
@@ -211,49 +210,11 @@ def segment_reduce(
     return result.reshape(m, width)[:, : width - 1]
 
 
-def _id_values(ids: pd.Series, *, frame: str) -> np.ndarray:
-    """The customer ids as int64 or string values; nulls raise DataError."""
-    missing = ids.isna().to_numpy()
-    if missing.any():
-        raise DataError(
-            f"{frame}.customer_id has {int(missing.sum())} missing values (first at row "
-            f"{ids.index[np.flatnonzero(missing)[0]]!r}); every row needs a customer. "
-            "Validate the data with winback.io first."
-        )
+def _id_values(ids: pd.Series) -> np.ndarray:
+    """The customer ids (checked by the data contract: no nulls) as int64 or string values."""
     if pd.api.types.is_integer_dtype(ids.dtype):
         return ids.to_numpy(dtype=np.int64)
-    if pd.api.types.is_string_dtype(ids.dtype):
-        return ids.array
-    raise DataError(
-        f"{frame}.customer_id must hold integers or strings, got dtype {ids.dtype}. "
-        "Read the data through winback.io, which normalises it."
-    )
-
-
-def _check_orders(orders: pd.DataFrame) -> None:
-    missing = [c for c in _REQUIRED if c not in orders.columns]
-    if missing:
-        raise DataError(
-            f"orders lack the column(s) {missing}; expected at least {list(_REQUIRED)}, "
-            f"found {list(orders.columns)}. Read the orders through winback.io."
-        )
-    if not pd.api.types.is_numeric_dtype(orders["amount"].dtype):
-        raise DataError(
-            f"orders.amount must be numeric (float64), got dtype {orders['amount'].dtype}. "
-            "Read the orders through winback.io."
-        )
-
-
-def _finite_amounts(orders: pd.DataFrame) -> np.ndarray:
-    values = orders["amount"].to_numpy(dtype=np.float64, na_value=np.nan)
-    bad = ~np.isfinite(values)
-    if bad.any():
-        raise DataError(
-            f"orders.amount has {int(bad.sum())} missing or infinite values (first at row "
-            f"{orders.index[np.flatnonzero(bad)[0]]!r}); expected a finite number on every "
-            "row. Validate the orders with winback.io first."
-        )
-    return values
+    return ids.array
 
 
 def _customer_codes(ids, key_bits: int) -> tuple[np.ndarray, int, int | None, pd.Index | None]:
@@ -310,10 +271,10 @@ def prepare_orders(
     optional_columns
         Read ``discount`` and ``category`` when present (``False`` skips them).
     """
-    _check_orders(orders)
+    check_frame(orders, "orders", where="winback.features")
     days = day_numbers(orders["order_ts"], column="order_ts")
-    amount = _finite_amounts(orders)
-    ids = _id_values(orders["customer_id"], frame="orders")
+    amount = orders["amount"].to_numpy(dtype=np.float64)
+    ids = _id_values(orders["customer_id"])
     purchase = purchase_mask(orders)
     keep = None
     if last_day is not None:

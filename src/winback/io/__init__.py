@@ -7,7 +7,9 @@ of rejected rows; :func:`open_source` says what a source string names and :func:
 the passwords of URLs in a text; the column mapping models say which source column holds each
 canonical column; :func:`gate_rejects` puts a reader's rejects in the one shape scoring and
 training report them in; :func:`purchase_mask` says which orders are purchases (the one
-definition). ``write_atomic``, ``write_frame`` and ``write_json`` write output files atomically,
+definition); :func:`check_frame` checks a frame handed to a public function against the data
+contract (once, where it enters). ``write_atomic``, ``write_frame`` and ``write_json`` write
+output files atomically,
 :func:`output_lock` and :func:`write_together` write files that belong together as one unit, and
 :func:`escape_formulas` / :func:`unescape_formulas` keep CSV cells from running as formulas.
 """
@@ -19,6 +21,7 @@ from winback.io._columns import (
     OrdersColumns,
     parse_columns_option,
 )
+from winback.io._contract import check_frame
 from winback.io._database import Bucket, DuckDBSource, PostgresSource
 from winback.io._parquet import ParquetDataset
 from winback.io._parse import parse_customer_ids
@@ -50,6 +53,7 @@ __all__ = [
     "ParquetDataset",
     "PostgresSource",
     "ReadResult",
+    "check_frame",
     "escape_formulas",
     "gate_rejects",
     "is_url",

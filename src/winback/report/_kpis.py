@@ -23,7 +23,7 @@ import pandas as pd
 
 from winback.dates import DateLike, cutoff_day, day_to_timestamp
 from winback.exceptions import ConfigError, DataError
-from winback.io import purchase_mask
+from winback.io import check_frame, purchase_mask
 
 __all__ = [
     "MIN_STAY_PROBABILITY",
@@ -37,7 +37,6 @@ __all__ = [
     "value_at_risk",
 ]
 
-_ORDER_COLUMNS = ("customer_id", "order_ts", "amount")
 _SCORED_COLUMNS = ("customer_id", "p_churn", "expected_value", "risk_tier", "segment")
 _OPTIONAL_GROUPINGS = ("action", "group")
 _MISSING_LABEL = "(missing)"
@@ -62,12 +61,7 @@ def _check_columns(frame: pd.DataFrame, required: tuple[str, ...], name: str) ->
 
 
 def _orders_up_to(orders: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
-    _check_columns(orders, _ORDER_COLUMNS, "orders")
-    if not pd.api.types.is_datetime64_any_dtype(orders["order_ts"]):
-        raise DataError(
-            f"orders column 'order_ts' must be datetime64, got {orders['order_ts'].dtype}; "
-            "read orders through winback.io so they are validated."
-        )
+    check_frame(orders, "orders", where="winback.report")
     return orders.loc[orders["order_ts"] < cutoff + _DAY]
 
 

@@ -20,7 +20,7 @@ from winback.actions import (
     rule_fields,
 )
 from winback.dates import check_day_in_data, cutoff_day, day_to_timestamp, parse_date
-from winback.exceptions import ConfigError, DataError
+from winback.exceptions import ConfigError
 from winback.models import WinbackModel
 from winback.scoring._columns import SCORE_COLUMNS, TIERS
 
@@ -35,7 +35,6 @@ __all__ = [
     "missing_tables",
     "nobody_message",
     "orders_span",
-    "required_column",
 ]
 
 logger = logging.getLogger(__name__)
@@ -198,12 +197,3 @@ def check_outputs(outputs: Iterable[Path], inputs: Mapping[str, Any]) -> None:
                     f"--out {output} lies inside the {name} folder {path}; write the scores "
                     "elsewhere (a model bundle holds only the files it was sealed with)."
                 )
-
-
-def required_column(frame: pd.DataFrame, column: str, table: str) -> pd.Series:
-    if column not in frame.columns:
-        raise DataError(
-            f"{table} lacks the column {column!r}; found {list(frame.columns)}. Read the "
-            f"{table} through winback.io (read_{table}) to get the validated columns."
-        )
-    return frame[column]

@@ -25,7 +25,7 @@ from winback.actions import (
     SegmentTable,
 )
 from winback.exceptions import DataError
-from winback.io import purchase_mask
+from winback.io import check_frame, purchase_mask
 from winback.models import WinbackModel, load_model
 from winback.monitoring import add_counts
 from winback.scoring._chunks import iter_chunks, n_chunks, score_chunk
@@ -39,7 +39,6 @@ from winback.scoring._inputs import (
     check_campaign,
     missing_tables,
     nobody_message,
-    required_column,
 )
 from winback.scoring._population import RFM_INPUTS, allocate, assemble
 from winback.scoring._rejects import rejected_customers
@@ -166,9 +165,8 @@ def score(
     config = config or ScoringConfig()
     model = model if isinstance(model, WinbackModel) else load_model(model)
     campaign = campaign_config(actions)
-    orders_ts = required_column(orders, "order_ts", "orders")
-    ids = required_column(orders, "customer_id", "orders")
-    required_column(orders, "amount", "orders")
+    check_frame(orders, "orders", where="winback.score")
+    orders_ts, ids = orders["order_ts"], orders["customer_id"]
     horizon = max(model.horizons.values(), default=0)
     day = as_of_day(as_of, orders_ts=orders_ts, horizon_days=horizon, date_format=date_format)
     missing = missing_tables(model, events=events, customers=customers, allow_missing=allow_missing)
