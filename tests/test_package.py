@@ -35,9 +35,9 @@ PUBLIC = {
     "winback.features": """BTYD_MODELS COLUMNS ColumnSpec FEATURE_DEFINITIONS FeatureConfig
         LABEL_DEFINITIONS build_features build_labels build_training_frame column_kind column_name
         describe_columns parse_column propose_cutoffs rfm_summary""",
-    "winback.io": """Bucket CustomersColumns check_frame DataSource DuckDBSource EventsColumns LineItems
+    "winback.io": """Bucket CustomersColumns DataSource DuckDBSource EventsColumns LineItems
         OrdersColumns ParquetDataset PostgresSource ReadResult escape_formulas gate_rejects is_url
-        open_source output_lock parse_columns_option parse_customer_ids purchase_mask
+        check_frame open_source output_lock parse_columns_option parse_customer_ids purchase_mask
         read_customers read_events read_orders redact sha256_file staging_path unescape_formulas
         without_password write_atomic write_frame write_json write_together""",
     "winback.models": """BTYDScore BTYD_DAYS_PER_UNIT BetaGeo Calibrator FittedBTYD GammaGamma
