@@ -9,8 +9,9 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
+from simulated import sim_config
 from winback.datasets import simulate
-from winback.training import TrainConfig, train
+from winback.training import train
 
 CAMPAIGN_DATE = "2024-06-30"
 TRAIN_END = "2024-06-30"
@@ -57,29 +58,11 @@ def train_model(root: Path) -> Path:
     for name in ("orders", "events", "customers"):
         paths[name] = root / f"{name}.parquet"
         getattr(sim, name).to_parquet(paths[name], index=False)
-    config = TrainConfig.model_validate(
-        {
-            "name": "sim",
-            "data": {**{k: str(p) for k, p in paths.items()}, "end": TRAIN_END},
-            "features": {"windows_days": [30, 90]},
-            "tasks": {"repurchase_days": 60, "churn_days": 90},
-            "backtest": {
-                "evaluation_cutoff": "2024-03-31",
-                "every_days": 120,
-                "min_history_days": 90,
-                "bootstrap": 10,
-            },
-            "lightgbm": {
-                "n_estimators": 50,
-                "learning_rate": 0.1,
-                "min_child_samples": 20,
-                "early_stopping_rounds": 10,
-                "n_jobs": 1,
-            },
-            "tracking": {"enabled": False},
-            "seed": 0,
-            "output_dir": str(root / "models"),
-        }
+    config = sim_config(
+        paths,
+        root / "models",
+        data={"end": TRAIN_END},
+        backtest={"evaluation_cutoff": "2024-03-31", "every_days": 120},
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # BTYD convergence notes on a small training set
