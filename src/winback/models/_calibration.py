@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 import numpy as np
 from scipy.special import expit, logit
+from sklearn.base import BaseEstimator
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
@@ -16,7 +17,7 @@ __all__ = ["Calibrator", "choose_calibrator"]
 _EPS = 1e-6
 
 
-class Calibrator:
+class Calibrator(BaseEstimator):
     """Monotone map from raw model probabilities to calibrated ones.
 
     Parameters

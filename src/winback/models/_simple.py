@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy.special import logit
+from sklearn.base import BaseEstimator
 from sklearn.linear_model import LogisticRegression
 
 from winback.features import column_name
@@ -33,7 +34,7 @@ def rfm_matrix(frame: pd.DataFrame) -> np.ndarray:
     return np.log1p(values)
 
 
-class RFMLogit:
+class RFMLogit(BaseEstimator):
     """Logistic regression on standardised log RFM (recency, frequency, monetary value, tenure).
 
     ``fit`` learns the coefficients on training cutoffs; ``calibrate`` fits a
@@ -113,7 +114,7 @@ class RFMLogit:
         return model
 
 
-class BTYDScore:
+class BTYDScore(BaseEstimator):
     """A BTYD model's probability of the task's event, calibrated on a validation cutoff.
 
     ``raw`` (computed by the task from the BTYD feature columns) goes through the calibrator;
