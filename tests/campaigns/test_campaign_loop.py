@@ -21,6 +21,8 @@ from winback.cli import app
 from winback.exceptions import ModelError
 from winback.models import load_model
 
+# one worker trains the shared churn model and runs the loop once
+pytestmark = pytest.mark.xdist_group("campaigns")
 ACTIONS_YAML = Path(__file__).parents[2] / "configs" / "actions.yaml"
 WINDOW = 60
 Z = 1.959963984540054

@@ -19,6 +19,10 @@ from winback.models import load_model
 WINDOW = 90
 
 
+# one worker trains the shared churn model and runs the loop once
+pytestmark = pytest.mark.xdist_group("campaigns")
+
+
 @pytest.fixture(scope="module")
 def simulations(tmp_path_factory):
     churn_model = load_model(trained_bundle(tmp_path_factory.getbasetemp() / "winback_campaigns"))
