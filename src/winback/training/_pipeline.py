@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,32 +107,52 @@ def _conditions(plans: dict[str, WindowPlan]) -> dict[str, tuple[str, int]]:
 def _fit_tasks(
     builder: FrameBuilder, plans: dict[str, WindowPlan], config: TrainConfig
 ) -> tuple[dict[str, ProbabilityTask | SpendTask], dict[str, dict[str, pd.DataFrame]]]:
+    """Fit every task of ``plans``; return them and their training and validation frames.
+
+    The frames are built first, one task after the other (the builder caches cutoffs). The
+    tasks are then fitted in threads: LightGBM, NumPy and SciPy release the GIL, and each fit
+    is single-threaded and seeded, so the fitted tasks do not depend on the number of threads.
+    """
     lgbm = config.lightgbm.model_dump()
-    tasks: dict[str, ProbabilityTask | SpendTask] = {}
+    unfitted: dict[str, ProbabilityTask | SpendTask] = {}
     frames: dict[str, dict[str, pd.DataFrame]] = {}
     conditions = _conditions(plans)
     for name, plan in plans.items():
         train = builder.many(plan.train_cutoffs, desc=f"{name} training cutoffs")
-        val = builder.at(plan.validation_cutoff)
-        spec = TaskSpec(name=name, horizon_days=plan.horizon_days, label_days=plan.label_days)
-        days = {plan.label_days, plan.horizon_days}
-        logger.info("fitting %s (%s)", name, plan.note)
-        if name == "spend":
-            base, hybrid = _feature_columns(train, days)
-            task = SpendTask(spec=spec, base_features=base, hybrid_features=hybrid)
-        else:
-            condition, condition_days = conditions.get(name, (None, None))
-            base, hybrid = _feature_columns(train, days | {condition_days} - {None})
-            task = ProbabilityTask(
-                spec=spec,
-                base_features=base,
-                hybrid_features=hybrid,
-                condition_task=condition,
-                condition_days=condition_days,
-            )
-        tasks[name] = task.fit(train, val, lgbm_params=lgbm, seed=config.seed)
-        frames[name] = {"train": train, "validation": val}
+        frames[name] = {"train": train, "validation": builder.at(plan.validation_cutoff)}
+        unfitted[name] = _unfitted_task(name, plan, train, conditions)
+
+    def fitted(name: str) -> ProbabilityTask | SpendTask:
+        logger.info("fitting %s (%s)", name, plans[name].note)
+        train, val = frames[name]["train"], frames[name]["validation"]
+        return unfitted[name].fit(train, val, lgbm_params=lgbm, seed=config.seed)
+
+    workers = min(len(plans), config.workers or os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=max(workers, 1)) as pool:
+        tasks = dict(zip(unfitted, pool.map(fitted, unfitted), strict=True))
     return tasks, frames
+
+
+def _unfitted_task(
+    name: str,
+    plan: WindowPlan,
+    train: pd.DataFrame,
+    conditions: dict[str, tuple[str, int]],
+) -> ProbabilityTask | SpendTask:
+    spec = TaskSpec(name=name, horizon_days=plan.horizon_days, label_days=plan.label_days)
+    days = {plan.label_days, plan.horizon_days}
+    if name == "spend":
+        base, hybrid = _feature_columns(train, days)
+        return SpendTask(spec=spec, base_features=base, hybrid_features=hybrid)
+    condition, condition_days = conditions.get(name, (None, None))
+    base, hybrid = _feature_columns(train, days | {condition_days} - {None})
+    return ProbabilityTask(
+        spec=spec,
+        base_features=base,
+        hybrid_features=hybrid,
+        condition_task=condition,
+        condition_days=condition_days,
+    )
 
 
 def _plan_metadata(plans: dict[str, WindowPlan]) -> dict[str, Any]:
