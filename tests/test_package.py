@@ -62,6 +62,7 @@ PUBLIC = {
     "winback.validation": """MAX_CONFIG_BYTES MAX_CONFIG_DEPTH MAX_CONFIG_NODES SAFE_NAME
         pydantic_error_message read_yaml short_repr validated""",
     "winback.plotting": "new_axes png_bytes save_figure",
+    "winback.progress": "progress_bar",
 }
 
 
