@@ -9,6 +9,7 @@ report exist, MLflow's predictions are the scores' numbers.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -149,3 +150,18 @@ def test_mlflow_predictions_are_the_scores(walked):
     np.testing.assert_allclose(
         predictions[columns].to_numpy(), scores.loc[predictions.index, columns].to_numpy(), rtol=0
     )
+
+
+def makefile_recipe(text: str, target: str) -> list[str]:
+    """The commands of a Makefile target: ``$(BIN)/`` dropped, continuations joined."""
+    lines = text.split(f"\n{target}:", 1)[1].split("\n")[1:]
+    recipe = "\n".join(line[1:] for line in itertools.takewhile(lambda x: x[:1] == "\t", lines))
+    return [c.replace("$(BIN)/", "") for c in shell_commands(recipe) if not c.startswith("@")]
+
+
+def test_make_demo_runs_the_walkthrough_on_all_customers():
+    readme = shell_commands(walkthrough_blocks(README.read_text(encoding="utf-8"))[0][1])
+    make = makefile_recipe((ROOT / "Makefile").read_text(encoding="utf-8"), "demo")
+    assert make[0] == "winback demo --out data/"
+    assert readme[0] == "winback demo --sample --out data/"
+    assert make[1:] == readme[1 : len(make)]
