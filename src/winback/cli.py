@@ -611,10 +611,16 @@ def features(
     )
 
 
-def _features(model_path: Path, orders: str, as_of: str, out: Path, **reading: Any) -> None:
+def _features(
+    model_path: Path, orders: str, as_of: str, out: Path, *, columns: str | None, **reading: Any
+) -> None:
+    from winback.io import parse_columns_option
     from winback.scoring import write_model_features
 
-    written = write_model_features(model_path, orders, as_of=as_of, out=out, **reading)
+    mapping = parse_columns_option(columns) if columns else None
+    written = write_model_features(
+        model_path, orders, as_of=as_of, out=out, columns=mapping, **reading
+    )
     typer.echo(f"{written.path}: {written.rows:,} customers x {written.columns} features")
 
 

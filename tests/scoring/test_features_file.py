@@ -71,6 +71,17 @@ def test_cli_writes_the_features_and_says_how_many(trained, as_of, tmp_path):
     assert result.exit_code == 0, result.output
     rows = len(pd.read_parquet(out))
     assert f"{out}: {rows:,} customers x " in result.output
-    late = CliRunner().invoke(app, [*args, "--as-of", "2031-01-01", "--out", str(out)])
+    renamed = tmp_path / "orders.csv"
+    pd.read_parquet(paths["orders"]).rename(columns={"customer_id": "Customer ID"}).to_csv(
+        renamed, index=False
+    )
+    args[4] = str(renamed)
+    mapped = [*args, "--columns", "customer_id=Customer ID", "--as-of", as_of]
+    result = CliRunner().invoke(app, [*mapped, "--out", str(tmp_path / "mapped.parquet")])
+    assert result.exit_code == 0, result.output
+    mapped_features = pd.read_parquet(tmp_path / "mapped.parquet")
+    pd.testing.assert_frame_equal(mapped_features, pd.read_parquet(out))
+    late_args = [*args, "--columns", "customer_id=Customer ID", "--as-of", "2031-01-01"]
+    late = CliRunner().invoke(app, [*late_args, "--out", str(out)])
     assert late.exit_code == 1
     assert late.output.startswith("ConfigError: ") and len(late.output.strip().splitlines()) == 1
