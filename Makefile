@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 CONFIG ?= configs/cdnow.yaml
 
-.PHONY: help install browser postgres train test lint format bench clean
+.PHONY: help install browser postgres train demo test lint format bench clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-10s %s\n", $$1, $$2}'
@@ -34,6 +34,19 @@ postgres: ## install Debian's PostgreSQL server (the tests start their own) when
 
 train: $(STAMP) ## train on the bundled CDNOW data, evaluate against baselines, log to MLflow
 	$(BIN)/winback train --config $(CONFIG)
+
+# The README's walkthrough on the demo data: CDNOW orders and SIMULATED customers in data/.
+demo: $(STAMP) ## demo data -> train -> score -> export -> report (prints the report's path)
+	$(BIN)/winback demo --out data/
+	$(BIN)/winback train --config configs/demo.yaml
+	$(BIN)/winback score --model models/demo --orders data/orders.csv \
+	    --customers data/customers.csv --as-of 1998-06-30 --actions configs/actions.yaml \
+	    --out scores.parquet
+	$(BIN)/winback export --scores scores.parquet --customers data/customers.csv \
+	    --out exports/spring/ --layout mailchimp
+	$(BIN)/winback report --model models/demo --scores scores.parquet --orders data/orders.csv \
+	    --as-of 1998-06-30 --export exports/spring/ --out reports/
+	@echo "report: $$(pwd)/reports/report.html"
 
 test: $(STAMP) browser postgres ## run the test suite (installs Chromium and PostgreSQL when missing)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q

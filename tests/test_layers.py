@@ -23,7 +23,7 @@ SRC = Path(winback.__file__).parent
 #: bottom to top; members of one layer may not import each other.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("exceptions",),
-    ("dates", "validation"),
+    ("dates", "validation", "progress"),
     ("io",),
     ("plotting", "datasets", "features"),
     ("monitoring",),

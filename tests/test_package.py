@@ -25,8 +25,8 @@ PUBLIC = {
         minimum_detectable_effect oracle_allocation proportion_difference qini_coefficient
         qini_curve read_campaign read_measurement save_uplift_model simulate_campaign
         true_effects updated_actions write_actions_config write_measurement""",
-    "winback.datasets": """Simulation SimulationSettings alive_at load_cdnow
-        oracle_purchase_probability simulate""",
+    "winback.datasets": """DEMO_FORMAT DemoFiles Simulation SimulationSettings alive_at
+        demo_customers load_cdnow oracle_purchase_probability simulate write_demo""",
     "winback.evaluation": """backtest_scores bootstrap_auc_difference calibration_bins
         classification_metrics cumulative_gains evaluate_backtest evaluation_plots
         expected_calibration_error format_table lift_at plot_calibration plot_feature_importance
@@ -50,8 +50,9 @@ PUBLIC = {
     "winback.report": """RETENTION_KPIS build_report group_summary monthly_activity
         plot_churn_histogram plot_monthly_activity plot_risk_tiers plot_value_at_risk read_summary
         retention_by_period retention_kpis scored_kpis value_at_risk""",
-    "winback.scoring": """REASON_SEPARATOR REJECT_COLUMNS SCORE_COLUMNS ScoreResult ScoringConfig
-        churn_reasons model_version read_score_summary read_scores score score_files""",
+    "winback.scoring": """FeaturesFile REASON_SEPARATOR REJECT_COLUMNS SCORE_COLUMNS ScoreResult
+        ScoringConfig churn_reasons model_version read_score_summary read_scores score score_files
+        write_model_features""",
     "winback.tracking": "CAMPAIGNS_EXPERIMENT DEFAULT_TRACKING_URI WinbackPyfunc check_tracking "
     "log_campaign_run log_training_run resolve_tracking_uri tracking_uri",
     "winback.training": "TrainConfig TrainResult TrainingData load_config load_training_data train",
@@ -61,6 +62,7 @@ PUBLIC = {
     "winback.validation": """MAX_CONFIG_BYTES MAX_CONFIG_DEPTH MAX_CONFIG_NODES SAFE_NAME
         pydantic_error_message read_yaml short_repr validated""",
     "winback.plotting": "new_axes png_bytes save_figure",
+    "winback.progress": "progress_bar",
 }
 
 

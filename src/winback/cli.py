@@ -558,6 +558,72 @@ def _scoring_config(**settings: object) -> ScoringConfig:
     return validated(ScoringConfig, settings, source="winback score", what="scoring options")
 
 
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", "-o", help="folder to write, e.g. data/")] = Path(
+        "data"
+    ),
+    sample: Annotated[
+        bool, typer.Option("--sample", help="the CDNOW 1/10 sample (2,357 customers) only")
+    ] = False,
+    seed: Annotated[int, typer.Option("--seed", help="seed of the simulated customers")] = 0,
+) -> None:
+    """Write demo data: CDNOW's orders.csv and a SIMULATED customers.csv (CDNOW has none)."""
+    from winback.datasets import write_demo
+
+    files = run(write_demo, out, sample=sample, seed=seed)
+    typer.echo(f"{files.orders}: {files.n_orders:,} CDNOW orders, {files.n_customers:,} customers")
+    typer.echo(
+        f"{files.customers}: SIMULATED customers (e-mails at example.com, opt-ins, postal "
+        f"addresses, countries; seed {seed}); see {files.manifest}"
+    )
+
+
+@app.command()
+def features(
+    model: Annotated[Path, typer.Option("--model", "-m", help="model bundle folder")],
+    orders: Annotated[str, typer.Option("--orders", help=f"orders: {_SOURCE_HELP}")],
+    as_of: Annotated[str, typer.Option("--as-of", help="calendar day, e.g. 2024-03-31")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="features file (.csv or .parquet)")],
+    events: Annotated[str | None, typer.Option("--events", help="events: same forms")] = None,
+    customers: Annotated[
+        str | None, typer.Option("--customers", help="customers: same forms")
+    ] = None,
+    columns: Annotated[
+        str | None,
+        typer.Option("--columns", help='orders column mapping: "customer_id=Customer ID,..."'),
+    ] = None,
+    date_format: DateFormat = None,
+    encoding: Encoding = "utf-8",
+) -> None:
+    """Write the model's features as of a day: the input of `mlflow models predict`."""
+    run(
+        _features,
+        model,
+        orders,
+        as_of,
+        out,
+        events=events,
+        customers=customers,
+        columns=columns,
+        date_format=date_format,
+        encoding=encoding,
+    )
+
+
+def _features(
+    model_path: Path, orders: str, as_of: str, out: Path, *, columns: str | None, **reading: Any
+) -> None:
+    from winback.io import parse_columns_option
+    from winback.scoring import write_model_features
+
+    mapping = parse_columns_option(columns) if columns else None
+    written = write_model_features(
+        model_path, orders, as_of=as_of, out=out, columns=mapping, **reading
+    )
+    typer.echo(f"{written.path}: {written.rows:,} customers x {written.columns} features")
+
+
 def main() -> None:
     """Entry point of the `winback` console script."""
     app()

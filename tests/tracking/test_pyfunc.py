@@ -11,8 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from simulated import END
 from winback.exceptions import ModelError
 from winback.models import PREDICTION_COLUMNS, load_model
+from winback.scoring import score_files, write_model_features
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("tracking")]
 
@@ -95,6 +97,36 @@ def test_mlflow_models_predict_cli_gives_the_same_numbers(
     np.testing.assert_array_equal(
         out[list(PREDICTION_COLUMNS)].to_numpy(), bundle_predictions.to_numpy()
     )
+
+
+@pytest.mark.filterwarnings("ignore::winback.exceptions.DriftWarning")
+def test_features_file_round_trip_through_the_registered_model(registry, trained, tmp_path):
+    """`winback features` -> the registered pyfunc -> the numbers `winback score` writes."""
+    tables = ("orders", "events", "customers")
+    paths = {name: trained.workdir / f"{name}.parquet" for name in tables}
+    as_of = str(END)
+    write_model_features(
+        trained.bundle,
+        paths["orders"],
+        as_of=as_of,
+        out=tmp_path / "features.csv",
+        events=paths["events"],
+        customers=paths["customers"],
+    )
+    scored = score_files(
+        trained.bundle,
+        paths["orders"],
+        as_of=as_of,
+        out=tmp_path / "scores.parquet",
+        events=paths["events"],
+        customers=paths["customers"],
+        progress=False,
+    ).scores.set_index("customer_id")
+    model = mlflow.pyfunc.load_model(MODEL_URI)
+    predicted = model.predict(pd.read_csv(tmp_path / "features.csv")).set_index("customer_id")
+    assert predicted.index.equals(scored.index)
+    columns = list(PREDICTION_COLUMNS)
+    np.testing.assert_array_equal(predicted[columns].to_numpy(), scored[columns].to_numpy())
 
 
 def _env_without_tracking_uri() -> dict[str, str]:

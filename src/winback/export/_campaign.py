@@ -54,8 +54,8 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: The customers column holding the address each channel needs. ``postal_address`` is not part
-#: of the customers contract: unless the column is present, mail actions reach nobody.
+#: The customers column holding the address each channel needs (all optional columns of the
+#: customers contract: without ``postal_address``, mail actions reach nobody).
 ADDRESS_COLUMNS: Mapping[str, str] = {
     "email": "email",
     "sms": "phone",

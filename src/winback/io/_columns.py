@@ -105,6 +105,7 @@ class CustomersColumns(_Columns):
     signup_ts: SourceName = _SourceName
     marketing_opt_in: SourceName = _SourceName
     country: SourceName = _SourceName
+    postal_address: SourceName = _SourceName
 
 
 ColumnsArg = _Columns | Mapping[str, str] | None

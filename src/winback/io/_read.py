@@ -335,15 +335,15 @@ def read_customers(
     """Read and validate customers: one row per customer (a repeated customer_id is rejected).
 
     Parameters are those of :func:`read_orders` (``columns`` maps ``customer_id``, ``email``,
-    ``phone``, ``signup_ts``, ``marketing_opt_in``, ``country``; ``end`` rejects customers who
-    signed up after that day).
+    ``phone``, ``signup_ts``, ``marketing_opt_in``, ``country``, ``postal_address``; ``end``
+    rejects customers who signed up after that day).
 
     Returns
     -------
     ReadResult
         ``data`` with columns ``customer_id`` (int64 or str, unique), ``marketing_opt_in`` (bool)
-        and, when present in the source, ``email``, ``phone``, ``country`` (str, NaN when
-        missing) and ``signup_ts`` (datetime64[ns] naive UTC, NaT when missing).
+        and, when present in the source, ``email``, ``phone``, ``country``, ``postal_address``
+        (str, NaN when missing) and ``signup_ts`` (datetime64[ns] naive UTC, NaT when missing).
 
         ``marketing_opt_in`` is parsed from bool, 0/1 or the texts true/false, yes/no, t/f, y/n
         (any case); a missing value is False. **If the source has no marketing_opt_in column,

@@ -115,6 +115,7 @@ CUSTOMERS = Table(
         TableColumn("signup_ts", parse_timestamps, stamped=True),
         TableColumn("marketing_opt_in", parse_flags, fill=False),
         TableColumn("country", parse_text),
+        TableColumn("postal_address", parse_text),  # the mail channel's address
     ),
 )
 

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from tqdm.auto import tqdm
 
 from winback.actions import (
     ActionsConfig,
@@ -28,6 +27,7 @@ from winback.exceptions import DataError
 from winback.io import check_frame, purchase_mask
 from winback.models import WinbackModel, load_model
 from winback.monitoring import add_counts
+from winback.progress import progress_bar
 from winback.scoring._chunks import iter_chunks, n_chunks, score_chunk
 from winback.scoring._cluster import score_on_cluster
 from winback.scoring._columns import SCORE_COLUMNS
@@ -193,7 +193,7 @@ def score(
         if client is None
         else score_on_cluster(client, score_one, model, chunks)
     )
-    for part, chunk_counts in tqdm(
+    for part, chunk_counts in progress_bar(
         results,
         total=n_chunks(len(population), config.chunk_size),
         desc="scoring",

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-from tqdm.auto import tqdm
 
 from winback.features import build_features, build_training_frame, column_kind, rfm_summary
 from winback.models import FittedBTYD, btyd_features, fit_btyd, rfm_days_columns
+from winback.progress import progress_bar
 
 __all__ = ["FrameBuilder", "label_columns"]
 
@@ -55,7 +55,9 @@ class FrameBuilder:
         cutoffs = list(cutoffs)
         todo = [c for c in cutoffs if c not in self._cache]
         quiet = None if self.progress is None else not self.progress
-        for c in tqdm(todo, desc=desc or "features", disable=True if len(todo) < 2 else quiet):
+        for c in progress_bar(
+            todo, desc=desc or "features", disable=True if len(todo) < 2 else quiet
+        ):
             self.at(c)
         return pd.concat({c: self.at(c) for c in cutoffs}, names=["cutoff", "customer_id"])
 
