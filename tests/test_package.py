@@ -30,7 +30,8 @@ PUBLIC = {
         oracle_purchase_probability simulate""",
     "winback.evaluation": """backtest_scores bootstrap_auc_difference calibration_bins
         classification_metrics cumulative_gains evaluate_backtest evaluation_plots
-        expected_calibration_error format_table lift_at plot_calibration plot_feature_importance
+        expected_calibration_error format_table lift_at next_order_evaluation plot_calibration
+        plot_feature_importance
         plot_gains plot_roc regression_metrics task_plots task_title""",
     "winback.export": "ADDRESS_COLUMNS CampaignExport LAYOUTS Layout export_campaign",
     "winback.features": """BTYD_MODELS COLUMNS ColumnSpec FEATURE_DEFINITIONS FeatureConfig
@@ -44,8 +45,8 @@ PUBLIC = {
     "winback.models": """BTYDScore BTYD_DAYS_PER_UNIT BetaGeo Calibrator DAYS_PER_MONTH
         FittedBTYD GammaGamma LGBMProbability LGBMSpend OUTLOOK_COLUMNS PREDICTION_COLUMNS
         ParetoNBD ProbabilityTask RFMLogit RFM_LOGIT_COLUMNS SpendTask TaskSpec WinbackModel
-        btyd_features btyd_probability btyd_spend discounted_purchases extend_horizon fit_btyd
-        load_model rfm_days_columns save_model seal_bundle
+        btyd_features btyd_outlook btyd_probability btyd_spend discounted_purchases
+        extend_horizon fit_btyd load_model rfm_days_columns save_model seal_bundle
         verify_bundle""",
     "winback.monitoring": """DRIFT_THRESHOLD add_counts bin_counts drifted feature_profile
         population_stability stability_from_counts""",

@@ -10,7 +10,8 @@
   models and the shipped choice; :func:`btyd_probability`, :func:`btyd_spend`,
   :func:`extend_horizon`: the BTYD quantities a task is compared with or extended by.
 - :class:`WinbackModel`: the three tasks plus what builds their features, and each customer's
-  BTYD outlook (``p_alive``, next order, CLV; :func:`discounted_purchases`);
+  BTYD outlook (``p_alive``, next order, CLV; :func:`btyd_outlook`,
+  :func:`discounted_purchases`);
   :func:`save_model`, :func:`load_model`: the sealed bundle (LightGBM text + JSON, sha256-checked);
   :func:`seal_bundle`, :func:`verify_bundle`: the sealing itself, for other bundles.
 """
@@ -25,7 +26,12 @@ from winback.models._hybrid import (
     rfm_days_columns,
 )
 from winback.models._lgbm import LGBMProbability, LGBMSpend
-from winback.models._outlook import DAYS_PER_MONTH, OUTLOOK_COLUMNS, discounted_purchases
+from winback.models._outlook import (
+    DAYS_PER_MONTH,
+    OUTLOOK_COLUMNS,
+    btyd_outlook,
+    discounted_purchases,
+)
 from winback.models._simple import RFM_LOGIT_COLUMNS, BTYDScore, RFMLogit
 from winback.models._tasks import (
     ProbabilityTask,
@@ -58,6 +64,7 @@ __all__ = [
     "TaskSpec",
     "WinbackModel",
     "btyd_features",
+    "btyd_outlook",
     "btyd_probability",
     "btyd_spend",
     "discounted_purchases",
