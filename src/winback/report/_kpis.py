@@ -511,7 +511,8 @@ def scored_kpis(scored: pd.DataFrame) -> dict[str, Any]:
     -------
     dict
         ``customers``, ``mean_p_churn``, ``expected_value`` (sum), ``value_at_risk`` (sum of
-        :func:`value_at_risk`), ``value_at_risk_definition`` (how it was obtained) and
+        :func:`value_at_risk`), ``value_at_risk_definition`` (how it was obtained), ``clv``
+        (sum) and ``mean_clv`` (per customer with one) when the scores have ``clv``, and
         ``by_risk_tier``, ``by_segment`` (and ``by_action``,
         ``by_group`` when those columns exist): dicts of label to the row of
         :func:`group_summary` (``customers``, ``share``, ``mean_p_churn``, ``expected_value``,
@@ -528,6 +529,11 @@ def scored_kpis(scored: pd.DataFrame) -> dict[str, Any]:
         "value_at_risk": float(at_risk["value_at_risk"].sum()),
         "value_at_risk_definition": definition,
     }
+    if "clv" in scored.columns:
+        clv = pd.to_numeric(scored["clv"], errors="coerce").to_numpy(dtype=float)
+        known = np.isfinite(clv)
+        kpis["clv"] = float(clv[known].sum())
+        kpis["mean_clv"] = float(clv[known].mean()) if known.any() else math.nan
     kpis["by_risk_tier"] = _summary_records(
         group_summary(scored, "risk_tier", sort_by="mean_p_churn")
     )
