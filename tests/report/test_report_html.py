@@ -283,3 +283,17 @@ def test_clv_section_says_how_the_model_clv_was_computed():
     )
     assert clv_section(retention, None)["rows"][1]["value"] is None
     assert clv_section(None, None) is None
+
+
+def test_demo_report_shows_the_next_order_backtest_next_to_its_baseline(demo):
+    report = json.loads((demo.report.parent / "report.json").read_text())
+    table = report["evaluation"]["next_order"]
+    evaluation = json.loads((demo.bundle / "evaluation.json").read_text())["next_order"]
+    methods = [row["method"] for row in table["methods"]]
+    assert sorted(methods) == sorted(evaluation["methods"])
+    assert methods[0] == "winback" and methods[-1] == "mean_gap"
+    winback = next(row for row in table["methods"] if row["method"] == "winback")
+    expected = evaluation["methods"]["winback"]["median_abs_error_days"]
+    assert winback["values"]["median_abs_error_days"] == pytest.approx(expected)
+    html = demo.report.read_text(encoding="utf-8")
+    assert 'id="next-order"' in html and "Median abs. error (days)" in html

@@ -85,3 +85,40 @@ def test_clv_is_the_margin_of_the_expected_spend_over_the_horizon_discounted(sco
 def test_clv_settings_are_validated(field, value, message):
     with pytest.raises(ValidationError, match=message):
         ScoringConfig(**{field: value})
+
+
+def test_a_campaign_can_target_by_the_new_values(trained, frames, as_of):
+    from winback.actions import parse_actions_config
+    from winback.models import load_model
+
+    campaign = parse_actions_config(
+        {
+            "campaign_id": "values",
+            "budget": 1e6,
+            "control_fraction": 0.1,
+            "default_action": "no_action",
+            "actions": [
+                {
+                    "name": "likely_alive_valuable",
+                    "channel": "email",
+                    "offer": "a note",
+                    "unit_cost": 0.01,
+                    "uplift": 0.1,
+                    "when": {
+                        "all": [
+                            {"field": "p_alive", "op": ">=", "value": 0.5},
+                            {"field": "clv", "op": ">=", "value": 50},
+                        ]
+                    },
+                }
+            ],
+        }
+    )
+    tables = {"events": frames["events"], "customers": frames["customers"]}
+    s = score(
+        load_model(trained[0]), frames["orders"], as_of=as_of, actions=campaign, **tables
+    ).scores
+    eligible = (s["p_alive"] >= 0.5) & (s["clv"] >= 50)
+    assert 0 < eligible.sum() < len(s)
+    assert (s.loc[~eligible, "group"] == "none").all()
+    assert (s.loc[s["group"] != "none", "action"] == "likely_alive_valuable").all()
