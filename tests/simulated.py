@@ -80,3 +80,43 @@ def train_sim(root: Path) -> SimTrained:
     config = sim_config(paths, root / "models")
     result = train(config, base_dir=root, progress=False)
     return SimTrained(result, config, root, Path(result.bundle_path), paths)
+
+
+@dataclass(frozen=True)
+class BTYDTruth:
+    """A simulated base seen at a cutoff, with years of follow-up: features, BTYD fits, truth."""
+
+    orders: Any
+    truth: Any
+    features: Any
+    fitted: Any
+    cutoff: Any
+    follow_up_days: int
+
+
+def btyd_truth(*, n_customers: int = 3000, seed: int = 5) -> BTYDTruth:
+    """Customers acquired in 2021-01..2022-06, seen at 2022-12-31, followed up for three years.
+
+    The simulator is the BG/NBD process itself, so a BG/NBD model fitted at the cutoff should
+    recover who is alive and how long an active customer waits for the next order.
+    """
+    import pandas as pd
+
+    from winback.features import build_features, rfm_summary
+    from winback.models import btyd_features, fit_btyd, rfm_days_columns
+
+    sim = simulate(
+        n_customers,
+        start="2021-01-01",
+        end="2025-12-31",
+        acquisition_end="2022-06-30",
+        seed=seed,
+        extra_columns=False,
+    )
+    cutoff = pd.Timestamp("2022-12-31")
+    base = build_features(sim.orders, cutoff=cutoff)
+    rfm = rfm_summary(sim.orders, cutoff=cutoff, time_unit="W").reindex(base.index)
+    fitted = fit_btyd(rfm)
+    features = base.join(btyd_features(rfm, fitted, horizons_days=[90])).join(rfm_days_columns(rfm))
+    follow_up = (pd.Timestamp("2025-12-31") - cutoff).days
+    return BTYDTruth(sim.orders, sim.truth, features, fitted, cutoff, follow_up)

@@ -15,9 +15,10 @@ import winback
 #: What a user of each package needs; a name added or dropped is a deliberate API change.
 PUBLIC = {
     "winback.actions": """ALLOCATION_COLUMNS AT_RISK_SEGMENTS ActionsConfig DEFAULT_SEGMENT_TABLE
-        SegmentRule SegmentTable allocate_actions allocation_summary assign_tiers at_risk_segments
-        check_rule_fields control_mask load_actions_config load_segment_table parse_actions_config
-        rfm_segments rule_fields""",
+        MIN_STAY_PROBABILITY SegmentRule SegmentTable VALUE_AT_RISK_DEFINITION allocate_actions
+        allocation_summary assign_tiers at_risk_segments check_rule_fields control_mask
+        load_actions_config load_segment_table parse_actions_config retention_values
+        rfm_segments rule_fields value_at_risk value_if_retained""",
     "winback.campaigns": """Campaign CampaignEffects CampaignMeasurement CampaignSimulation
         DEFAULT_PRIOR_SD MEASUREMENT_FORMAT MIN_CONTROL MeasureResult UPLIFT_FORMAT UpliftModel
         allocation_profit campaign_features campaign_frame evaluate_uplift fit_campaign_uplift
@@ -29,20 +30,22 @@ PUBLIC = {
         demo_customers load_cdnow oracle_purchase_probability simulate write_demo""",
     "winback.evaluation": """backtest_scores bootstrap_auc_difference calibration_bins
         classification_metrics cumulative_gains evaluate_backtest evaluation_plots
-        expected_calibration_error format_table lift_at plot_calibration plot_feature_importance
+        expected_calibration_error format_table lift_at next_order_evaluation plot_calibration
+        plot_feature_importance
         plot_gains plot_roc regression_metrics task_plots task_title""",
     "winback.export": "ADDRESS_COLUMNS CampaignExport LAYOUTS Layout export_campaign",
     "winback.features": """BTYD_MODELS COLUMNS ColumnSpec FEATURE_DEFINITIONS FeatureConfig
-        LABEL_DEFINITIONS build_features build_labels build_training_frame column_kind column_name
-        describe_columns parse_column propose_cutoffs rfm_summary""",
+        LABEL_DEFINITIONS SCORE_DEFINITIONS build_features build_labels build_training_frame
+        column_kind column_name describe_columns parse_column propose_cutoffs rfm_summary""",
     "winback.io": """Bucket CustomersColumns DataSource DuckDBSource EventsColumns LineItems
         OrdersColumns ParquetDataset PostgresSource ReadResult escape_formulas gate_rejects is_url
         check_frame open_source output_lock parse_columns_option parse_customer_ids purchase_mask
         read_customers read_events read_orders redact sha256_file staging_path unescape_formulas
         without_password write_atomic write_frame write_json write_together""",
-    "winback.models": """BTYDScore BTYD_DAYS_PER_UNIT BetaGeo Calibrator FittedBTYD GammaGamma
-        LGBMProbability LGBMSpend PREDICTION_COLUMNS ParetoNBD ProbabilityTask RFMLogit
-        RFM_LOGIT_COLUMNS SpendTask TaskSpec WinbackModel btyd_features btyd_probability btyd_spend
+    "winback.models": """BTYDScore BTYD_DAYS_PER_UNIT BetaGeo Calibrator DAYS_PER_MONTH
+        FittedBTYD GammaGamma LGBMProbability LGBMSpend OUTLOOK_COLUMNS PREDICTION_COLUMNS
+        ParetoNBD ProbabilityTask RFMLogit RFM_LOGIT_COLUMNS SpendTask TaskSpec WinbackModel
+        btyd_features btyd_outlook btyd_probability btyd_spend discounted_purchases
         extend_horizon fit_btyd load_model rfm_days_columns save_model seal_bundle
         verify_bundle""",
     "winback.monitoring": """DRIFT_THRESHOLD add_counts bin_counts drifted feature_profile

@@ -206,9 +206,12 @@ def test_at_risk_segments_lists_high_risk_or_at_risk_segments_by_value_at_risk()
         }
     )
     out = at_risk_segments(scored)
-    # value at risk: 1 -> 9, 2 -> 20 (At Risk segment), 4 -> 20, 5 -> 7; 3 is neither
-    assert out["customer_id"].tolist() == [2, 4, 1, 5]
-    assert out["value_at_risk"].tolist() == pytest.approx([20.0, 20.0, 9.0, 7.0])
+    # value if retained = expected value / (1 - p_churn): 1 -> 100, 2 -> 125, 4 -> 125, 5 -> 33.3
+    # value at risk = p_churn x that: 1 -> 90, 2 -> 25 (At Risk segment), 4 -> 100, 5 -> 23.3;
+    # 3 is neither
+    assert out["customer_id"].tolist() == [4, 1, 2, 5]
+    assert out["value_at_risk"].tolist() == pytest.approx([100.0, 90.0, 25.0, 70 / 3])
+    assert out["value_if_retained"].tolist() == pytest.approx([125.0, 100.0, 125.0, 100 / 3])
     assert at_risk_segments(scored, segments=None)["customer_id"].tolist() == [4, 1, 5]
     with pytest.raises(DataError, match=r"lacks \['risk_tier'\]"):
         at_risk_segments(scored.drop(columns="risk_tier"))

@@ -13,6 +13,7 @@ import pytest
 
 from winback.exceptions import DataError, ModelError
 from winback.report import build_report, read_summary
+from winback.report._sections import clv_section
 
 pytestmark = pytest.mark.xdist_group("report_demo")  # one worker trains the demo model once
 
@@ -245,3 +246,54 @@ def test_report_command_names_a_missing_export_folder(demo, tmp_path):
     assert result.exit_code == 1
     assert result.stderr.startswith(f"DataError: Summary {missing / 'summary.json'} does not exist")
     assert not (tmp_path / "out").exists()
+
+
+def test_demo_report_shows_each_customers_values_and_both_clvs(demo):
+    report = json.loads((demo.report.parent / "report.json").read_text())
+    keys = [c["key"] for c in report["top_at_risk"]["columns"]]
+    for key in ("p_alive", "value_if_retained", "value_at_risk", "clv"):
+        assert key in keys
+    assert {"expected_next_order_date", "days_to_next_order"} <= set(keys)
+    # the scores carry value at risk, and the report takes it as scored
+    assert report["top_at_risk"]["definition"].startswith("value at risk as scored")
+    scored = pd.read_parquet(demo.scores)
+    rows = {row["key"]: row for row in report["clv"]["rows"]}
+    assert rows["textbook_clv"]["value"] == pytest.approx(report["retention"]["textbook_clv"])
+    assert rows["model_clv"]["value"] == pytest.approx(scored["clv"].mean())
+    assert "the next 12 months, undiscounted" in rows["model_clv"]["definition"]
+    html = demo.report.read_text(encoding="utf-8")
+    assert "Customer lifetime value: textbook and model" in html
+    assert html.index("Textbook CLV</a>") < html.index("Model CLV (mean per scored customer)</a>")
+
+
+def test_clv_section_says_how_the_model_clv_was_computed():
+    retention = {"textbook_clv": 80.0, "period_days": 90, "period_start": "2024-01-02",
+                 "cutoff": "2024-03-31"}  # fmt: skip
+    section = clv_section(
+        retention,
+        {"mean_clv": 55.5},
+        {"clv_months": 24, "annual_discount_rate": 0.1, "margin": 0.3},
+    )
+    textbook, model = section["rows"]
+    assert (textbook["value"], model["value"]) == (80.0, 55.5)
+    assert "90 days from 2024-01-02 to 2024-03-31" in textbook["definition"]
+    assert (
+        "margin at 30% of revenue over the next 24 months, discounted at 10% a year"
+        in (model["definition"])
+    )
+    assert clv_section(retention, None)["rows"][1]["value"] is None
+    assert clv_section(None, None) is None
+
+
+def test_demo_report_shows_the_next_order_backtest_next_to_its_baseline(demo):
+    report = json.loads((demo.report.parent / "report.json").read_text())
+    table = report["evaluation"]["next_order"]
+    evaluation = json.loads((demo.bundle / "evaluation.json").read_text())["next_order"]
+    methods = [row["method"] for row in table["methods"]]
+    assert sorted(methods) == sorted(evaluation["methods"])
+    assert methods[0] == "winback" and methods[-1] == "mean_gap"
+    winback = next(row for row in table["methods"] if row["method"] == "winback")
+    expected = evaluation["methods"]["winback"]["median_abs_error_days"]
+    assert winback["values"]["median_abs_error_days"] == pytest.approx(expected)
+    html = demo.report.read_text(encoding="utf-8")
+    assert 'id="next-order"' in html and "Median abs. error (days)" in html

@@ -117,6 +117,7 @@ def test_bundle_holds_evaluation_plots_config_and_manifest(trained):
         "spend_90d",
         "btyd_fits",
         "production_selection",
+        "next_order",
     }
     methods = evaluation["churn_90d"]["methods"]
     assert {"winback", "bgnbd", "pareto_nbd", "recency", "rfm_logit"} <= set(methods)

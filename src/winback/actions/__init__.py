@@ -3,7 +3,9 @@
 - :func:`rfm_segments`, :data:`DEFAULT_SEGMENT_TABLE`, :func:`load_segment_table`: named segments
   from recency/frequency/monetary quintile scores, the segment table kept as data.
 - :func:`assign_tiers`: low/medium/high tiers from cut points or quantiles.
-- :func:`at_risk_segments`: the at-risk list for marketing.
+- :func:`at_risk_segments`: the at-risk list for marketing; :func:`value_if_retained`,
+  :func:`value_at_risk`, :func:`retention_values`: value at risk defined once
+  (:data:`VALUE_AT_RISK_DEFINITION`), without counting churn twice.
 - :class:`ActionsConfig`, :func:`load_actions_config`: the campaign config
   (``configs/actions.yaml``); :func:`check_rule_fields`: its fields and values checked before
   any work.
@@ -25,11 +27,20 @@ from winback.actions._segments import (
     load_segment_table,
     rfm_segments,
 )
+from winback.actions._value import (
+    MIN_STAY_PROBABILITY,
+    VALUE_AT_RISK_DEFINITION,
+    retention_values,
+    value_at_risk,
+    value_if_retained,
+)
 
 __all__ = [
     "ALLOCATION_COLUMNS",
     "AT_RISK_SEGMENTS",
     "DEFAULT_SEGMENT_TABLE",
+    "MIN_STAY_PROBABILITY",
+    "VALUE_AT_RISK_DEFINITION",
     "ActionsConfig",
     "SegmentRule",
     "SegmentTable",
@@ -42,6 +53,9 @@ __all__ = [
     "load_actions_config",
     "load_segment_table",
     "parse_actions_config",
+    "retention_values",
     "rfm_segments",
     "rule_fields",
+    "value_at_risk",
+    "value_if_retained",
 ]

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from winback.actions._value import retention_values
 from winback.exceptions import ConfigError, DataError
 from winback.validation import read_yaml, validated
 
@@ -288,8 +289,10 @@ def at_risk_segments(
     Returns
     -------
     DataFrame
-        The selected rows plus ``value_at_risk = p_churn * expected_value``, sorted by
-        ``value_at_risk`` descending then ``customer_id``, with a fresh 0..n-1 index.
+        The selected rows plus ``value_if_retained`` and ``value_at_risk = p_churn *
+        value_if_retained`` (:func:`~winback.actions.retention_values`; taken as scored when
+        the frame has both), sorted by ``value_at_risk`` descending then ``customer_id``, with
+        a fresh 0..n-1 index.
     """
     needed = ["customer_id", "p_churn", "expected_value", "risk_tier"]
     needed += [] if segments is None else ["segment"]
@@ -303,6 +306,9 @@ def at_risk_segments(
     if segments is not None:
         chosen |= scored["segment"].isin(list(segments))
     out = scored.loc[chosen].copy()
-    out["value_at_risk"] = out["p_churn"] * out["expected_value"]
+    if not {"value_if_retained", "value_at_risk"} <= set(out.columns):
+        values = retention_values(out)
+        out["value_if_retained"] = values["value_if_retained"]
+        out["value_at_risk"] = values["value_at_risk"]
     out = out.sort_values(["value_at_risk", "customer_id"], ascending=[False, True], kind="stable")
     return out.reset_index(drop=True)

@@ -5,6 +5,8 @@
   :func:`bootstrap_auc_difference`: pure functions on arrays.
 - :func:`backtest_scores`, :func:`evaluate_backtest`, :func:`format_table`: every method's scores
   on the window after the evaluation cutoff, their metrics, and the printed comparison.
+- :func:`next_order_evaluation`: the predicted next-order days against the next order that came,
+  next to the customer's-own-mean-gap baseline.
 - :func:`plot_roc`, :func:`plot_calibration`, :func:`plot_gains`, :func:`plot_feature_importance`,
   :func:`evaluation_plots`: the evaluation's figures (``ax=None`` in, the ``Axes`` out), each
   titled with :func:`task_title` (:func:`task_plots`) and labelled with its task's event.
@@ -20,6 +22,7 @@ from winback.evaluation._metrics import (
     lift_at,
     regression_metrics,
 )
+from winback.evaluation._next_order import next_order_evaluation
 from winback.evaluation._plots import (
     evaluation_plots,
     plot_calibration,
@@ -41,6 +44,7 @@ __all__ = [
     "expected_calibration_error",
     "format_table",
     "lift_at",
+    "next_order_evaluation",
     "plot_calibration",
     "plot_feature_importance",
     "plot_gains",

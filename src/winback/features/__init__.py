@@ -3,8 +3,8 @@
 Owns the feature table (:func:`build_features`), the lifetimes-style RFM summary the BTYD
 models use (:func:`rfm_summary`), labels (:func:`build_labels`), stacked training frames
 (:func:`build_training_frame`), cutoff schedules (:func:`propose_cutoffs`), their settings
-(:class:`FeatureConfig`) and the column registry (:data:`COLUMNS`: every feature, BTYD and
-label column's template, family and definition; :func:`column_name`, :func:`parse_column`,
+(:class:`FeatureConfig`) and the column registry (:data:`COLUMNS`: every feature, BTYD, label
+and score value column's template, family and definition; :func:`column_name`, :func:`parse_column`,
 :func:`describe_columns`).
 
 Time rules (the data contract's): a cutoff is a calendar date and covers its whole day;
@@ -29,6 +29,7 @@ from winback.features._definitions import (
     COLUMNS,
     FEATURE_DEFINITIONS,
     LABEL_DEFINITIONS,
+    SCORE_DEFINITIONS,
     ColumnSpec,
     column_kind,
     column_name,
@@ -42,6 +43,7 @@ __all__ = [
     "COLUMNS",
     "FEATURE_DEFINITIONS",
     "LABEL_DEFINITIONS",
+    "SCORE_DEFINITIONS",
     "ColumnSpec",
     "FeatureConfig",
     "build_features",

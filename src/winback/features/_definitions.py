@@ -1,9 +1,10 @@
-"""The column registry: every feature, BTYD and label column's name, family and definition.
+"""The column registry: every feature, BTYD, label and score value column's name and definition.
 
 One :class:`ColumnSpec` per column kind (``feature``: :func:`build_features`; ``btyd``: the
 BTYD models' per-customer quantities; ``rfm``: the lifetimes summary in days the RFM logit reads;
-``label``: outcomes after the cutoff): its name template, the family of columns that tell the
-same story (reasons name one driver per family), and a one-line definition. Names with ``{w}``
+``label``: outcomes after the cutoff; ``score``: the values a scoring run adds per customer): its
+name template, the family of columns that tell the same story (reasons name one driver per
+family), and a one-line definition. Names with ``{w}``
 (a window length in days), ``{h}`` (a horizon in days), ``{type}`` (an event type's column
 token) or ``{model}`` (``bgnbd`` or ``pareto_nbd``) are templates: :func:`column_name` builds a
 name, :func:`parse_column` takes one apart, :func:`describe_columns` defines actual names.
@@ -25,6 +26,7 @@ __all__ = [
     "COLUMNS",
     "FEATURE_DEFINITIONS",
     "LABEL_DEFINITIONS",
+    "SCORE_DEFINITIONS",
     "ColumnSpec",
     "column_kind",
     "column_name",
@@ -124,6 +126,42 @@ BTYD_DEFINITIONS: dict[str, str] = {
     "gg_expected_value": "Gamma-Gamma's expected value of the customer's next order.",
 }
 
+#: The per-customer values a scoring run adds to the probabilities (``winback.scoring``); the
+#: BTYD model is the one training chose (``WinbackModel.btyd_model``), time in its weeks.
+SCORE_DEFINITIONS: dict[str, str] = {
+    "expected_value": (
+        "Expected spend over the churn horizon (0 for a customer who does not order in it), "
+        "times the margin when one is set: it already counts churn."
+    ),
+    "value_if_retained": (
+        "The expected value if the customer orders within the churn horizon: expected_value / "
+        "max(1 - p_churn, 0.05)."
+    ),
+    "value_at_risk": (
+        "The value lost if the customer churns: p_churn x value_if_retained (never p_churn x "
+        "expected_value, which would count churn twice)."
+    ),
+    "p_alive": (
+        "The BTYD model's probability that the customer is still active (has not silently "
+        "dropped out) on the as-of date."
+    ),
+    "days_to_next_order": (
+        "Median days from the as-of date to the next order if the customer is active and stays "
+        "so: (alpha + T)(2^(1/(r + x)) - 1) weeks from the BTYD model (r, alpha; x repeat "
+        "purchases, T weeks since the first), rounded up to whole days, at least 1. It ignores "
+        "dropout: read it with p_alive."
+    ),
+    "expected_next_order_date": (
+        "The as-of date plus days_to_next_order (ISO date); empty beyond 100 years."
+    ),
+    "clv": (
+        "Expected margin over the next clv_months months (12 by default): the BTYD model's "
+        "expected orders in each month k, discounted by (1 + annual_discount_rate)^(-k/12), "
+        "times Gamma-Gamma's expected order value (the customer's own mean order value where "
+        "it has none), times the margin (revenue when none is set)."
+    ),
+}
+
 RFM_DEFINITIONS: dict[str, str] = {
     "rfm_frequency": "Repeat purchase days (lifetimes' frequency), the RFM logit's input.",
     "rfm_recency": "Days from the first to the last purchase day (lifetimes' recency).",
@@ -189,7 +227,7 @@ class ColumnSpec:
     """One kind of column: its name template, family, definition and what produces it."""
 
     template: str
-    kind: Literal["feature", "btyd", "rfm", "label"]
+    kind: Literal["feature", "btyd", "rfm", "label", "score"]
     family: str
     definition: str
     pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
@@ -205,7 +243,9 @@ class ColumnSpec:
         return self.template.format(**params)
 
 
-def _specs(definitions: dict[str, str], kind: Literal["feature", "btyd", "rfm", "label"]) -> list:
+def _specs(
+    definitions: dict[str, str], kind: Literal["feature", "btyd", "rfm", "label", "score"]
+) -> list:
     return [
         ColumnSpec(template, kind, _FAMILIES.get(template, kind), text)
         for template, text in definitions.items()
@@ -218,13 +258,14 @@ COLUMNS: tuple[ColumnSpec, ...] = (
     *_specs(BTYD_DEFINITIONS, "btyd"),
     *_specs(RFM_DEFINITIONS, "rfm"),
     *_specs(LABEL_DEFINITIONS, "label"),
+    *_specs(SCORE_DEFINITIONS, "score"),
 )
 _BY_TEMPLATE = {spec.template: spec for spec in COLUMNS}
 
 
 def column_kind(name: str) -> str | None:
-    """Return the kind of column ``name`` (``feature``, ``btyd``, ``rfm``, ``label``), None if
-    no registered template produces it."""
+    """Return the kind of column ``name`` (``feature``, ``btyd``, ``rfm``, ``label``,
+    ``score``), None if no registered template produces it."""
     try:
         return parse_column(name)[0].kind
     except KeyError:

@@ -9,7 +9,9 @@
 - :class:`ProbabilityTask`, :class:`SpendTask`, :class:`TaskSpec`: one fitted task, its candidate
   models and the shipped choice; :func:`btyd_probability`, :func:`btyd_spend`,
   :func:`extend_horizon`: the BTYD quantities a task is compared with or extended by.
-- :class:`WinbackModel`: the three tasks plus what builds their features;
+- :class:`WinbackModel`: the three tasks plus what builds their features, and each customer's
+  BTYD outlook (``p_alive``, next order, CLV; :func:`btyd_outlook`,
+  :func:`discounted_purchases`);
   :func:`save_model`, :func:`load_model`: the sealed bundle (LightGBM text + JSON, sha256-checked);
   :func:`seal_bundle`, :func:`verify_bundle`: the sealing itself, for other bundles.
 """
@@ -24,6 +26,12 @@ from winback.models._hybrid import (
     rfm_days_columns,
 )
 from winback.models._lgbm import LGBMProbability, LGBMSpend
+from winback.models._outlook import (
+    DAYS_PER_MONTH,
+    OUTLOOK_COLUMNS,
+    btyd_outlook,
+    discounted_purchases,
+)
 from winback.models._simple import RFM_LOGIT_COLUMNS, BTYDScore, RFMLogit
 from winback.models._tasks import (
     ProbabilityTask,
@@ -38,6 +46,8 @@ from winback.models.btyd import BetaGeo, GammaGamma, ParetoNBD
 
 __all__ = [
     "BTYD_DAYS_PER_UNIT",
+    "DAYS_PER_MONTH",
+    "OUTLOOK_COLUMNS",
     "PREDICTION_COLUMNS",
     "RFM_LOGIT_COLUMNS",
     "BTYDScore",
@@ -54,8 +64,10 @@ __all__ = [
     "TaskSpec",
     "WinbackModel",
     "btyd_features",
+    "btyd_outlook",
     "btyd_probability",
     "btyd_spend",
+    "discounted_purchases",
     "extend_horizon",
     "fit_btyd",
     "load_model",

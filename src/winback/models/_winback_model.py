@@ -15,8 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from winback.features import build_features, rfm_summary
+from winback.features import BTYD_MODELS, build_features, rfm_summary
 from winback.models._hybrid import FittedBTYD, btyd_features, rfm_days_columns
+from winback.models._outlook import btyd_outlook
 from winback.models._tasks import ProbabilityTask, SpendTask
 
 __all__ = ["PREDICTION_COLUMNS", "WinbackModel"]
@@ -109,6 +110,38 @@ class WinbackModel:
                 "expected_spend": np.clip(self.tasks["spend"].predict(features), 0, None),
             },
             index=features.index,
+        )
+
+    @property
+    def btyd_model(self) -> str | None:
+        """The BTYD model behind ``p_alive``, next-order dates and CLV (None: none was fitted).
+
+        The one training chose for the churn task (the BTYD model with the best validation AUC
+        of that task, its candidate and blend partner), else the one extending its horizon or
+        anchoring its level, else the repurchase task's, else any that was fitted.
+        """
+        chosen: list[str | None] = []
+        for name in ("churn", "repurchase"):
+            task = self.tasks.get(name)
+            if isinstance(task, ProbabilityTask):
+                score = task.btyd_score.model if task.btyd_score is not None else None
+                chosen += [score, task.horizon_btyd, task.level_btyd]
+        chosen += list(BTYD_MODELS)
+        return next((m for m in chosen if m and getattr(self.btyd, m, None) is not None), None)
+
+    def outlook(
+        self, features: pd.DataFrame, *, months: int = 12, annual_discount_rate: float = 0.0
+    ) -> pd.DataFrame:
+        """Return ``p_alive``, ``days_to_next_order`` and ``clv_spend`` indexed like ``features``.
+
+        From :attr:`btyd_model` as fitted in the bundle; ``clv_spend`` is the expected spend
+        over ``months`` months discounted at ``annual_discount_rate``. Definitions:
+        :mod:`winback.models._outlook`. NaN when no BTYD model could be fitted.
+        """
+        name = self.btyd_model
+        model = None if name is None else getattr(self.btyd, name)
+        return btyd_outlook(
+            features, model, name, months=months, annual_discount_rate=annual_discount_rate
         )
 
     def contributions(

@@ -41,6 +41,7 @@ from winback.report._kpis import (
 from winback.report._sections import (
     campaign_results_section,
     campaign_section,
+    clv_section,
     retention_section,
     segments_section,
     top_customers_section,
@@ -165,6 +166,11 @@ def build_report(
         draws["risk_tiers"] = lambda: plot_risk_tiers(scored)
         draws["value_at_risk_by_segment"] = lambda: plot_value_at_risk(scored, by="segment")
         draws["p_churn_histogram"] = lambda: plot_churn_histogram(scored)
+    clv = clv_section(
+        report.get("retention"), report.get("scored"), (scores_summary or {}).get("values")
+    )
+    if clv is not None:
+        report["clv"] = clv
     if evaluation is not None:
         report["evaluation"] = _without_png(evaluation)
     if measurement is not None:
@@ -186,6 +192,7 @@ def build_report(
             "cutoff": report["cutoff"],
             "evaluation": evaluation,
             "retention": report.get("retention_by_period"),
+            "clv": report.get("clv"),
             "scored": report.get("scored"),
             "segments": report.get("segments"),
             "top": report.get("top_at_risk"),
@@ -316,6 +323,12 @@ def _retention_section(kpis: dict[str, Any]) -> list[str]:
     ]
 
 
+def _clv_section(clv: dict[str, Any]) -> list[str]:
+    rows = [[row["label"], format_value(row["value"], row["kind"])] for row in clv["rows"]]
+    definitions = [f"- **{row['label']}**: {row['definition']}." for row in clv["rows"]]
+    return ["## Customer lifetime value", "", _table(["CLV", "Value"], rows), "", *definitions, ""]
+
+
 def _scored_section(kpis: dict[str, Any]) -> list[str]:
     lines = [
         "## Churn risk of scored customers",
@@ -374,6 +387,8 @@ def _markdown(report: dict[str, Any]) -> str:
     ]
     if "retention" in report:
         lines += _retention_section(report["retention"])
+    if "clv" in report:
+        lines += _clv_section(report["clv"])
     if "scored" in report:
         lines += _scored_section(report["scored"])
     return "\n".join(lines).rstrip("\n") + "\n"

@@ -50,6 +50,14 @@ METRICS = {
         "total_relative_error": "Total rel. error",
     },
 }
+#: Metric key of the next-order backtest -> (column header, format kind), in display order.
+_NEXT_ORDER = {
+    "ordered": ("Ordered in the holdout", "count"),
+    "median_abs_error_days": ("Median abs. error (days)", "number"),
+    "share_ordered_by_date": ("Ordered by the date", "rate"),
+    "known": ("Date within the holdout", "count"),
+    "share_ordered_by_date_where_known": ("Ordered by the date, where known", "rate"),
+}
 _PLOT_KINDS = {"roc": "ROC curve", "calibration": "Calibration", "gains": "Cumulative gains"}
 
 
@@ -73,7 +81,9 @@ def model_evaluation(bundle: str | os.PathLike[str]) -> dict[str, Any]:
         metric -> float or None),
         ``comparison`` (``baseline``, ``diff``, ``ci_low``, ``ci_high`` and ``verdict`` in
         words; None for spend) and ``plots`` (kind -> ``{"title", "png"}`` for the ROC,
-        calibration and gains PNG files the bundle holds).
+        calibration and gains PNG files the bundle holds); ``next_order``: the next-order
+        backtest (``holdout_days``, ``btyd_model``, ``definition``, ``metrics`` and
+        ``methods`` rows), None for a bundle trained before it existed.
 
     Raises
     ------
@@ -99,7 +109,37 @@ def model_evaluation(bundle: str | os.PathLike[str]) -> dict[str, Any]:
         "version": model_version(model),
         "evaluation_cutoff": model.metadata.get("backtest", {}).get("evaluation_cutoff"),
         "tasks": tasks,
+        "next_order": _next_order(evaluation.get("next_order")),
     }
+
+
+def _next_order(result: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The next-order backtest as a table: one row per method, the baseline last."""
+    if not result:
+        return None
+    descriptions = result.get("method_descriptions", {})
+    return {
+        "holdout_days": result["holdout_days"],
+        "btyd_model": result.get("btyd_model"),
+        "definition": result.get("definition"),
+        "metrics": [{"key": k, "header": h, "kind": kind} for k, (h, kind) in _NEXT_ORDER.items()],
+        "methods": [
+            {
+                "method": method,
+                "description": descriptions.get(method, method),
+                "values": {m: _number(values.get(m)) for m in _NEXT_ORDER},
+            }
+            for method, values in sorted(result["methods"].items(), key=_next_order_rank)
+        ],
+    }
+
+
+def _next_order_rank(item: tuple[str, Any]) -> tuple[int, str]:
+    """The shipped model first, then the BTYD models, the baseline last (evaluation.json is
+    written with sorted keys)."""
+    method = item[0]
+    rank = {"winback": 0, "mean_gap": 2}.get(method, 1)
+    return (rank, method)
 
 
 def _task(path: Path, key: str, spec: Any, result: dict[str, Any]) -> dict[str, Any]:

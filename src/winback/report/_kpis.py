@@ -21,6 +21,12 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from winback.actions import (
+    MIN_STAY_PROBABILITY,
+    VALUE_AT_RISK_DEFINITION,
+    value_if_retained,
+)
+from winback.actions import value_at_risk as value_at_risk_of
 from winback.dates import DateLike, cutoff_day, day_to_timestamp
 from winback.exceptions import ConfigError, DataError
 from winback.io import check_frame, purchase_mask
@@ -368,22 +374,11 @@ def _check_scored(scored: pd.DataFrame) -> None:
         )
 
 
-#: Floor on the probability of staying, ``1 - p_churn``, when the value if retained is derived
-#: from ``expected_value``: it caps ``value_if_retained`` at 20 times ``expected_value``.
-MIN_STAY_PROBABILITY = 0.05
-
 #: How value at risk is obtained, by the columns the scored frame has (see :func:`value_at_risk`).
 VALUE_AT_RISK_DEFINITIONS = {
     "value_at_risk": "value at risk as scored: the value if retained × p_churn",
     "value_if_retained": "value at risk = value if retained (as scored) × p_churn",
-    "expected_value": (
-        "value at risk = value if retained × p_churn, where value if retained = expected value "
-        f"÷ max(1 − p_churn, {MIN_STAY_PROBABILITY}). The expected value counts no spend for a "
-        "customer who places no order within the churn horizon, so dividing it by the "
-        "probability of ordering gives the value expected from the customer if they stay; "
-        "multiplying it by p_churn does not count churn twice. The floor keeps customers whose "
-        "churn is near certain from dominating."
-    ),
+    "expected_value": VALUE_AT_RISK_DEFINITION,
 }
 
 
@@ -396,9 +391,9 @@ def value_at_risk(scored: pd.DataFrame) -> tuple[pd.DataFrame, str]:
 
     - ``value_at_risk``: used as scored (``value_if_retained`` as scored, or NaN);
     - ``value_if_retained``: ``value_at_risk = p_churn * value_if_retained``;
-    - otherwise, from ``expected_value`` (which already counts churn):
-      ``value_if_retained = expected_value / max(1 - p_churn, MIN_STAY_PROBABILITY)`` and
-      ``value_at_risk = p_churn * value_if_retained``.
+    - otherwise, from ``expected_value`` (which already counts churn) by
+      :func:`winback.actions.value_if_retained` and :func:`winback.actions.value_at_risk`, the
+      one definition scoring and the at-risk list use too.
 
     Parameters
     ----------
@@ -427,9 +422,8 @@ def value_at_risk(scored: pd.DataFrame) -> tuple[pd.DataFrame, str]:
             retained = _finite_column(scored, "value_if_retained")
         else:
             source = "expected_value"
-            value = scored["expected_value"].to_numpy(dtype=float)
-            retained = value / np.maximum(1.0 - p, MIN_STAY_PROBABILITY)
-        at_risk = p * retained
+            retained = value_if_retained(scored["expected_value"].to_numpy(dtype=float), p)
+        at_risk = value_at_risk_of(retained, p)
     frame = pd.DataFrame(
         {"value_if_retained": retained, "value_at_risk": at_risk}, index=scored.index
     )
@@ -517,7 +511,8 @@ def scored_kpis(scored: pd.DataFrame) -> dict[str, Any]:
     -------
     dict
         ``customers``, ``mean_p_churn``, ``expected_value`` (sum), ``value_at_risk`` (sum of
-        :func:`value_at_risk`), ``value_at_risk_definition`` (how it was obtained) and
+        :func:`value_at_risk`), ``value_at_risk_definition`` (how it was obtained), ``clv``
+        (sum) and ``mean_clv`` (per customer with one) when the scores have ``clv``, and
         ``by_risk_tier``, ``by_segment`` (and ``by_action``,
         ``by_group`` when those columns exist): dicts of label to the row of
         :func:`group_summary` (``customers``, ``share``, ``mean_p_churn``, ``expected_value``,
@@ -534,6 +529,11 @@ def scored_kpis(scored: pd.DataFrame) -> dict[str, Any]:
         "value_at_risk": float(at_risk["value_at_risk"].sum()),
         "value_at_risk_definition": definition,
     }
+    if "clv" in scored.columns:
+        clv = pd.to_numeric(scored["clv"], errors="coerce").to_numpy(dtype=float)
+        known = np.isfinite(clv)
+        kpis["clv"] = float(clv[known].sum())
+        kpis["mean_clv"] = float(clv[known].mean()) if known.any() else math.nan
     kpis["by_risk_tier"] = _summary_records(
         group_summary(scored, "risk_tier", sort_by="mean_p_churn")
     )

@@ -20,6 +20,7 @@ __all__ = [
     "CUSTOMER_COLUMNS",
     "campaign_results_section",
     "campaign_section",
+    "clv_section",
     "retention_section",
     "segments_section",
     "top_customers_section",
@@ -109,6 +110,75 @@ def retention_section(
         for key, (label, kind, definition) in RETENTION_KPIS.items()
     ]
     return {"period_days": period_days, "periods": periods, "rows": rows}
+
+
+# ------------------------------------------------------------------------------------- CLV
+def clv_section(
+    retention: Mapping[str, Any] | None,
+    scored: Mapping[str, Any] | None,
+    values: Mapping[str, Any] | None = None,
+) -> dict[str, Any] | None:
+    """The textbook CLV of the latest period next to the model's mean CLV per scored customer.
+
+    Parameters
+    ----------
+    retention : dict, optional
+        :func:`retention_kpis` (its ``textbook_clv``, ``period_start``, ``cutoff``).
+    scored : dict, optional
+        :func:`scored_kpis` (its ``mean_clv`` and ``clv`` when the scores have ``clv``).
+    values : dict, optional
+        The ``values`` of the scores summary (``clv_months``, ``annual_discount_rate``,
+        ``margin``, ``btyd_model``), which say how the scores' CLV was computed.
+
+    Returns
+    -------
+    dict or None
+        ``rows``: ``key``, ``label``, ``value`` (None when unknown), ``kind`` and
+        ``definition`` for ``textbook_clv`` and ``model_clv``; None when neither is known.
+    """
+    textbook = None if retention is None else _value(retention.get("textbook_clv"))
+    model = None if scored is None else _value(scored.get("mean_clv"))
+    if textbook is None and model is None:
+        return None
+    values = dict(values or {})
+    period = (
+        f"the {retention['period_days']} days from {retention['period_start']} to "
+        f"{retention['cutoff']}"
+        if retention is not None
+        else "the latest period"
+    )
+    months = values.get("clv_months")
+    horizon = f"the next {months} months" if months else "the scores' CLV horizon"
+    rate = values.get("annual_discount_rate")
+    discount = ""
+    if rate is not None:
+        discount = f", discounted at {rate:.0%} a year" if rate else ", undiscounted"
+    margin = values.get("margin")
+    money = f"margin at {margin:.0%} of revenue" if margin else "revenue (no margin set)"
+    rows = [
+        {
+            "key": "textbook_clv",
+            "label": "Textbook CLV",
+            "value": textbook,
+            "kind": "money",
+            "definition": (
+                f"{RETENTION_KPIS['textbook_clv'][2]}; rates of {period}. One number for an "
+                "average customer, revenue over an expected lifespan"
+            ),
+        },
+        {
+            "key": "model_clv",
+            "label": "Model CLV (mean per scored customer)",
+            "value": model,
+            "kind": "money",
+            "definition": (
+                f"each customer's expected {money} over {horizon}{discount}: the BTYD model's "
+                "expected orders per month times Gamma-Gamma's expected order value (the scores' "
+                "clv column), averaged"
+            ),
+        },
+    ]
+    return {"rows": rows}
 
 
 # -------------------------------------------------------------------------------- segments

@@ -110,7 +110,11 @@ def score_chunk(
             f"winback bug: build_features returned {len(features)} customers for a chunk of "
             f"{len(chunk.ids)} customers with orders at or before {day.date()}."
         )
-    part = model.predict(features)
+    part = model.predict(features).join(
+        model.outlook(
+            features, months=config.clv_months, annual_discount_rate=config.annual_discount_rate
+        )
+    )
     reasons = churn_reasons(
         features,
         model.contributions(features, task="churn", method=config.reasons_method),

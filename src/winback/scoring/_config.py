@@ -1,4 +1,4 @@
-"""Settings of a scoring run (:class:`ScoringConfig`): tier cut points, margin, chunking, drift."""
+"""Settings of a scoring run (:class:`ScoringConfig`): tiers, margin, CLV horizon, chunks, drift."""
 
 from __future__ import annotations
 
@@ -26,8 +26,13 @@ class ScoringConfig(BaseModel):
         so ``(0.5, 0.8)`` makes the top 20 % ``high`` and the next 30 % ``medium``;
         ``"value"``: ``value_cuts`` are money thresholds.
     margin
-        Share of spend kept as profit. ``expected_value = expected_spend * margin`` when set,
-        else ``expected_value = expected_spend`` (revenue over the churn horizon).
+        Share of spend kept as profit. ``expected_value = expected_spend * margin`` and
+        ``clv = clv_spend * margin`` when set, else revenue (``expected_spend``, ``clv_spend``).
+    clv_months
+        Horizon of ``clv`` in months (365.25 / 12 days each); default 12.
+    annual_discount_rate
+        Yearly rate r at which ``clv`` discounts each month k's expected spend, by
+        ``(1 + r) ** (-k / 12)``; default 0 (undiscounted). At most 1 (100 % a year).
     chunk_size
         Customers per chunk: features, predictions and reasons are computed for this many whole
         customers at a time, which bounds memory. Results do not depend on it.
@@ -47,6 +52,8 @@ class ScoringConfig(BaseModel):
     value_cuts: tuple[_Cut, ...] = (0.5, 0.8)
     value_tiers_by: Literal["quantile", "value"] = "quantile"
     margin: Annotated[float, Field(gt=0, le=1)] | None = None
+    clv_months: Annotated[int, Field(ge=1, le=120)] = 12
+    annual_discount_rate: Annotated[float, Field(ge=0, le=1)] = 0.0
     chunk_size: Annotated[int, Field(gt=0)] = 50_000
     drift_threshold: Annotated[float, Field(gt=0)] = 0.25
     n_reasons: Annotated[int, Field(ge=0)] = 3

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import numpy as np
 import pandas as pd
 
 from winback.actions import (
@@ -12,6 +13,7 @@ from winback.actions import (
     SegmentTable,
     allocate_actions,
     assign_tiers,
+    retention_values,
     rfm_segments,
 )
 from winback.models import WinbackModel
@@ -22,6 +24,9 @@ __all__ = ["RFM_INPUTS", "allocate", "assemble", "model_version"]
 
 logger = logging.getLogger(__name__)
 
+
+# days after the as-of date beyond which no next-order date is given (pandas ends in 2262)
+_MAX_DAYS_AHEAD = 36_500
 
 # the RFM inputs of the segment, as named in the scores (rfm_segments' defaults) <- feature
 RFM_INPUTS = {
@@ -47,6 +52,11 @@ def assemble(
         frame[name] = frame[feature]
     margin = 1.0 if config.margin is None else config.margin
     frame["expected_value"] = frame["expected_spend"].astype(float) * margin
+    values = retention_values(frame)
+    frame["value_if_retained"] = values["value_if_retained"]
+    frame["value_at_risk"] = values["value_at_risk"]
+    frame["clv"] = frame.pop("clv_spend").astype(float) * margin
+    frame["expected_next_order_date"] = next_order_dates(frame["days_to_next_order"], day)
     frame["risk_tier"] = assign_tiers(
         frame["p_churn"].astype(float), cuts=config.risk_cuts, labels=TIERS, by="value"
     )
@@ -61,6 +71,18 @@ def assemble(
     frame["as_of"] = day.date().isoformat()
     extra = [c for c in keep if c not in SCORE_COLUMNS]
     return frame[[*SCORE_COLUMNS, *extra]]
+
+
+def next_order_dates(days: pd.Series, day: pd.Timestamp) -> pd.Series:
+    """ISO date ``days`` after the as-of ``day``; missing where ``days`` is NaN or the date would
+    fall beyond the calendar pandas can hold (a median wait of centuries)."""
+    values = pd.to_numeric(days, errors="coerce").to_numpy(dtype=float)
+    ok = np.isfinite(values) & (values <= _MAX_DAYS_AHEAD)
+    out = pd.Series(pd.NA, index=days.index, dtype="string")
+    if ok.any():
+        dates = day + pd.to_timedelta(values[ok], unit="D")
+        out[ok] = dates.strftime("%Y-%m-%d")
+    return out
 
 
 def model_version(model: WinbackModel) -> str:

@@ -117,7 +117,7 @@ def score(
         Rows the data gate set aside, as ``table``, ``customer_id`` (NA when unreadable) and
         ``reason`` (see :func:`winback.io.gate_rejects`): their customers count as input customers.
     config : ScoringConfig, optional
-        Tier cut points, margin, chunk size, drift threshold.
+        Tier cut points, margin, CLV horizon and discount rate, chunk size, drift threshold.
     progress : bool, optional
         Show a progress bar over the chunks; None shows it on a terminal only.
     client : distributed.Client, optional
@@ -141,9 +141,15 @@ def score(
         ``scores`` with, per customer: ``customer_id``; ``p_repurchase`` (P(an order within the
         repurchase horizon)), ``p_churn`` (P(no order within the churn horizon)),
         ``expected_spend`` (spend over the churn horizon), ``expected_value`` (= expected_spend,
-        times ``config.margin`` when set); ``risk_tier`` (on ``p_churn``) and ``value_tier`` (on
-        ``expected_value``), each low/medium/high; ``segment`` (named RFM segment from
-        ``recency_days``, ``n_orders``, ``monetary_total``, also in the output); ``reasons``
+        times ``config.margin`` when set); ``value_if_retained`` and ``value_at_risk``
+        (:func:`winback.actions.retention_values`: value at risk = value if retained x
+        p_churn); ``p_alive``, ``days_to_next_order``, ``expected_next_order_date`` and ``clv``
+        (over ``config.clv_months``, discounted at ``config.annual_discount_rate``, times the
+        margin) from the model's BTYD part (:meth:`WinbackModel.outlook`; definitions in
+        :data:`winback.features.SCORE_DEFINITIONS`); ``risk_tier`` (on ``p_churn``) and
+        ``value_tier`` (on ``expected_value``), each low/medium/high; ``segment`` (named RFM
+        segment from ``recency_days``, ``n_orders``, ``monetary_total``, also in the output);
+        ``reasons``
         (up to three churn drivers, strongest first, joined by ``" | "``); ``model``,
         ``model_version`` and ``as_of`` (ISO date); with ``actions``: ``action``, ``offer``,
         ``channel``, ``expected_gain``, ``cost``, ``group`` (treatment/control/none).
@@ -216,6 +222,14 @@ def score(
     if campaign is not None:
         summary["actions"].update(campaign_id=campaign.campaign_id, budget=campaign.budget)
     summary["allowed_missing"] = missing
+    summary["values"] = {
+        "btyd_model": model.btyd_model,
+        "margin": config.margin,
+        "clv_months": config.clv_months,
+        "annual_discount_rate": config.annual_discount_rate,
+        "clv_total": round(float(scored["clv"].sum()), 2),
+        "value_at_risk_total": round(float(scored["value_at_risk"].sum()), 2),
+    }
     scores = scored.drop(columns=[c for c in keep if c not in (*SCORE_COLUMNS, *uplift_columns)])
     return ScoreResult(scores.reset_index(drop=True), rejects, summary)
 

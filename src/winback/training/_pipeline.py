@@ -18,7 +18,13 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from winback.evaluation import backtest_scores, evaluate_backtest, evaluation_plots, format_table
+from winback.evaluation import (
+    backtest_scores,
+    evaluate_backtest,
+    evaluation_plots,
+    format_table,
+    next_order_evaluation,
+)
 from winback.exceptions import ConfigError
 from winback.features import FeatureConfig, column_kind, parse_column
 from winback.models import ProbabilityTask, SpendTask, TaskSpec, WinbackModel, save_model
@@ -330,6 +336,13 @@ def train(
     scores = backtest_scores(backtest, frames)
     evaluation = evaluate_backtest(
         backtest, frames, scores=scores, n_boot=config.backtest.bootstrap, seed=config.seed
+    )
+    evaluation["next_order"] = next_order_evaluation(
+        backtest,
+        builder.at(cutoff),
+        data.orders,
+        cutoff=cutoff,
+        holdout_days=max(_horizons(config).values()),
     )
     plots = evaluation_plots(backtest, frames, scores)
     model, _ = _fitted_model(

@@ -35,6 +35,7 @@ __all__ = [
     "distinct_rows",
     "distinct_values",
     "minimise",
+    "next_purchase_quantile",
     "percent",
     "weighted_sum",
 ]
@@ -322,6 +323,24 @@ def _on_bound(u: np.ndarray, space: SearchSpace) -> tuple[str, ...]:
         for side, limit in (("lower", lo), ("upper", hi))
         if np.isclose(value, limit)
     )
+
+
+def next_purchase_quantile(
+    r: float, alpha: float, x: np.ndarray, T: np.ndarray, quantile: float
+) -> np.ndarray:
+    """Quantile of the time from T to the next purchase of a customer active at T who stays so.
+
+    In BG/NBD and Pareto/NBD an active customer buys as a Poisson process of rate ``lambda``,
+    and given activity at T the history leaves ``lambda ~ Gamma(r + x, alpha + T)`` (the
+    dropout terms of the likelihood do not involve ``lambda``). The waiting time to the next
+    purchase is exponential given ``lambda``, so over the posterior
+    ``P(wait > t) = ((alpha + T) / (alpha + T + t)) ** (r + x)``: a Lomax (Pareto II)
+    distribution of shape ``r + x`` and scale ``alpha + T``, whose ``q`` quantile is
+    ``(alpha + T) * ((1 - q) ** (-1 / (r + x)) - 1)``; the median is
+    ``(alpha + T) * (2 ** (1 / (r + x)) - 1)``. In the data's time unit.
+    """
+    shape = r + np.asarray(x, dtype=float)
+    return (alpha + np.asarray(T, dtype=float)) * np.expm1(-np.log1p(-quantile) / shape)
 
 
 def percent(share: float) -> str:
