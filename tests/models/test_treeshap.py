@@ -41,8 +41,14 @@ def test_pattern_shap_equals_lightgbm_treeshap(params):
     test, _ = _data(rng, 3000)
     trees = split_trees(booster)
     assert trees is not None and len(trees) == booster.num_trees()
-    np.testing.assert_allclose(
-        pattern_shap(booster, trees, test), booster.predict(test, pred_contrib=True), atol=1e-12
+    exact = booster.predict(test, pred_contrib=True)
+    np.testing.assert_allclose(pattern_shap(booster, trees, test), exact, atol=1e-12)
+    # kept across batches, the patterns' values give the very same numbers as without
+    tables = [None] * len(trees)
+    halves = [pattern_shap(booster, trees, half, tables) for half in (test[:1000], test[1000:])]
+    np.testing.assert_array_equal(np.vstack(halves), pattern_shap(booster, trees, test))
+    np.testing.assert_array_equal(
+        pattern_shap(booster, trees, test, tables), pattern_shap(booster, trees, test)
     )
 
 

@@ -132,8 +132,10 @@ class _LGBMBase(BaseEstimator):
             self.shap_trees_ = split_trees(self.booster_) or []
         if not self.shap_trees_ or self.booster_.pandas_categorical:
             return self.booster_.predict(X, pred_contrib=True)
+        if getattr(self, "shap_tables_", None) is None:  # filled as patterns are met
+            self.shap_tables_ = [None] * len(self.shap_trees_)
         values = X.to_numpy(dtype=np.float64, na_value=np.nan)
-        return pattern_shap(self.booster_, self.shap_trees_, values)
+        return pattern_shap(self.booster_, self.shap_trees_, values, self.shap_tables_)
 
     def feature_importance(self) -> pd.Series:
         """Total gain of each feature, descending."""

@@ -16,13 +16,14 @@ from dataclasses import dataclass
 import lightgbm as lgb
 import numpy as np
 
-__all__ = ["SplitTree", "pattern_shap", "split_trees"]
+__all__ = ["PatternTable", "SplitTree", "pattern_shap", "split_trees"]
 
 # LightGBM's decision_type bits (include/LightGBM/tree.h) and its zero threshold (kZeroThreshold)
 _CATEGORICAL, _DEFAULT_LEFT = 1, 2
 _MISSING_ZERO, _MISSING_NAN = 1, 2
 _ZERO = float(np.float32(1e-35))
 _DENSE_CODES_MAX_SPLITS = 20  # up to 2**20 codes: a lookup table; more: np.unique
+_TABLE_MAX_SPLITS = 16  # a tree's pattern table indexes 2**splits codes
 
 
 @dataclass(frozen=True)
@@ -76,24 +77,80 @@ def _parse(fields: dict[str, str]) -> SplitTree | None:
     )
 
 
-def pattern_shap(booster: lgb.Booster, trees: list[SplitTree], X: np.ndarray) -> np.ndarray:
+@dataclass(frozen=True)
+class PatternTable:
+    """One tree's TreeSHAP values per pattern seen: ``row[code]`` indexes ``values`` (-1: none).
+
+    ``values`` has one column per feature the tree splits on, then the tree's bias.
+    """
+
+    row: np.ndarray
+    values: np.ndarray
+
+
+def _tree_shap(booster: lgb.Booster, t: int, rows: np.ndarray) -> np.ndarray:
+    """LightGBM's TreeSHAP values of ``rows`` under tree ``t`` alone (one thread: small calls)."""
+    return booster.predict(
+        rows, pred_contrib=True, start_iteration=t, num_iteration=1, num_threads=1
+    )
+
+
+def pattern_shap(
+    booster: lgb.Booster,
+    trees: list[SplitTree],
+    X: np.ndarray,
+    tables: list[PatternTable | None] | None = None,
+) -> np.ndarray:
     """Return LightGBM's TreeSHAP values of ``X`` (n, features + 1; last column the bias).
 
     ``X`` holds the model's features in its order, as float64 (what LightGBM predicts on).
+    ``tables``, one slot per tree (start with ``[None] * len(trees)``), keeps the values of
+    the patterns seen so far for the next call: only new patterns are computed by LightGBM.
+    The values are the same with or without it (a pattern's values do not depend on the row).
     """
     n, n_features = X.shape
     X = np.asfortranarray(X)
     nan = np.isnan(X)
     out = np.zeros((n, n_features + 1), order="F")
     for t, tree in enumerate(trees):
+        columns = [*tree.used, n_features]
         codes = _codes(tree, X, nan)
-        first, inverse = _patterns(codes, len(tree.feature))
-        values = booster.predict(
-            X[first], pred_contrib=True, start_iteration=t, num_iteration=1, num_threads=1
-        )
-        for column in (*tree.used, n_features):
-            out[:, column] += values[inverse, column]
+        table = None if tables is None else tables[t]
+        if len(tree.feature) > _TABLE_MAX_SPLITS or tables is None:
+            first, inverse = _patterns(codes, len(tree.feature))
+            values = _tree_shap(booster, t, X[first])[:, columns]
+        else:
+            if table is None:
+                table = PatternTable(
+                    row=np.full(1 << len(tree.feature), -1, dtype=np.int32),
+                    values=np.empty((0, len(columns))),
+                )
+            table = _extended(table, booster, t, codes, X, columns)
+            tables[t] = table  # one assignment: a concurrent call at worst recomputes
+            inverse, values = table.row[codes], table.values
+        for k, column in enumerate(columns):
+            out[:, column] += values[inverse, k]
     return out
+
+
+def _extended(
+    table: PatternTable,
+    booster: lgb.Booster,
+    t: int,
+    codes: np.ndarray,
+    X: np.ndarray,
+    columns: list[int],
+) -> PatternTable:
+    """``table`` with the values of the patterns among ``codes`` it lacks (itself if none)."""
+    unknown = table.row[codes] < 0
+    if not unknown.any():
+        return table
+    first, _ = _patterns(codes[unknown], len(table.row).bit_length() - 1)
+    rows = np.flatnonzero(unknown)[first]
+    found = _tree_shap(booster, t, X[rows])[:, columns]
+    row = table.row.copy()
+    row[codes[rows]] = len(table.values) + np.arange(len(rows))
+    return PatternTable(row=row, values=np.concatenate([table.values, found]))
 
 
 def _codes(tree: SplitTree, X: np.ndarray, nan: np.ndarray) -> np.ndarray:
