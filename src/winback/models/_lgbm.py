@@ -108,8 +108,8 @@ class _LGBMBase(BaseEstimator):
         up to rounding, several times faster on large batches).
         ``method="path"``: decision-path attribution (Saabas; treeinterpreter, XGBoost's
         ``approx_contribs``): each split on a customer's path credits its feature with the change
-        in the node's expected value. About 7x faster (``bench/bench_reasons.py``), same sum,
-        not consistent in the SHAP sense; used for reasons on large batches.
+        in the node's expected value. Same sum, not consistent in the SHAP sense: its top
+        driver often differs from SHAP's (``bench/bench_reasons.py``).
         """
         check_is_fitted(self, "booster_")
         X = _aligned(X, self.feature_names_in_)

@@ -84,12 +84,10 @@ def churn_reasons(
     top = np.take_along_axis(push, order, axis=1) > 0
     feature = np.where(top, np.take_along_axis(lead, order, axis=1), -1)
     texts = np.full(order.shape, "", dtype=object)
-    for j, name in enumerate(names):
+    for j in np.unique(feature[feature >= 0]):  # the features someone is told about
         chosen = feature == j
         rows = chosen.any(axis=1)
-        if not rows.any():
-            continue
-        rendered = reason_text(features.loc[rows], name, definitions=definitions)
+        rendered = reason_text(features.loc[rows], names[j], definitions=definitions)
         texts[chosen] = _spread(rendered.to_numpy(dtype=object), chosen, rows)
     reasons = pd.Series(_join(texts), index=features.index, dtype="str", name="reasons")
     none = (reasons == "").to_numpy()
