@@ -16,7 +16,9 @@ the churn model's own), ``bench/results/reasons.json`` records:
   first reason's text (what a customer is told first: the fair measure for reasons) and all
   reasons' text; and the same for per-pattern vs LightGBM TreeSHAP (1.0: the same reasons).
 
-The default reasons must agree with SHAP's top reason for >= 95% of customers on both bases.
+``trees`` counts every LightGBM tree in the bundle (the churn contributions read two models'
+trees). The default reasons must agree with SHAP's top reason for >= 95% of customers on both
+bases: exact SHAP does by construction; path attribution is the default only if it does too.
 The load average is recorded: other jobs on the machine slow the wall clock.
 """
 
