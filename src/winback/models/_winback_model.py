@@ -150,7 +150,7 @@ class WinbackModel:
         """Per-feature contributions (log-odds scale) toward the task's event.
 
         The task's shipped model's own contributions (LightGBM: ``method`` ``"shap"``, exact
-        TreeSHAP, or ``"path"``, decision-path attribution about 7x faster; see
+        TreeSHAP, or ``"path"``, decision-path attribution; see
         :meth:`LGBMProbability.contributions`). For a conditional task the contributions of the
         task it is built on are added, sign flipped when that task's event is the opposite one
         (an order pushes away from churn), columns aligned (missing = 0); the rows then sum to the

@@ -41,9 +41,10 @@ class ScoringConfig(BaseModel):
     n_reasons
         Churn drivers listed per customer.
     reasons_method
-        ``"shap"`` (default): exact TreeSHAP contributions from LightGBM; ``"path"``:
-        decision-path attribution, about 7x faster to compute (same per-customer sum;
-        top driver agrees with SHAP for most customers). See ``WinbackModel.contributions``.
+        ``"shap"`` (default): exact TreeSHAP contributions (LightGBM's values, computed once
+        per decision pattern of each tree); ``"path"``: decision-path attribution (same
+        per-customer sum, but the first reason is SHAP's for only about 75-82% of customers,
+        ``bench/results/reasons.json``). See ``WinbackModel.contributions``.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)

@@ -75,6 +75,7 @@ def churn_reasons(
         days ago; usually orders every 45"``), so every customer has a reason.
     """
     contrib = contributions.drop(columns=["bias"], errors="ignore")
+    features = _numeric(features)
     names = np.asarray(contrib.columns, dtype=object)
     values = contrib.to_numpy(dtype=float)
     push, lead = _family_push(values, [feature_family(name) for name in names])
@@ -83,15 +84,26 @@ def churn_reasons(
     top = np.take_along_axis(push, order, axis=1) > 0
     feature = np.where(top, np.take_along_axis(lead, order, axis=1), -1)
     texts = np.full(order.shape, "", dtype=object)
-    for j, name in enumerate(names):
+    for j in np.unique(feature[feature >= 0]):  # the features someone is told about
         chosen = feature == j
         rows = chosen.any(axis=1)
-        if not rows.any():
-            continue
-        rendered = reason_text(features.loc[rows], name, definitions=definitions)
+        rendered = reason_text(features.loc[rows], names[j], definitions=definitions)
         texts[chosen] = _spread(rendered.to_numpy(dtype=object), chosen, rows)
     reasons = pd.Series(_join(texts), index=features.index, dtype="str", name="reasons")
-    return reasons.where(reasons != "", _no_driver(features))
+    none = (reasons == "").to_numpy()
+    if none.any():
+        reasons[none] = _no_driver(features.loc[none]).to_numpy()
+    return reasons
+
+
+def _numeric(features: pd.DataFrame) -> pd.DataFrame:
+    """The features as one float block (what the wordings read), so that rows are cheap to take."""
+    numeric = features.select_dtypes(include=["number", "bool"])
+    return pd.DataFrame(
+        numeric.to_numpy(dtype=float, na_value=np.nan),
+        index=features.index,
+        columns=numeric.columns,
+    )
 
 
 def _no_driver(features: pd.DataFrame) -> pd.Series:
