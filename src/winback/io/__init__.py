@@ -16,6 +16,7 @@ output files atomically,
 
 from winback.io._arrow import DataSource
 from winback.io._columns import (
+    COLUMNS_OPTIONS,
     CustomersColumns,
     EventsColumns,
     OrdersColumns,
@@ -43,6 +44,7 @@ from winback.io._write import (
 )
 
 __all__ = [
+    "COLUMNS_OPTIONS",
     "Bucket",
     "CustomersColumns",
     "DataSource",
