@@ -148,6 +148,6 @@ def _campaign_lines(actions: Mapping[str, Any]) -> list[str]:
         f"campaign {actions.get('campaign_id', '')}: planned cost "
         f"{actions['planned_cost']:,.2f}{of_budget}"
     ]
-    lines += [f"  {name}: {n:,} customers" for name, n in by_action.items()]
+    lines += [f"  {name}: {n:,} customer{'' if n == 1 else 's'}" for name, n in by_action.items()]
     lines += [f"  {name}: nobody, {why}" for name, why in nobody.items()]
     return lines
