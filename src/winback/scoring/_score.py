@@ -65,7 +65,9 @@ class ScoreResult:
         ``customer_id``.
     summary : dict
         JSON-ready counts: the reconciliation, the data gate's rejected rows, tiers, segments,
-        actions and drift.
+        actions (``no_customers``: why each action that reached nobody did, see
+        :func:`winback.actions.empty_action_reasons`) and drift (``message`` when features
+        drifted). :attr:`lines` says the same for a person.
     paths : dict
         Where :func:`~winback.scoring.score_files` wrote ``scores``, ``rejects`` and ``summary``
         (empty when nothing was written).
