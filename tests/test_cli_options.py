@@ -151,7 +151,7 @@ def test_version_is_an_eager_option_and_a_command() -> None:
 
 
 def _help(*args: str) -> str:
-    result = runner.invoke(app, [*args, "--help"], terminal_width=200)
+    result = runner.invoke(app, [*args, "--help"], env={"COLUMNS": "250"})
     assert result.exit_code == 0, result.output
     return result.output
 
@@ -181,3 +181,9 @@ def test_boolean_flags_render_as_flag_no_flag_without_placeholder(command: str |
 def test_tracking_is_switched_off_with_no_tracking_on_train_and_measure() -> None:
     for command in ("train", "measure"):
         assert {"--tracking", "--no-tracking"} <= options_of(command)
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_a_command_s_help_names_only_its_own_options(command: str) -> None:
+    named = set(OPTION.findall(_help(command)))
+    assert named <= options_of(command), named - options_of(command)

@@ -77,11 +77,13 @@ _SOURCE_HELP = (
 )
 
 _DATE_FORMAT_HELP = (
-    "strftime format of dates that are not ISO 8601, in the files and --as-of, "
-    "e.g. '%d.%m.%Y' or '%d/%m/%Y %H:%M'"
+    "strftime format of the files' dates that are not ISO 8601, e.g. '%d.%m.%Y' or '%d/%m/%Y %H:%M'"
 )
 _ENCODING_HELP = "text encoding of the CSV files, e.g. cp1252 (Excel on Windows) or latin-1"
 DateFormat = Annotated[str | None, typer.Option("--date-format", help=_DATE_FORMAT_HELP)]
+AsOfDateFormat = Annotated[
+    str | None, typer.Option("--date-format", help=f"{_DATE_FORMAT_HELP}, also of --as-of")
+]
 Encoding = Annotated[str, typer.Option("--encoding", help=_ENCODING_HELP)]
 _MAPPING = '"customer_id=Customer ID,..."; columns not named keep their own names'
 Columns = Annotated[
@@ -283,7 +285,7 @@ def score(
             "(events, customers; repeat the option for both); recorded in the summary",
         ),
     ] = None,
-    date_format: DateFormat = None,
+    date_format: AsOfDateFormat = None,
     encoding: Encoding = "utf-8",
     uplift_model: Annotated[
         Path | None,
@@ -499,7 +501,7 @@ def report(
     ] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="report folder")] = Path("reports"),
     columns: Columns = None,
-    date_format: DateFormat = None,
+    date_format: AsOfDateFormat = None,
     encoding: Encoding = "utf-8",
     measurement: Annotated[
         Path | None,
