@@ -6,6 +6,7 @@ Each case is a command run the way a user would get it wrong; none needs a train
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 import winback
+from test_cli_options import OPTION, options_of
 from winback.cli import app
 
 ORDERS = "customer_id,order_ts,amount\n1,2024-01-01,5\n"
@@ -33,6 +35,10 @@ def _files(root: Path) -> dict[str, Path]:
         "backtest: {evaluation_cutoff: 1997-09-30}\n"
     )
     (root / "notadb.db").write_text("hello")
+    files["people"] = root / "people.csv"
+    files["people"].write_text("CustomerID,email\n1,ann@shop.example\n")
+    files["scores"] = root / "s.csv"
+    files["scores"].write_text("customer_id,action,group\n1,mail,treatment\n")
     (root / "rejected.csv").write_text("customer_id,order_ts,amount\nNaN,2024-01-01,5\n2,soon,1\n")
     for name, data in {
         "all_rejected.yaml": f"orders: {root / 'rejected.csv'}",
@@ -114,6 +120,63 @@ CASES: dict[str, tuple[str, Callable[[Path, dict[str, Path]], list[str]]]] = {
         "ConfigError",
         lambda r, f: _score(f, str(f["bundle"]), "--columns", "customer_id"),
     ),
+    "bad --event-columns key": (
+        "ConfigError",
+        lambda r, f: _score(f, str(f["bundle"]), "--event-columns", "order_ts=Date"),
+    ),
+    "bad --customer-columns text": (
+        "ConfigError",
+        lambda r, f: _score(f, str(f["bundle"]), "--customer-columns", "email"),
+    ),
+    "export: bad --customer-columns key": (
+        "ConfigError",
+        lambda r, f: [
+            "export",
+            "--scores",
+            str(r / "s.parquet"),
+            "--customers",
+            str(f["orders"]),
+            "--out",
+            str(r / "ex"),
+            "--customer-columns",
+            "order_ts=Date",
+        ],
+    ),
+    "measure: bad --event-columns key": (
+        "ConfigError",
+        lambda r, f: [
+            "measure",
+            "--campaign",
+            str(r / "s.parquet"),
+            "--orders",
+            str(f["orders"]),
+            "--campaign-date",
+            "2024-01-01",
+            "--window-days",
+            "30",
+            "--event-columns",
+            "amount=Total",
+        ],
+    ),
+    "train: bad --customer-columns key": (
+        "ConfigError",
+        lambda r, f: ["train", "-c", str(r / "config.yaml"), "--customer-columns", "x=y"],
+    ),
+    "--margin above 1": ("ConfigError", lambda r, f: _score(f, str(f["bundle"]), "--margin", "2")),
+    "customers without customer_id": (
+        "DataError",
+        lambda r, f: [
+            "export",
+            "--scores",
+            str(f["scores"]),
+            "--customers",
+            str(f["people"]),
+            "--campaign-id",
+            "c1",
+            "--out",
+            str(r / "ex"),
+        ],
+    ),
     "bad --reasons": ("ConfigError", lambda r, f: _score(f, str(f["bundle"]), "--reasons", "x")),
     "scores file missing": (
         "DataError",
@@ -141,10 +204,22 @@ CASES: dict[str, tuple[str, Callable[[Path, dict[str, Path]], list[str]]]] = {
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_a_user_error_is_one_line_without_traceback(case: str, tmp_path: Path) -> None:
     kind, arguments = CASES[case]
-    result = CliRunner().invoke(app, arguments(tmp_path, _files(tmp_path)))
-    lines = result.output.strip().splitlines()
+    args = arguments(tmp_path, _files(tmp_path))
+    result = CliRunner().invoke(app, args)
+    *warned, error = result.output.strip().splitlines() or [""]
     assert result.exit_code == 1, result.output
-    assert len(lines) == 1, result.output
-    assert lines[0].startswith(f"{kind}: "), lines[0]
+    assert all(re.match(r"[A-Za-z]+Warning: ", line) for line in warned), result.output
+    assert error.startswith(f"{kind}: "), result.output
+    lines = [error]
+    command = next(a for a in args if not a.startswith("-"))
+    recommended = set(OPTION.findall(lines[0]))
+    assert recommended <= options_of(command), (command, recommended - options_of(command))
     assert "Traceback" not in result.output
     assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit)
+
+
+def test_a_customers_column_error_recommends_the_customers_mapping(tmp_path: Path) -> None:
+    _, arguments = CASES["customers without customer_id"]
+    result = CliRunner().invoke(app, arguments(tmp_path, _files(tmp_path)))
+    assert '--customer-columns "customer_id=CustomerID"' in result.output, result.output
+    assert "--columns" not in result.output

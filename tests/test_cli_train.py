@@ -64,6 +64,7 @@ def test_score_rejects_an_unknown_reasons_method(tmp_path):
     )
     assert result.exit_code == 1
     assert result.output.startswith(
-        "ConfigError: winback score: invalid scoring options: reasons_method: must be one of"
+        "ConfigError: winback score: invalid scoring options (--margin, --chunk-size, --reasons): "
+        "reasons_method: must be one of"
     )
     assert "(got 'fast')" in result.output

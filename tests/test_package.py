@@ -17,7 +17,8 @@ PUBLIC = {
     "winback.actions": """ALLOCATION_COLUMNS AT_RISK_SEGMENTS ActionsConfig DEFAULT_SEGMENT_TABLE
         MIN_STAY_PROBABILITY SegmentRule SegmentTable VALUE_AT_RISK_DEFINITION allocate_actions
         allocation_summary assign_tiers at_risk_segments check_rule_fields control_mask
-        load_actions_config load_segment_table parse_actions_config retention_values
+        empty_action_reasons load_actions_config load_segment_table parse_actions_config
+        retention_values
         rfm_segments rule_fields value_at_risk value_if_retained""",
     "winback.campaigns": """Campaign CampaignEffects CampaignMeasurement CampaignSimulation
         DEFAULT_PRIOR_SD MEASUREMENT_FORMAT MIN_CONTROL MeasureResult UPLIFT_FORMAT UpliftModel
@@ -37,11 +38,12 @@ PUBLIC = {
     "winback.features": """BTYD_MODELS COLUMNS ColumnSpec FEATURE_DEFINITIONS FeatureConfig
         LABEL_DEFINITIONS SCORE_DEFINITIONS build_features build_labels build_training_frame
         column_kind column_name describe_columns parse_column propose_cutoffs rfm_summary""",
-    "winback.io": """Bucket CustomersColumns DataSource DuckDBSource EventsColumns LineItems
-        OrdersColumns ParquetDataset PostgresSource ReadResult escape_formulas gate_rejects is_url
-        check_frame open_source output_lock parse_columns_option parse_customer_ids purchase_mask
-        read_customers read_events read_orders redact sha256_file staging_path unescape_formulas
-        without_password write_atomic write_frame write_json write_together""",
+    "winback.io": """COLUMNS_OPTIONS Bucket CustomersColumns DataSource DuckDBSource
+        EventsColumns LineItems OrdersColumns ParquetDataset PostgresSource ReadResult
+        escape_formulas gate_rejects is_url check_frame open_source output_lock parse_columns_option
+        parse_customer_ids purchase_mask read_customers read_events read_orders redact
+        sha256_file staging_path unescape_formulas without_password write_atomic
+        write_frame write_json write_together""",
     "winback.models": """BTYDScore BTYD_DAYS_PER_UNIT BetaGeo Calibrator DAYS_PER_MONTH
         FittedBTYD GammaGamma LGBMProbability LGBMSpend OUTLOOK_COLUMNS PREDICTION_COLUMNS
         ParetoNBD ProbabilityTask RFMLogit RFM_LOGIT_COLUMNS SpendTask TaskSpec WinbackModel

@@ -7,23 +7,67 @@ status 1; ``--debug`` shows the full traceback instead. Logging is configured he
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
-from collections.abc import Iterator
+import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
-from winback.exceptions import WinbackError
+from winback.exceptions import DriftWarning, WinbackError, WinbackWarning
 
 if TYPE_CHECKING:
     from winback.scoring import ScoringConfig
 
-app = typer.Typer(
+_HELP = "\n\n".join(
+    [
+        "Find the customers who are about to stop buying, what they are worth, and what to do.",
+        "From orders to a campaign: `train` fits the models and backtests them against the "
+        "classical baselines, `score` scores every customer as of a day (and, with --actions, "
+        "assigns retention actions under a budget), `export` writes one list per action for a "
+        "marketing tool, `report` writes one self-contained HTML page, and `measure` measures "
+        "a sent campaign against its control group. `winback COMMAND --help` lists a "
+        "command's options.",
+        "Errors print as one line, `Type: message`; --debug shows the traceback.",
+    ]
+)
+
+
+def _flags_without_placeholder(params: list[Any]) -> list[Any]:
+    """Boolean flags shown by their two forms alone (``--tracking --no-tracking``), without
+    typer's ``<bool>`` placeholder."""
+    for param in params:
+        if getattr(param, "is_bool_flag", False) and param.metavar is None:
+            param.metavar = ""
+    return params
+
+
+class _Command(TyperCommand):
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _flags_without_placeholder(super().get_params(ctx))
+
+
+class _Group(TyperGroup):
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _flags_without_placeholder(super().get_params(ctx))
+
+
+class _App(typer.Typer):
+    """A Typer whose commands render boolean flags without placeholders."""
+
+    def command(self, *args: Any, cls: Any = None, **kwargs: Any) -> Callable[..., Any]:
+        return super().command(*args, cls=cls or _Command, **kwargs)
+
+
+app = _App(
+    cls=_Group,
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    help=__doc__.splitlines()[0],
+    help=_HELP,
 )
 _state = {"debug": False}
 _SOURCE_HELP = (
@@ -33,20 +77,49 @@ _SOURCE_HELP = (
 )
 
 _DATE_FORMAT_HELP = (
-    "strftime format of dates that are not ISO 8601, in the files and --as-of, "
-    "e.g. '%d.%m.%Y' or '%d/%m/%Y %H:%M'"
+    "strftime format of the files' dates that are not ISO 8601, e.g. '%d.%m.%Y' or '%d/%m/%Y %H:%M'"
 )
 _ENCODING_HELP = "text encoding of the CSV files, e.g. cp1252 (Excel on Windows) or latin-1"
 DateFormat = Annotated[str | None, typer.Option("--date-format", help=_DATE_FORMAT_HELP)]
+AsOfDateFormat = Annotated[
+    str | None, typer.Option("--date-format", help=f"{_DATE_FORMAT_HELP}, also of --as-of")
+]
 Encoding = Annotated[str, typer.Option("--encoding", help=_ENCODING_HELP)]
+_MAPPING = '"customer_id=Customer ID,..."; columns not named keep their own names'
+Columns = Annotated[
+    str | None, typer.Option("--columns", help=f"orders column mapping: {_MAPPING}")
+]
+EventColumns = Annotated[
+    str | None, typer.Option("--event-columns", help=f"events column mapping: {_MAPPING}")
+]
+CustomerColumns = Annotated[
+    str | None, typer.Option("--customer-columns", help=f"customers column mapping: {_MAPPING}")
+]
+Tracking = Annotated[bool, typer.Option("--tracking/--no-tracking", help="log the run to MLflow")]
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from winback import __version__
+
+        typer.echo(__version__)
+        raise typer.Exit()
 
 
 @app.callback()
 def _main(
-    debug: Annotated[bool, typer.Option("--debug", help="show full tracebacks")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="log progress at INFO")] = False,
+    debug: Annotated[bool, typer.Option("--debug/--no-debug", help="show full tracebacks")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose/--quiet", "-v", help="log progress at INFO")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="print the version, exit"
+        ),
+    ] = False,
 ) -> None:
-    """winback: who is about to stop buying, what they are worth, and what to do about it."""
+    """Find the customers who are about to stop buying, what they are worth, and what to do."""
     _state["debug"] = debug
     logging.basicConfig(
         level=logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING,
@@ -57,14 +130,29 @@ def _main(
 
 
 def run(fn, *args, **kwargs):
-    """Call ``fn``; on a WinbackError print ``Type: message`` and exit 1 (unless --debug)."""
+    """Call ``fn``; on a WinbackError print ``Type: message`` and exit 1 (unless --debug).
+
+    winback's warnings print as one line, ``Type: message``, without a source path; drift is
+    left to the command, which prints it from the run's summary (once).
+    """
     try:
-        return fn(*args, **kwargs)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DriftWarning)
+            warnings.showwarning = functools.partial(_show_warning, warnings.showwarning)
+            return fn(*args, **kwargs)
     except WinbackError as exc:
         if _state["debug"]:
             raise
         typer.echo(f"{type(exc).__name__}: {exc}", err=True)
         raise typer.Exit(code=1) from None
+
+
+def _show_warning(python_show, message, category, filename, lineno, file=None, line=None) -> None:
+    """winback's warnings as ``Type: message``; others as Python shows them."""
+    if issubclass(category, WinbackWarning):
+        typer.echo(f"{category.__name__}: {message}", err=True)
+    else:
+        python_show(message, category, filename, lineno, file, line)
 
 
 @app.command()
@@ -80,18 +168,37 @@ def train(
     config: Annotated[Path, typer.Option("--config", "-c", help="training config YAML")] = Path(
         "configs/cdnow.yaml"
     ),
-    no_tracking: Annotated[bool, typer.Option("--no-tracking", help="skip MLflow logging")] = False,
+    tracking: Tracking = True,
     date_format: DateFormat = None,
     encoding: Annotated[
         str | None, typer.Option("--encoding", help=f"{_ENCODING_HELP} (default: the config's)")
     ] = None,
+    columns: Columns = None,
+    event_columns: EventColumns = None,
+    customer_columns: CustomerColumns = None,
 ) -> None:
-    """Train on the data a config describes, evaluate against baselines, save and log the model."""
-    run(_train, config, tracking=not no_tracking, date_format=date_format, encoding=encoding)
+    """Train on the data a config describes, evaluate against baselines, save and log the model.
+
+    The column mapping options replace the config's data.columns, data.event_columns and
+    data.customer_columns.
+    """
+    run(
+        _train,
+        config,
+        tracking=tracking,
+        date_format=date_format,
+        encoding=encoding,
+        mappings={"orders": columns, "events": event_columns, "customers": customer_columns},
+    )
 
 
 def _train(
-    config_path: Path, *, tracking: bool, date_format: str | None, encoding: str | None
+    config_path: Path,
+    *,
+    tracking: bool,
+    date_format: str | None,
+    encoding: str | None,
+    mappings: dict[str, str | None],
 ) -> None:
     import time
 
@@ -99,8 +206,15 @@ def _train(
     from winback.training import train as train_model
 
     start = time.perf_counter()
+    parsed = _mappings(**mappings)
     config = load_config(config_path)
-    data = config.data.with_reading(date_format=date_format, encoding=encoding)
+    data = config.data.with_reading(
+        date_format=date_format,
+        encoding=encoding,
+        columns=parsed["orders"],
+        event_columns=parsed["events"],
+        customer_columns=parsed["customers"],
+    )
     config = config.model_copy(update={"data": data})
     tracked = tracking and config.tracking.enabled
     if tracked:
@@ -136,9 +250,16 @@ def score(
     actions: Annotated[
         Path | None, typer.Option("--actions", help="campaign config, e.g. configs/actions.yaml")
     ] = None,
-    columns: Annotated[
-        str | None,
-        typer.Option("--columns", help='orders column mapping: "customer_id=Customer ID,..."'),
+    columns: Columns = None,
+    event_columns: EventColumns = None,
+    customer_columns: CustomerColumns = None,
+    margin: Annotated[
+        float | None,
+        typer.Option(
+            "--margin",
+            help="share of spend kept as profit, in (0, 1]: expected_value = expected_spend x "
+            "margin (default: expected_value is the spend)",
+        ),
     ] = None,
     chunk_size: Annotated[
         int, typer.Option("--chunk-size", min=1, help="customers scored at a time")
@@ -164,14 +285,18 @@ def score(
             "(events, customers; repeat the option for both); recorded in the summary",
         ),
     ] = None,
-    date_format: DateFormat = None,
+    date_format: AsOfDateFormat = None,
     encoding: Encoding = "utf-8",
     uplift_model: Annotated[
         Path | None,
         typer.Option("--uplift-model", help="uplift bundle for `uplift: model` actions"),
     ] = None,
 ) -> None:
-    """Score customers as of a date; write scores, <stem>.rejects.csv and <stem>.summary.json."""
+    """Score every customer as of a day; with --actions, assign actions under a budget.
+
+    Writes the scores, <stem>.rejects.csv (every customer not scored, and why) and
+    <stem>.summary.json.
+    """
     run(
         _score,
         model,
@@ -182,6 +307,9 @@ def score(
         customers=customers,
         actions=actions,
         columns=columns,
+        event_columns=event_columns,
+        customer_columns=customer_columns,
+        margin=margin,
         chunk_size=chunk_size,
         reasons=reasons,
         workers=workers,
@@ -204,6 +332,9 @@ def _score(
     *,
     out: Path,
     columns: str | None,
+    event_columns: str | None,
+    customer_columns: str | None,
+    margin: float | None,
     chunk_size: int,
     reasons: str,
     workers: int | None,
@@ -213,7 +344,6 @@ def _score(
 ) -> None:
     import time
 
-    from winback.io import parse_columns_option
     from winback.scoring import score_files
 
     if uplift_model is not None:
@@ -221,33 +351,35 @@ def _score(
 
         kwargs["uplift_model"] = load_uplift_model(uplift_model)
     start = time.perf_counter()
-    mapping = parse_columns_option(columns) if columns else None
-    config = _scoring_config(chunk_size=chunk_size, reasons_method=reasons)
+    mappings = _mappings(orders=columns, events=event_columns, customers=customer_columns)
+    config = _scoring_config(chunk_size=chunk_size, reasons_method=reasons, margin=margin)
     with _dask_client(workers, scheduler) as client:
         result = score_files(
-            model, orders, out=out, columns=mapping, config=config, client=client, **kwargs
+            model,
+            orders,
+            out=out,
+            columns=mappings["orders"],
+            event_columns=mappings["events"],
+            customer_columns=mappings["customers"],
+            config=config,
+            client=client,
+            **kwargs,
         )
-    counts = result.summary["customers"]
-    items = result.summary.get("line_items")
-    if items and items["lines"] > items["orders"]:
-        typer.echo(
-            f"orders: aggregated {items['lines']:,} lines into {items['orders']:,} orders "
-            f"({items['cancellations']:,} cancellations)"
-        )
-    typer.echo(
-        f"{counts['input']} input customers = {counts['scored']} scored + "
-        f"{counts['rejected']} rejected"
-    )
-    if result.summary.get("allowed_missing"):
-        typer.echo(f"scored without: {', '.join(result.summary['allowed_missing'])}")
-    drift = result.summary["drift"]
-    if not drift["computed"]:
-        typer.echo(f"drift not computed: {drift['reason']}")
-    elif drift["drifted"]:
-        typer.echo(f"drifted features (PSI > {drift['threshold']}): {', '.join(drift['drifted'])}")
+    for line in result.lines:
+        typer.echo(line)
     for name, path in result.paths.items():
         typer.echo(f"{name}: {path}")
     typer.echo(f"done in {time.perf_counter() - start:.1f} s")
+
+
+def _mappings(**options: str | None) -> dict[str, dict[str, str] | None]:
+    """Each table's column mapping option (``--columns``, ...) parsed, None when not given."""
+    from winback.io import parse_columns_option
+
+    return {
+        table: parse_columns_option(text, table=table) if text else None  # type: ignore[arg-type]
+        for table, text in options.items()
+    }
 
 
 @contextlib.contextmanager
@@ -290,10 +422,11 @@ def export_(
         str | None,
         typer.Option("--campaign-id", help="default: the one in the scores' summary.json"),
     ] = None,
+    customer_columns: CustomerColumns = None,
     date_format: DateFormat = None,
     encoding: Encoding = "utf-8",
 ) -> None:
-    """Write the campaign's per-action list files, control and excluded lists and summary."""
+    """Write one list per action, the control and excluded lists; print who was left out, why."""
     run(
         _export,
         scores,
@@ -301,6 +434,7 @@ def export_(
         out=out,
         layout=layout,
         campaign_id=campaign_id,
+        customer_columns=customer_columns,
         date_format=date_format,
         encoding=encoding,
     )
@@ -313,6 +447,7 @@ def _export(
     out: Path,
     layout: str,
     campaign_id: str | None,
+    customer_columns: str | None,
     date_format: str | None,
     encoding: str,
 ) -> None:
@@ -322,6 +457,7 @@ def _export(
     from winback.io import read_customers
     from winback.scoring import read_score_summary, read_scores
 
+    mapping = _mappings(customers=customer_columns)["customers"]
     scored = read_scores(scores)
     campaign = read_score_summary(scores).get("actions", {})
     campaign_id = campaign_id or campaign.get("campaign_id")
@@ -330,7 +466,7 @@ def _export(
             f"{scores} has no campaign: score with --actions (e.g. configs/actions.yaml) so each "
             "customer gets an action, or pass --campaign-id for scores that have actions."
         )
-    people = read_customers(customers, date_format=date_format, encoding=encoding)
+    people = read_customers(customers, columns=mapping, date_format=date_format, encoding=encoding)
     result = export_campaign(
         scored,
         people.data,
@@ -340,6 +476,8 @@ def _export(
         budget=campaign.get("budget"),
         consent_conflicts=people.consent_conflicts,
     )
+    for line in result.lines:
+        typer.echo(line)
     for path in result.files:
         typer.echo(str(path))
 
@@ -362,18 +500,15 @@ def report(
         typer.Option("--export", help="folder written by `winback export`: who was left out"),
     ] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="report folder")] = Path("reports"),
-    columns: Annotated[
-        str | None,
-        typer.Option("--columns", help='orders column mapping: "customer_id=Customer ID,..."'),
-    ] = None,
-    date_format: DateFormat = None,
+    columns: Columns = None,
+    date_format: AsOfDateFormat = None,
     encoding: Encoding = "utf-8",
     measurement: Annotated[
         Path | None,
         typer.Option("--measurement", help="JSON written by `winback measure`: campaign results"),
     ] = None,
 ) -> None:
-    """Write report.html (self-contained), report.md, report.json and charts; print the page."""
+    """Write one self-contained HTML page for marketing (and report.md, report.json, charts)."""
     run(
         _report,
         scores,
@@ -496,11 +631,12 @@ def measure(
     customers: Annotated[
         Path | None, typer.Option("--customers", help="customers (--fit-uplift)")
     ] = None,
-    columns: Annotated[
-        str | None,
-        typer.Option("--columns", help='orders column mapping: "customer_id=Customer ID,..."'),
-    ] = None,
-    no_tracking: Annotated[bool, typer.Option("--no-tracking", help="skip MLflow logging")] = False,
+    columns: Columns = None,
+    event_columns: EventColumns = None,
+    customer_columns: CustomerColumns = None,
+    date_format: DateFormat = None,
+    encoding: Encoding = "utf-8",
+    tracking: Tracking = True,
     tracking_uri: Annotated[
         str | None, typer.Option("--tracking-uri", help="MLflow URI (default as for training)")
     ] = None,
@@ -523,7 +659,11 @@ def measure(
         events=events,
         customers=customers,
         columns=columns,
-        tracking=not no_tracking,
+        event_columns=event_columns,
+        customer_columns=customer_columns,
+        date_format=date_format,
+        encoding=encoding,
+        tracking=tracking,
         tracking_uri=tracking_uri,
     )
 
@@ -555,7 +695,12 @@ def _scoring_config(**settings: object) -> ScoringConfig:
     from winback.scoring import ScoringConfig
     from winback.validation import validated
 
-    return validated(ScoringConfig, settings, source="winback score", what="scoring options")
+    return validated(
+        ScoringConfig,
+        settings,
+        source="winback score",
+        what="scoring options (--margin, --chunk-size, --reasons)",
+    )
 
 
 @app.command()
@@ -564,7 +709,10 @@ def demo(
         "data"
     ),
     sample: Annotated[
-        bool, typer.Option("--sample", help="the CDNOW 1/10 sample (2,357 customers) only")
+        bool,
+        typer.Option(
+            "--sample/--all", help="the CDNOW 1/10 sample (2,357 customers), or all 23,570"
+        ),
     ] = False,
     seed: Annotated[int, typer.Option("--seed", help="seed of the simulated customers")] = 0,
 ) -> None:
@@ -589,10 +737,9 @@ def features(
     customers: Annotated[
         str | None, typer.Option("--customers", help="customers: same forms")
     ] = None,
-    columns: Annotated[
-        str | None,
-        typer.Option("--columns", help='orders column mapping: "customer_id=Customer ID,..."'),
-    ] = None,
+    columns: Columns = None,
+    event_columns: EventColumns = None,
+    customer_columns: CustomerColumns = None,
     date_format: DateFormat = None,
     encoding: Encoding = "utf-8",
 ) -> None:
@@ -605,21 +752,33 @@ def features(
         out,
         events=events,
         customers=customers,
-        columns=columns,
+        mappings=(columns, event_columns, customer_columns),
         date_format=date_format,
         encoding=encoding,
     )
 
 
 def _features(
-    model_path: Path, orders: str, as_of: str, out: Path, *, columns: str | None, **reading: Any
+    model_path: Path,
+    orders: str,
+    as_of: str,
+    out: Path,
+    *,
+    mappings: tuple[str | None, str | None, str | None],
+    **reading: Any,
 ) -> None:
-    from winback.io import parse_columns_option
     from winback.scoring import write_model_features
 
-    mapping = parse_columns_option(columns) if columns else None
+    parsed = _mappings(orders=mappings[0], events=mappings[1], customers=mappings[2])
     written = write_model_features(
-        model_path, orders, as_of=as_of, out=out, columns=mapping, **reading
+        model_path,
+        orders,
+        as_of=as_of,
+        out=out,
+        columns=parsed["orders"],
+        event_columns=parsed["events"],
+        customer_columns=parsed["customers"],
+        **reading,
     )
     typer.echo(f"{written.path}: {written.rows:,} customers x {written.columns} features")
 

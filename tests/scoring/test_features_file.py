@@ -85,3 +85,25 @@ def test_cli_writes_the_features_and_says_how_many(trained, as_of, tmp_path):
     late = CliRunner().invoke(app, [*late_args, "--out", str(out)])
     assert late.exit_code == 1
     assert late.output.startswith("ConfigError: ") and len(late.output.strip().splitlines()) == 1
+
+
+def test_renamed_event_and_customer_columns_are_mapped_like_score(trained, as_of, tmp_path):
+    bundle, paths = trained
+    renamed = {}
+    for table, mapping in {
+        "events": {"customer_id": "Kunde", "event_ts": "Zeit"},
+        "customers": {"customer_id": "Kunde", "marketing_opt_in": "Einwilligung"},
+    }.items():
+        frame = pd.read_parquet(paths[table]).rename(columns=mapping)
+        renamed[table] = tmp_path / f"{table}.parquet"
+        frame.to_parquet(renamed[table], index=False)
+    plain, mapped = tmp_path / "plain.csv", tmp_path / "mapped.csv"
+    tables = {"events": paths["events"], "customers": paths["customers"]}
+    write_model_features(bundle, paths["orders"], as_of=as_of, out=plain, **tables)
+    args = ["features", "--model", bundle, "--orders", paths["orders"], "--as-of", as_of]
+    args += ["--events", renamed["events"], "--customers", renamed["customers"], "--out", mapped]
+    args += ["--event-columns", "customer_id=Kunde,event_ts=Zeit"]
+    args += ["--customer-columns", "customer_id=Kunde,marketing_opt_in=Einwilligung"]
+    result = CliRunner().invoke(app, [str(a) for a in args])
+    assert result.exit_code == 0, result.output
+    assert mapped.read_bytes() == plain.read_bytes()

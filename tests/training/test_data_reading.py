@@ -74,3 +74,21 @@ def test_invalid_reading_options_are_config_errors(
 ) -> None:
     with pytest.raises(ConfigError, match=message):
         _config(tmp_path, **{key: value})
+
+
+def test_the_events_and_customers_column_mappings_reach_their_tables(tmp_path: Path) -> None:
+    (tmp_path / "events.csv").write_text("Client,When,What\n1,2024-01-05,email_open\n")
+    (tmp_path / "people.csv").write_text("Client,Newsletter\n1,yes\n2,no\n")
+    tables = {"events": "events.csv", "customers": "people.csv", "date_format": "%d.%m.%Y"}
+    config = _config(tmp_path, encoding="cp1252", **tables)
+    with pytest.raises(DataError, match='--event-columns "customer_id=<your column>"'):
+        load_training_data(config, base_dir=tmp_path)
+    events = {"customer_id": "Client", "event_ts": "When", "event_type": "What"}
+    people = {"customer_id": "Client", "marketing_opt_in": "Newsletter"}
+    mapped = _config(tmp_path, encoding="cp1252", event_columns=events, **tables)
+    data = mapped.data.with_reading(customer_columns=people)  # as `train --customer-columns`
+    assert (data.event_columns, data.customer_columns) == (events, people)
+    loaded = load_training_data(mapped.model_copy(update={"data": data}), base_dir=tmp_path)
+    assert loaded.events is not None and loaded.events["event_type"].tolist() == ["email_open"]
+    assert loaded.customers is not None
+    assert loaded.customers["marketing_opt_in"].tolist() == [True, False]

@@ -10,12 +10,14 @@
   (``configs/actions.yaml``); :func:`check_rule_fields`: its fields and values checked before
   any work.
 - :func:`allocate_actions`: the best eligible action per customer within budget and caps, plus the
-  hold-out control group (:func:`control_mask`).
+  hold-out control group (:func:`control_mask`); :func:`empty_action_reasons`: why an action
+  reached nobody.
 """
 
 from winback.actions._allocate import ALLOCATION_COLUMNS, allocate_actions, allocation_summary
 from winback.actions._config import ActionsConfig, load_actions_config, parse_actions_config
 from winback.actions._control import control_mask
+from winback.actions._nobody import empty_action_reasons
 from winback.actions._rules import check_rule_fields, rule_fields
 from winback.actions._segments import (
     AT_RISK_SEGMENTS,
@@ -50,6 +52,7 @@ __all__ = [
     "at_risk_segments",
     "check_rule_fields",
     "control_mask",
+    "empty_action_reasons",
     "load_actions_config",
     "load_segment_table",
     "parse_actions_config",

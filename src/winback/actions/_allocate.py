@@ -31,7 +31,7 @@ from winback.actions._control import control_mask
 from winback.actions._rules import eligibility
 from winback.exceptions import DataError
 
-__all__ = ["ALLOCATION_COLUMNS", "allocate_actions", "allocation_summary"]
+__all__ = ["ALLOCATION_COLUMNS", "allocate_actions", "allocation_summary", "expected_gains"]
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ def allocate_actions(scored: pd.DataFrame, config: ActionsConfig) -> pd.DataFram
     """
     _check_scored(scored)
     _check_uplift_columns(scored, config)
-    gain = _gains(scored, config)
+    gain = expected_gains(scored, config)
     allowed = eligibility(scored, config) & (gain > 0)
     choice = _greedy(
         gain,
@@ -95,7 +95,7 @@ def allocate_actions(scored: pd.DataFrame, config: ActionsConfig) -> pd.DataFram
     return out
 
 
-def _gains(scored: pd.DataFrame, config: ActionsConfig) -> np.ndarray:
+def expected_gains(scored: pd.DataFrame, config: ActionsConfig) -> np.ndarray:
     """Return the ``(n_customers, n_actions)`` expected gains.
 
     A constant ``uplift`` gives ``p_churn * uplift * expected_value - unit_cost``; ``uplift:

@@ -49,6 +49,10 @@ def measure_files(
     events: str | os.PathLike[str] | None = None,
     customers: str | os.PathLike[str] | None = None,
     columns: str | None = None,
+    event_columns: str | None = None,
+    customer_columns: str | None = None,
+    date_format: str | None = None,
+    encoding: str = "utf-8",
 ) -> MeasureResult:
     """Measure a campaign from files and write the measurement JSON (and what else is asked).
 
@@ -68,6 +72,11 @@ def measure_files(
         With both: fit per-action uplift models on the campaign (features from ``model`` at the
         campaign date, from ``orders``, ``events``, ``customers``) and write them as a sealed
         bundle at ``fit_uplift``, with the held-out Qini evaluation.
+    columns, event_columns, customer_columns : str, optional
+        Column mappings of the orders, events and customers in the CLI form
+        ``"customer_id=Customer ID,..."`` (:func:`winback.io.parse_columns_option`).
+    date_format, encoding : str, optional
+        How the orders, events and customers files are read (as in :func:`winback.io.read_orders`).
     Other parameters as in :func:`measure_campaign`.
 
     Raises
@@ -79,8 +88,11 @@ def measure_files(
         See :func:`measure_campaign`.
     """
     _check_options(update_actions, out, model, fit_uplift, results)
-    mapping = _columns(columns)
-    order_frame, _ = read_orders(orders, columns=mapping)
+    mapping = _columns(columns, "orders")
+    tables = {"events": event_columns, "customers": customer_columns}
+    mappings = {name: _columns(text, name) for name, text in tables.items()}
+    reading = {"date_format": date_format, "encoding": encoding}
+    order_frame, _ = read_orders(orders, columns=mapping, **reading)
     read = read_campaign(campaign)
     measured = measure_campaign(
         read,
@@ -97,16 +109,24 @@ def measure_files(
         paths["actions"] = write_actions_config(new, out, source=update_actions)
     if fit_uplift is not None and model is not None:
         paths["uplift_model"] = _fit(
-            measured, model, order_frame, campaign_date, events, customers, fit_uplift
+            measured,
+            model,
+            order_frame,
+            campaign_date,
+            events,
+            customers,
+            fit_uplift,
+            mappings,
+            reading,
         )
     lines = (*_summary_lines(measured.results), *(f"{k}: {p}" for k, p in paths.items()))
     return MeasureResult(measured.results, paths, lines)
 
 
-def _columns(columns: str | None) -> dict[str, str] | None:
+def _columns(columns: str | None, table: Any) -> dict[str, str] | None:
     from winback.io import parse_columns_option
 
-    return parse_columns_option(columns) if columns else None
+    return parse_columns_option(columns, table=table) if columns else None
 
 
 def _check_options(
@@ -145,14 +165,20 @@ def _fit(
     events: str | os.PathLike[str] | None,
     customers: str | os.PathLike[str] | None,
     out: str | os.PathLike[str],
+    mappings: dict[str, dict[str, str] | None],
+    reading: dict[str, Any],
 ) -> Path:
     churn = load_model(model)
     x = campaign_features(
         churn,
         orders,
         campaign_date=campaign_date,
-        events=None if events is None else read_events(events)[0],
-        customers=None if customers is None else read_customers(customers)[0],
+        events=None
+        if events is None
+        else read_events(events, columns=mappings["events"], **reading)[0],
+        customers=None
+        if customers is None
+        else read_customers(customers, columns=mappings["customers"], **reading)[0],
     )
     uplift, evaluation = fit_campaign_uplift(x, measured.outcomes)
     metadata = {

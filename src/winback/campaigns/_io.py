@@ -201,11 +201,11 @@ def read_measurement(path: str | os.PathLike[str]) -> dict[str, Any]:
     except (OSError, ValueError) as exc:
         raise DataError(
             f"Measurement {path} cannot be read as JSON ({exc}); write it with `winback "
-            "measure --out <file>.json`."
+            "measure --results <file>.json`."
         ) from exc
     if not isinstance(data, dict) or data.get("format") != MEASUREMENT_FORMAT:
         raise DataError(
             f"{path} is not a campaign measurement (expected format {MEASUREMENT_FORMAT!r}); "
-            "write it with `winback measure --out <file>.json`."
+            "write it with `winback measure --results <file>.json`."
         )
     return data

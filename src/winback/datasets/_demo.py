@@ -165,7 +165,8 @@ def _check_replaceable(folder: Path) -> None:
         if not ours:
             raise ConfigError(
                 f"winback demo: {path} exists and was not written by `winback demo` (or was "
-                "changed since); it is left as it is. Choose another --out, or move the file away."
+                "changed since); it is left as it is. Choose another `winback demo --out`, or "
+                "move the file away."
             )
 
 

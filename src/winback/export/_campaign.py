@@ -109,6 +109,26 @@ class CampaignExport:
     files: tuple[Path, ...]
     summary: Mapping[str, Any]
 
+    @property
+    def lines(self) -> list[str]:
+        """Per action, who is in the lists and who was left out and why (what `winback export`
+        prints), e.g. ``"discount_15: 180 of 200 treated ..., left out: 20 not opted in"``."""
+        return [_action_line(name, a) for name, a in self.summary["actions"].items()]
+
+
+def _action_line(name: str, action: Mapping[str, Any]) -> str:
+    treated, control = action["treatment"], action["control"]
+    left = {
+        reason: treated["left_out"].get(reason, 0) + control["left_out"].get(reason, 0)
+        for reason in {**treated["left_out"], **control["left_out"]}
+    }
+    shown = ", ".join(f"{n:,} {reason.replace('_', ' ')}" for reason, n in left.items() if n)
+    return (
+        f"{name}: {treated['exported']:,} of {treated['assigned']:,} treated customers in "
+        f"{action['file']}, {control['exported']:,} of {control['assigned']:,} control; "
+        + (f"left out: {shown}" if shown else "nobody left out")
+    )
+
 
 def valid_emails(addresses: pd.Series) -> np.ndarray:
     """Boolean per address: valid by the WHATWG e-mail syntax, with a dotted domain, at most 254

@@ -5,17 +5,19 @@ of Parquet files, a PostgreSQL or DuckDB table or query (by URL, or as a :class:
 or :class:`DuckDBSource`) or a DataFrame into a frame that follows the data contract plus a frame
 of rejected rows; :func:`open_source` says what a source string names and :func:`redact` masks
 the passwords of URLs in a text; the column mapping models say which source column holds each
-canonical column; :func:`gate_rejects` puts a reader's rejects in the one shape scoring and
-training report them in; :func:`purchase_mask` says which orders are purchases (the one
-definition); :func:`check_frame` checks a frame handed to a public function against the data
-contract (once, where it enters). ``write_atomic``, ``write_frame`` and ``write_json`` write
-output files atomically,
-:func:`output_lock` and :func:`write_together` write files that belong together as one unit, and
-:func:`escape_formulas` / :func:`unescape_formulas` keep CSV cells from running as formulas.
+canonical column (:data:`COLUMNS_OPTIONS`: the command-line option mapping each table);
+:func:`gate_rejects` puts a reader's rejects in the one shape scoring and training report them
+in; :func:`purchase_mask` says which orders are purchases (the one definition);
+:func:`check_frame` checks a frame handed to a public function against the data contract (once,
+where it enters). ``write_atomic``, ``write_frame`` and ``write_json`` write output files
+atomically, :func:`output_lock` and :func:`write_together` write files that belong together as
+one unit, and :func:`escape_formulas` / :func:`unescape_formulas` keep CSV cells from running as
+formulas.
 """
 
 from winback.io._arrow import DataSource
 from winback.io._columns import (
+    COLUMNS_OPTIONS,
     CustomersColumns,
     EventsColumns,
     OrdersColumns,
@@ -43,6 +45,7 @@ from winback.io._write import (
 )
 
 __all__ = [
+    "COLUMNS_OPTIONS",
     "Bucket",
     "CustomersColumns",
     "DataSource",

@@ -18,6 +18,7 @@ from winback.exceptions import ConfigError
 from winback.validation import short_repr, validated
 
 __all__ = [
+    "COLUMNS_OPTIONS",
     "ColumnsArg",
     "CustomersColumns",
     "EventsColumns",
@@ -109,6 +110,17 @@ class CustomersColumns(_Columns):
 
 
 ColumnsArg = _Columns | Mapping[str, str] | None
+_EXAMPLES = {
+    "orders": "customer_id=Customer ID,order_ts=InvoiceDate",
+    "events": "customer_id=User,event_ts=Time,event_type=Event",
+    "customers": "customer_id=Customer ID,marketing_opt_in=Newsletter",
+}
+#: The command-line option that maps each table's columns (on every command reading that table).
+COLUMNS_OPTIONS: Mapping[str, str] = {
+    "orders": "--columns",
+    "events": "--event-columns",
+    "customers": "--customer-columns",
+}
 _M = TypeVar("_M", bound=_Columns)
 _MODELS: dict[str, type[_Columns]] = {
     "orders": OrdersColumns,
@@ -142,7 +154,8 @@ def parse_columns_option(
 
     Entries are separated by commas; each is ``canonical=source``, split at the first ``=`` and
     stripped of surrounding spaces (so source names may contain spaces and ``=``, not commas).
-    The keys are checked against the mapping model of ``table``.
+    The keys are checked against the mapping model of ``table``; messages name the table's
+    option (:data:`COLUMNS_OPTIONS`).
 
     Raises
     ------
@@ -155,20 +168,19 @@ def parse_columns_option(
     >>> parse_columns_option("customer_id=Customer ID,order_ts=InvoiceDate,price=Price")
     {'customer_id': 'Customer ID', 'order_ts': 'InvoiceDate', 'price': 'Price'}
     """
-    form = (
-        '"canonical=source,canonical=source", e.g. "customer_id=Customer ID,order_ts=InvoiceDate"'
-    )
+    option = COLUMNS_OPTIONS[table]
+    form = f'"canonical=source,canonical=source", e.g. "{_EXAMPLES[table]}"'
     mapping: dict[str, str] = {}
     for entry in (part.strip() for part in text.split(",")):
         if not entry:
             continue
         key, sep, value = (piece.strip() for piece in entry.partition("="))
         if not sep or not key or not value:
-            raise ConfigError(f"--columns: cannot read entry {entry!r}; expected {form}.")
+            raise ConfigError(f"{option}: cannot read entry {entry!r}; expected {form}.")
         if key in mapping:
-            raise ConfigError(f"--columns: {key!r} is given twice; give each column once.")
+            raise ConfigError(f"{option}: {key!r} is given twice; give each column once.")
         mapping[key] = value
     if not mapping:
-        raise ConfigError(f"--columns: no mapping found in {text!r}; expected {form}.")
-    resolve_columns(mapping, _MODELS[table])
+        raise ConfigError(f"{option}: no mapping found in {text!r}; expected {form}.")
+    validated(_MODELS[table], mapping, source=option, what=f"{table} column mapping")
     return mapping

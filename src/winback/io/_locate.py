@@ -12,6 +12,7 @@ import re
 import pandas as pd
 
 from winback.io._columns import (
+    COLUMNS_OPTIONS,
     _Columns,
 )
 from winback.io._tables import Table, TableColumn
@@ -64,10 +65,11 @@ def suggest_column(canonical: str, found: pd.Index) -> str | None:
     return None
 
 
-def mapping_fix(pairs: dict[str, str]) -> str:
+def mapping_fix(pairs: dict[str, str], table: Table) -> str:
+    """The mapping ``pairs`` as written in Python and with the CLI option that maps ``table``."""
     python = "{" + ", ".join(f"{k!r}: {v!r}" for k, v in pairs.items()) + "}"
     cli = ",".join(f"{k}={v}" for k, v in pairs.items())
-    return f'columns={python} (CLI: --columns "{cli}")'
+    return f'columns={python} (CLI: {COLUMNS_OPTIONS[table.name]} "{cli}")'
 
 
 def locate_columns(
@@ -93,7 +95,7 @@ def locate_columns(
         elif getattr(mapping, column.name) is not None:
             problems.append(_absent_mapped(column.name, source, found))
         elif column.required:
-            problems.append(_missing_required(column.name, found))
+            problems.append(_missing_required(column.name, found, table))
             fixes.update(_suggested_mapping(column.name, found))
     return located, problems, fixes
 
@@ -134,12 +136,12 @@ def _suggested_mapping(canonical: str, found: pd.Index) -> dict[str, str]:
     return {}
 
 
-def _missing_required(canonical: str, found: pd.Index) -> str:
+def _missing_required(canonical: str, found: pd.Index, table: Table) -> str:
     suggested = _suggested_mapping(canonical, found)
     if "price" in suggested:
-        fix = f"Fix: compute amount = price x quantity by mapping {mapping_fix(suggested)}"
+        fix = f"Fix: compute amount = price x quantity by mapping {mapping_fix(suggested, table)}"
     else:
-        fix = f"Fix: map it, e.g. {mapping_fix(suggested or {canonical: '<your column>'})}"
+        fix = f"Fix: map it, e.g. {mapping_fix(suggested or {canonical: '<your column>'}, table)}"
         if canonical == "amount":
             fix += ", or map price and quantity to compute amount = price x quantity"
     return f"required column {canonical!r} is missing. {fix}."

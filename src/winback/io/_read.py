@@ -72,6 +72,7 @@ import pandas as pd
 from winback.dates import DateLike, check_date_format, parse_date
 from winback.exceptions import ConfigError, DataError
 from winback.io._columns import (
+    COLUMNS_OPTIONS,
     CustomersColumns,
     EventsColumns,
     OrdersColumns,
@@ -212,7 +213,7 @@ class ReadResult:
         raise DataError(
             f"Cannot use {self.source!r}: all {self.rows} rows of {self.table} were rejected "
             f"({reasons}), e.g. {shown}. {where}. Fix: correct those rows or the column mapping "
-            "(--columns / columns=), then rerun."
+            f"({COLUMNS_OPTIONS[self.table]} / columns=), then rerun."
         )
 
 
@@ -468,10 +469,11 @@ def _hint_order_id(raw: pd.DataFrame, mapping: _Columns, label: str) -> None:
         logger.warning(
             "%s: amount = price x quantity suggests one row per line item, but order_id is not "
             "mapped, so every line counts as an order. If %r is the order (invoice) number, map "
-            "it (columns={'order_id': %r}, CLI --columns order_id=%s) to aggregate the lines.",
+            "it (columns={'order_id': %r}, CLI %s order_id=%s) to aggregate the lines.",
             label,
             invoice,
             invoice,
+            COLUMNS_OPTIONS["orders"],
             invoice,
         )
 
@@ -482,7 +484,7 @@ def _unusable(
     """One error, on one line, listing every column-level problem, then the combined mapping fix
     if any."""
     count = "1 problem" if len(problems) == 1 else f"{len(problems)} problems"
-    together = f" Fix all at once: {mapping_fix(fixes)}." if len(fixes) > 1 else ""
+    together = f" Fix all at once: {mapping_fix(fixes, table)}." if len(fixes) > 1 else ""
     return DataError(
         f"Cannot use {label!r} as {table.name} ({count}). Columns found: {column_listing(found)}."
         + "".join(f" - {p}" for p in problems)

@@ -220,7 +220,7 @@ def _acquire(lock: Path, path: Path, what: str) -> int:
             os.close(fd)
             raise ConfigError(
                 f"Another winback run is writing the {what} {path} (lock file {lock}); wait for "
-                "it to finish, or write elsewhere (another --out)."
+                "it to finish, or write to another path."
             ) from None
         try:
             current = os.stat(lock).st_ino

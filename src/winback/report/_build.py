@@ -245,8 +245,8 @@ def _measurement(path: str | os.PathLike[str]) -> dict[str, Any]:
     data = read_summary(path)
     if not str(data.get("format", "")).startswith("winback-campaign-measurement/"):
         raise DataError(
-            f"{path} is not a campaign measurement; pass the JSON `winback measure` wrote "
-            "(--results)."
+            f"{path} is not a campaign measurement; pass the JSON written by `winback measure "
+            "--results <file>.json`."
         )
     return data
 

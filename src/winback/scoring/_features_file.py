@@ -38,6 +38,8 @@ def write_model_features(
     events: str | os.PathLike[str] | pd.DataFrame | None = None,
     customers: str | os.PathLike[str] | pd.DataFrame | None = None,
     columns: Mapping[str, str] | None = None,
+    event_columns: Mapping[str, str] | None = None,
+    customer_columns: Mapping[str, str] | None = None,
     date_format: str | None = None,
     encoding: str = "utf-8",
 ) -> FeaturesFile:
@@ -75,11 +77,14 @@ def write_model_features(
     read = {"encoding": encoding, "date_format": date_format}
     gated = read_orders(orders, columns=dict(columns) if columns else None, **read)
     gated.require_rows()
-    tables = {"events": (events, read_events), "customers": (customers, read_customers)}
+    tables = {
+        "events": (events, read_events, event_columns),
+        "customers": (customers, read_customers, customer_columns),
+    }
     frames = {}
-    for name, (source, reader) in tables.items():
+    for name, (source, reader, mapping) in tables.items():
         if source is not None:
-            table = reader(source, **read)
+            table = reader(source, columns=dict(mapping) if mapping else None, **read)
             table.require_rows()
             frames[name] = table.data
     day = as_of_day(

@@ -141,6 +141,8 @@ def score_files(
     customers: str | os.PathLike[str] | pd.DataFrame | None = None,
     actions: ActionsConfig | str | os.PathLike[str] | None = None,
     columns: Mapping[str, str] | None = None,
+    event_columns: Mapping[str, str] | None = None,
+    customer_columns: Mapping[str, str] | None = None,
     config: ScoringConfig | None = None,
     progress: bool | None = None,
     client: Any = None,
@@ -154,7 +156,8 @@ def score_files(
     Writes ``out`` (``.parquet`` or ``.csv``), ``<out stem>.rejects.csv`` and
     ``<out stem>.summary.json`` (see :func:`output_paths`) as one unit (see the module
     docstring); equal inputs give byte-identical files. ``columns`` maps canonical order
-    columns to the file's names, e.g. ``{"customer_id": "Customer ID"}``; ``date_format`` and
+    columns to the file's names, e.g. ``{"customer_id": "Customer ID"}``; ``event_columns`` and
+    ``customer_columns`` map those of the events and customers; ``date_format`` and
     ``encoding`` apply to every file read. Other parameters as in :func:`score`.
 
     Raises
@@ -182,13 +185,17 @@ def score_files(
         id_column = (columns or {}).get("customer_id", "customer_id")
         gate = [gate_rejects(gated.rejects, table="orders", id_column=id_column)]
         _require_rows(gated, gate, paths["rejects"])
-        tables = {"events": (events, read_events), "customers": (customers, read_customers)}
+        tables = {
+            "events": (events, read_events, event_columns),
+            "customers": (customers, read_customers, customer_columns),
+        }
         frames: dict[str, pd.DataFrame | None] = {}
-        for name, (source, reader) in tables.items():
+        for name, (source, reader, mapping) in tables.items():
             frames[name] = None
             if source is not None:
-                table = reader(source, **read)
-                gate.append(gate_rejects(table.rejects, table=name, id_column="customer_id"))
+                table = reader(source, columns=dict(mapping) if mapping else None, **read)
+                mapped_id = (mapping or {}).get("customer_id", "customer_id")
+                gate.append(gate_rejects(table.rejects, table=name, id_column=mapped_id))
                 _require_rows(table, gate, paths["rejects"])
                 frames[name] = table.data
         result = score(

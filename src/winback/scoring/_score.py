@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ import pandas as pd
 from winback.actions import (
     ActionsConfig,
     SegmentTable,
+    empty_action_reasons,
 )
 from winback.exceptions import DataError
 from winback.io import check_frame, purchase_mask
@@ -42,7 +43,7 @@ from winback.scoring._inputs import (
 )
 from winback.scoring._population import RFM_INPUTS, allocate, assemble
 from winback.scoring._rejects import rejected_customers
-from winback.scoring._summary import drift_summary, run_summary
+from winback.scoring._summary import drift_summary, run_summary, summary_lines
 
 __all__ = ["ScoreResult", "score"]
 
@@ -64,7 +65,9 @@ class ScoreResult:
         ``customer_id``.
     summary : dict
         JSON-ready counts: the reconciliation, the data gate's rejected rows, tiers, segments,
-        actions and drift.
+        actions (``no_customers``: why each action that reached nobody did, see
+        :func:`winback.actions.empty_action_reasons`) and drift (``message`` when features
+        drifted). :attr:`lines` says the same for a person.
     paths : dict
         Where :func:`~winback.scoring.score_files` wrote ``scores``, ``rejects`` and ``summary``
         (empty when nothing was written).
@@ -74,6 +77,11 @@ class ScoreResult:
     rejects: pd.DataFrame
     summary: dict[str, Any]
     paths: Mapping[str, Path] = field(default_factory=dict)
+
+    @property
+    def lines(self) -> list[str]:
+        """The summary as lines for a person (what `winback score` prints)."""
+        return summary_lines(self.summary)
 
 
 def score(
@@ -87,7 +95,7 @@ def score(
     segment_table: SegmentTable | None = None,
     data_rejects: pd.DataFrame | None = None,
     config: ScoringConfig | None = None,
-    progress: bool | None = None,
+    progress: bool | Callable[[int, int], None] | None = None,
     client: Any = None,
     allow_missing: Iterable[str] = (),
     date_format: str | None = None,
@@ -118,8 +126,10 @@ def score(
         ``reason`` (see :func:`winback.io.gate_rejects`): their customers count as input customers.
     config : ScoringConfig, optional
         Tier cut points, margin, CLV horizon and discount rate, chunk size, drift threshold.
-    progress : bool, optional
-        Show a progress bar over the chunks; None shows it on a terminal only.
+    progress : bool or callable, optional
+        Show a progress bar over the chunks; None shows it on a terminal only (standard error
+        is one). A callable is called as ``progress(chunks_done, chunks_total)`` after each
+        chunk instead.
     client : distributed.Client, optional
         Score the chunks on this Dask cluster's workers (the model is sent to each worker once;
         at most two chunks per worker are in flight). The population-wide steps (segments, value
@@ -199,16 +209,16 @@ def score(
         if client is None
         else score_on_cluster(client, score_one, model, chunks)
     )
-    for part, chunk_counts in progress_bar(
-        results,
-        total=n_chunks(len(population), config.chunk_size),
-        desc="scoring",
-        unit="chunk",
-        disable=None if progress is None else not progress,
-    ):
+    total = n_chunks(len(population), config.chunk_size)
+    bar = progress_bar(
+        results, total=total, desc="scoring", unit="chunk", disable=_bar_off(progress)
+    )
+    for done, (part, chunk_counts) in enumerate(bar, start=1):
         parts.append(part)
         if chunk_counts is not None:
             counts = add_counts(counts, chunk_counts)
+        if callable(progress):
+            progress(done, total)
     scored = assemble(parts, population, keep, model, day, config, segment_table)
     if campaign is not None:
         scored = allocate(scored, campaign, keep)
@@ -220,7 +230,11 @@ def score(
         scored, rejects, population, orders, events, customers, data_rejects, drift, model, day
     )
     if campaign is not None:
-        summary["actions"].update(campaign_id=campaign.campaign_id, budget=campaign.budget)
+        summary["actions"].update(
+            campaign_id=campaign.campaign_id,
+            budget=campaign.budget,
+            no_customers=empty_action_reasons(scored, campaign),
+        )
     summary["allowed_missing"] = missing
     summary["values"] = {
         "btyd_model": model.btyd_model,
@@ -232,6 +246,11 @@ def score(
     }
     scores = scored.drop(columns=[c for c in keep if c not in (*SCORE_COLUMNS, *uplift_columns)])
     return ScoreResult(scores.reset_index(drop=True), rejects, summary)
+
+
+def _bar_off(progress: bool | Callable[[int, int], None] | None) -> bool | None:
+    """tqdm's ``disable``: None (off unless on a terminal) for None, else off unless True."""
+    return None if progress is None else progress is not True
 
 
 def _feature_columns(

@@ -16,7 +16,7 @@ from winback.monitoring import drifted, stability_from_counts
 from winback.scoring._population import model_version
 from winback.scoring._rejects import input_customers, reconcile
 
-__all__ = ["drift_summary", "run_summary"]
+__all__ = ["drift_summary", "run_summary", "summary_lines"]
 
 logger = logging.getLogger(__name__)
 
@@ -34,20 +34,20 @@ def drift_summary(
         return {"computed": False, "reason": "no customer was scored"}
     psi = stability_from_counts(profile, counts)
     names = drifted(psi, threshold=threshold)
-    if names:
-        shown = ", ".join(f"{n} (PSI {psi[n]:.2f})" for n in names)
-        warnings.warn(
-            f"{len(names)} features drifted beyond PSI {threshold} from the training "
-            f"population: {shown}. Check the input data; retrain if the shift is real.",
-            DriftWarning,
-            stacklevel=3,
-        )
-    return {
+    summary = {
         "computed": True,
         "threshold": threshold,
         "drifted": names,
         "psi": {name: round(float(v), 6) for name, v in psi.items()},
     }
+    if names:
+        shown = ", ".join(f"{n} (PSI {psi[n]:.2f})" for n in names)
+        summary["message"] = (
+            f"{len(names)} features drifted beyond PSI {threshold} from the training "
+            f"population: {shown}. Check the input data; retrain if the shift is real."
+        )
+        warnings.warn(summary["message"], DriftWarning, stacklevel=3)
+    return summary
 
 
 def _counts(series: pd.Series) -> dict[str, int]:
@@ -109,3 +109,45 @@ def _gate_summary(data_rejects: pd.DataFrame | None) -> dict[str, Any]:
             "by_reason": _counts(kinds),
         }
     return out
+
+
+def summary_lines(summary: Mapping[str, Any]) -> list[str]:
+    """What a scoring run did, as lines for a person: the orders' line items, the
+    reconciliation, tables scored without, drift, and the campaign (each action's customers, and
+    why an action reached nobody)."""
+    lines = []
+    items = summary.get("line_items")
+    if items and items["lines"] > items["orders"]:
+        lines.append(
+            f"orders: aggregated {items['lines']:,} lines into {items['orders']:,} orders "
+            f"({items['cancellations']:,} cancellations)"
+        )
+    counts = summary["customers"]
+    lines.append(
+        f"{counts['input']} input customers = {counts['scored']} scored + "
+        f"{counts['rejected']} rejected"
+    )
+    if summary.get("allowed_missing"):
+        lines.append(f"scored without: {', '.join(summary['allowed_missing'])}")
+    drift = summary["drift"]
+    if not drift["computed"]:
+        lines.append(f"drift not computed: {drift['reason']}")
+    elif drift["drifted"]:
+        lines.append(f"drift: {drift['message']}")
+    if "actions" in summary:
+        lines += _campaign_lines(summary["actions"])
+    return lines
+
+
+def _campaign_lines(actions: Mapping[str, Any]) -> list[str]:
+    by_action = actions["by_action"]
+    nobody = actions.get("no_customers", {})
+    budget = actions.get("budget")
+    of_budget = "" if budget is None else f" of the budget {budget:,.2f}"
+    lines = [
+        f"campaign {actions.get('campaign_id', '')}: planned cost "
+        f"{actions['planned_cost']:,.2f}{of_budget}"
+    ]
+    lines += [f"  {name}: {n:,} customer{'' if n == 1 else 's'}" for name, n in by_action.items()]
+    lines += [f"  {name}: nobody, {why}" for name, why in nobody.items()]
+    return lines

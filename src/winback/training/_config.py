@@ -70,6 +70,8 @@ class DataConfig(_Strict):
     back to the reader. A config reloaded from a dump reads the password from ``PGPASSWORD`` or
     ``~/.pgpass``.
 
+    ``columns``, ``event_columns`` and ``customer_columns`` map the canonical columns of the
+    orders, events and customers to the source's names (see :mod:`winback.io`).
     ``date_format`` (a strftime format such as ``'%d.%m.%Y'``) and ``encoding`` (``cp1252``,
     ``latin-1``, ``utf-16``...) apply to every file read.
     """
@@ -77,7 +79,15 @@ class DataConfig(_Strict):
     orders: str = Field(description="orders: path, folder, database URL, 'cdnow' or 'cdnow_sample'")
     events: str | None = None
     customers: str | None = None
-    columns: dict[str, str] = Field(default_factory=dict, description="canonical -> source column")
+    columns: dict[str, str] = Field(
+        default_factory=dict, description="orders: canonical -> source column"
+    )
+    event_columns: dict[str, str] = Field(
+        default_factory=dict, description="events: canonical -> source column"
+    )
+    customer_columns: dict[str, str] = Field(
+        default_factory=dict, description="customers: canonical -> source column"
+    )
     end: dt.date | None = Field(default=None, description="last date the data covers")
     date_format: str | None = Field(
         default=None, description="strftime format of non-ISO dates, e.g. '%d.%m.%Y'"
@@ -131,11 +141,23 @@ class DataConfig(_Strict):
         return self._full_urls.get(key, getattr(self, key))
 
     def with_reading(
-        self, *, date_format: str | None = None, encoding: str | None = None
+        self,
+        *,
+        date_format: str | None = None,
+        encoding: str | None = None,
+        columns: dict[str, str] | None = None,
+        event_columns: dict[str, str] | None = None,
+        customer_columns: dict[str, str] | None = None,
     ) -> DataConfig:
-        """This data config with ``date_format`` / ``encoding`` replaced (None keeps the
-        config's), e.g. from the command line; ConfigError naming the option if invalid."""
-        update: dict[str, str] = {}
+        """This data config with ``date_format`` / ``encoding`` and the column mappings replaced
+        (None keeps the config's), e.g. from the command line; ConfigError naming the option if
+        invalid."""
+        mappings = {
+            "columns": columns,
+            "event_columns": event_columns,
+            "customer_columns": customer_columns,
+        }
+        update: dict[str, Any] = {k: v for k, v in mappings.items() if v is not None}
         if date_format is not None:
             update["date_format"] = check_date_format(date_format, name="--date-format")
         if encoding is not None:

@@ -49,11 +49,14 @@ def load_training_data(config: TrainConfig, *, base_dir: Path) -> TrainingData:
     events = customers = None
     if data.events:
         events, rejects["events"] = read_events(
-            _source(config, "events", base_dir), end=end, **read
+            _source(config, "events", base_dir),
+            columns=data.event_columns or None,
+            end=end,
+            **read,
         )
     if data.customers:
         customers, rejects["customers"] = read_customers(
-            _source(config, "customers", base_dir), **read
+            _source(config, "customers", base_dir), columns=data.customer_columns or None, **read
         )
     return TrainingData(orders, events, customers, rejects)
 
