@@ -16,6 +16,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
+from winback.exceptions import ConfigError
 from winback.models.btyd._validate import (
     RFMData,
     check_options,
@@ -30,6 +31,7 @@ __all__ = [
     "Histories",
     "Objective",
     "Optimum",
+    "PoissonPurchases",
     "SearchSpace",
     "collapse_rows",
     "distinct_rows",
@@ -323,6 +325,26 @@ def _on_bound(u: np.ndarray, space: SearchSpace) -> tuple[str, ...]:
         for side, limit in (("lower", lo), ("upper", hi))
         if np.isclose(value, limit)
     )
+
+
+class PoissonPurchases:
+    """Mixin of the models whose active customers buy as a Poisson process with a
+    Gamma(r, alpha) rate, r and alpha their first two parameters (BG/NBD, Pareto/NBD)."""
+
+    def time_to_next_purchase(self, data: RFMData, *, quantile: float = 0.5) -> np.ndarray:
+        """Return the ``quantile`` of the time from T to the next purchase if the customer is
+        active at T and stays so (default: the median), in the data's time unit.
+
+        ``(alpha + T) * ((1 - quantile) ** (-1 / (r + x)) - 1)``: given activity, ``lambda`` has
+        the posterior Gamma(r + x, alpha + T) and the wait is Lomax (see
+        :func:`next_purchase_quantile`).
+        """
+        where = f"{type(self).__name__}.time_to_next_purchase"
+        if not 0 < quantile < 1:
+            raise ConfigError(f"{where}: expected 0 < quantile < 1, got {quantile!r}.")
+        r, alpha = self._params()[:2]  # type: ignore[attr-defined]
+        x, _, T = rfm_arrays(data, where=where)
+        return next_purchase_quantile(r, alpha, x, T, quantile)
 
 
 def next_purchase_quantile(

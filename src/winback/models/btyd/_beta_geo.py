@@ -9,14 +9,13 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import digamma, gammaln, hyp2f1
 
-from winback.exceptions import ConfigError
 from winback.models.btyd._base import (
     VANISHED_DROPOUT_SHARE,
     BTYDModel,
     Histories,
+    PoissonPurchases,
     SearchSpace,
     distinct_values,
-    next_purchase_quantile,
     percent,
     weighted_sum,
 )
@@ -32,7 +31,7 @@ __all__ = ["BetaGeo"]
 _A_NEAR_ONE = 1e-7
 
 
-class BetaGeo(BTYDModel):
+class BetaGeo(PoissonPurchases, BTYDModel):
     """BG/NBD model of repeat purchasing and dropout ("beta-geometric / negative binomial").
 
     Parameters are ``r``, ``alpha`` (gamma heterogeneity of the purchase rate; ``alpha`` is in the
@@ -174,21 +173,6 @@ class BetaGeo(BTYDModel):
         r, alpha, _, _ = params
         silent = -(r + x) * np.log1p(t / (alpha + T))
         return _probability_alive(params, x, t_x, T) * -np.expm1(silent)
-
-    def time_to_next_purchase(self, data: RFMData, *, quantile: float = 0.5) -> np.ndarray:
-        """Return the ``quantile`` of the time from T to the next purchase if the customer is
-        active at T and stays so (default: the median), in the data's time unit.
-
-        ``(alpha + T) * ((1 - quantile) ** (-1 / (r + x)) - 1)``: given activity, ``lambda`` has
-        the posterior Gamma(r + x, alpha + T) and the wait is Lomax (see
-        :func:`~winback.models.btyd._base.next_purchase_quantile`).
-        """
-        where = "BetaGeo.time_to_next_purchase"
-        if not 0 < quantile < 1:
-            raise ConfigError(f"{where}: expected 0 < quantile < 1, got {quantile!r}.")
-        r, alpha, _, _ = self._params()
-        x, _, T = rfm_arrays(data, where=where)
-        return next_purchase_quantile(r, alpha, x, T, quantile)
 
     def expected_purchases_new_customer(self, t: float | np.ndarray) -> np.ndarray:
         """Return E[number of repeat purchases in (0, t]] for a customer just acquired at time 0."""

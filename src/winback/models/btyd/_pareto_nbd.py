@@ -11,16 +11,15 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import digamma, gammaln
 
-from winback.exceptions import ConfigError
 from winback.models.btyd._base import (
     LOG_BOUND,
     VANISHED_DROPOUT_SHARE,
     BTYDModel,
     Histories,
+    PoissonPurchases,
     SearchSpace,
     distinct_rows,
     distinct_values,
-    next_purchase_quantile,
     percent,
     weighted_sum,
 )
@@ -50,7 +49,7 @@ _SPACE = SearchSpace(_COORDINATES, _BOUNDS, ("r", "alpha", "s", "beta/alpha"))
 _CHUNK = 1 << 13
 
 
-class ParetoNBD(BTYDModel):
+class ParetoNBD(PoissonPurchases, BTYDModel):
     """Pareto/NBD model of repeat purchasing with dropout at any time.
 
     Parameters are ``r``, ``alpha`` (gamma heterogeneity of the purchase rate) and ``s``,
@@ -202,21 +201,6 @@ class ParetoNBD(BTYDModel):
         )
         log_buy = np.log(rx) + rx * np.log(a_T) + s * np.log(b_T) + log_integral
         return _probability_alive(params, x, t_x, T) * np.exp(np.minimum(log_buy, 0.0))
-
-    def time_to_next_purchase(self, data: RFMData, *, quantile: float = 0.5) -> np.ndarray:
-        """Return the ``quantile`` of the time from T to the next purchase if the customer is
-        active at T and stays so (default: the median), in the data's time unit.
-
-        ``(alpha + T) * ((1 - quantile) ** (-1 / (r + x)) - 1)``: given activity, ``lambda`` has
-        the posterior Gamma(r + x, alpha + T) and the wait is Lomax (see
-        :func:`~winback.models.btyd._base.next_purchase_quantile`).
-        """
-        where = "ParetoNBD.time_to_next_purchase"
-        if not 0 < quantile < 1:
-            raise ConfigError(f"{where}: expected 0 < quantile < 1, got {quantile!r}.")
-        r, alpha, _, _ = self._params()
-        x, _, T = rfm_arrays(data, where=where)
-        return next_purchase_quantile(r, alpha, x, T, quantile)
 
     def expected_purchases_new_customer(self, t: float | np.ndarray) -> np.ndarray:
         """Return E[number of repeat purchases in (0, t]] for a customer just acquired at time 0.
