@@ -96,6 +96,10 @@ CustomerColumns = Annotated[
     str | None, typer.Option("--customer-columns", help=f"customers column mapping: {_MAPPING}")
 ]
 Tracking = Annotated[bool, typer.Option("--tracking/--no-tracking", help="log the run to MLflow")]
+ModelBundle = Annotated[Path, typer.Option("--model", "-m", help="model bundle folder")]
+OrdersSource = Annotated[str, typer.Option("--orders", help=f"orders: {_SOURCE_HELP}")]
+EventsSource = Annotated[str | None, typer.Option("--events", help="events: same forms")]
+CustomersSource = Annotated[str | None, typer.Option("--customers", help="customers: same forms")]
 
 
 def _print_version(value: bool) -> None:
@@ -239,14 +243,12 @@ def _train(
 
 @app.command()
 def score(
-    model: Annotated[Path, typer.Option("--model", "-m", help="model bundle folder")],
-    orders: Annotated[str, typer.Option("--orders", help=f"orders: {_SOURCE_HELP}")],
+    model: ModelBundle,
+    orders: OrdersSource,
     as_of: Annotated[str, typer.Option("--as-of", help="calendar day scored, e.g. 2024-03-31")],
     out: Annotated[Path, typer.Option("--out", "-o", help="scores file (.parquet or .csv)")],
-    events: Annotated[str | None, typer.Option("--events", help="events: same forms")] = None,
-    customers: Annotated[
-        str | None, typer.Option("--customers", help="customers: same forms")
-    ] = None,
+    events: EventsSource = None,
+    customers: CustomersSource = None,
     actions: Annotated[
         Path | None, typer.Option("--actions", help="campaign config, e.g. configs/actions.yaml")
     ] = None,
@@ -729,14 +731,12 @@ def demo(
 
 @app.command()
 def features(
-    model: Annotated[Path, typer.Option("--model", "-m", help="model bundle folder")],
-    orders: Annotated[str, typer.Option("--orders", help=f"orders: {_SOURCE_HELP}")],
+    model: ModelBundle,
+    orders: OrdersSource,
     as_of: Annotated[str, typer.Option("--as-of", help="calendar day, e.g. 2024-03-31")],
     out: Annotated[Path, typer.Option("--out", "-o", help="features file (.csv or .parquet)")],
-    events: Annotated[str | None, typer.Option("--events", help="events: same forms")] = None,
-    customers: Annotated[
-        str | None, typer.Option("--customers", help="customers: same forms")
-    ] = None,
+    events: EventsSource = None,
+    customers: CustomersSource = None,
     columns: Columns = None,
     event_columns: EventColumns = None,
     customer_columns: CustomerColumns = None,
