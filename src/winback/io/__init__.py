@@ -1,20 +1,22 @@
 """Reading and validating orders, events and customers (the one data gate), and atomic writers.
 
-``read_orders``, ``read_events`` and ``read_customers`` turn a CSV file, a Parquet file, a folder
-of Parquet files, a PostgreSQL or DuckDB table or query (by URL, or as a :class:`PostgresSource`
-or :class:`DuckDBSource`) or a DataFrame into a frame that follows the data contract plus a frame
-of rejected rows; :func:`open_source` says what a source string names and :func:`redact` masks
-the passwords of URLs in a text; the column mapping models say which source column holds each
-canonical column; :func:`gate_rejects` puts a reader's rejects in the one shape scoring and
-training report them in; :func:`purchase_mask` says which orders are purchases (the one
+``read_orders``, ``read_events`` and ``read_customers`` turn a CSV file, a Parquet file, a folder of
+Parquet files, a PostgreSQL or DuckDB table or query (by URL, or as a :class:`PostgresSource` or
+:class:`DuckDBSource`) or a DataFrame into a frame that follows the data contract plus a frame of
+rejected rows; :func:`partition_dataset` rewrites a table as hash buckets of whole customers
+(:class:`BucketedDataset`, :func:`bucket_of`) and :func:`split_buckets` gives each bucket's sources,
+so a worker reads its own customers; :func:`open_source` says what a source string names and
+:func:`redact` masks the passwords of URLs in a text; the column mapping models say which source
+column holds each canonical column; :func:`gate_rejects` puts a reader's rejects in the one shape
+scoring and training report them in; :func:`purchase_mask` says which orders are purchases (the one
 definition); :func:`check_frame` checks a frame handed to a public function against the data
-contract (once, where it enters). ``write_atomic``, ``write_frame`` and ``write_json`` write
-output files atomically,
-:func:`output_lock` and :func:`write_together` write files that belong together as one unit, and
-:func:`escape_formulas` / :func:`unescape_formulas` keep CSV cells from running as formulas.
-"""
+contract (once, where it enters). ``write_atomic``, ``write_frame`` and ``write_json`` write output
+files atomically, :func:`output_lock` and :func:`write_together` write files that belong together as
+one unit, and :func:`escape_formulas` / :func:`unescape_formulas` keep CSV cells from running as
+formulas."""
 
 from winback.io._arrow import DataSource
+from winback.io._buckets import BucketedDataset, bucket_of, partition_dataset, split_buckets
 from winback.io._columns import (
     CustomersColumns,
     EventsColumns,
@@ -44,6 +46,7 @@ from winback.io._write import (
 
 __all__ = [
     "Bucket",
+    "BucketedDataset",
     "CustomersColumns",
     "DataSource",
     "DuckDBSource",
@@ -53,6 +56,7 @@ __all__ = [
     "ParquetDataset",
     "PostgresSource",
     "ReadResult",
+    "bucket_of",
     "check_frame",
     "escape_formulas",
     "gate_rejects",
@@ -61,12 +65,14 @@ __all__ = [
     "output_lock",
     "parse_columns_option",
     "parse_customer_ids",
+    "partition_dataset",
     "purchase_mask",
     "read_customers",
     "read_events",
     "read_orders",
     "redact",
     "sha256_file",
+    "split_buckets",
     "staging_path",
     "unescape_formulas",
     "without_password",

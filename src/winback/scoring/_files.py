@@ -33,12 +33,14 @@ from winback.io import (
     read_events,
     read_orders,
     sha256_file,
+    split_buckets,
     unescape_formulas,
     write_frame,
     write_json,
     write_together,
 )
 from winback.models import WinbackModel, load_model
+from winback.scoring._bucketed import score_buckets
 from winback.scoring._config import ScoringConfig
 from winback.scoring._inputs import check_allow_missing, check_outputs
 from winback.scoring._score import ScoreResult, score
@@ -177,9 +179,32 @@ def score_files(
     check_outputs(paths.values(), inputs)
     with output_lock(*paths.values(), what="scores"):
         model = model if isinstance(model, WinbackModel) else load_model(model)
+        id_column = (columns or {}).get("customer_id", "customer_id")
+        buckets = split_buckets(
+            {"orders": orders, "events": events, "customers": customers},
+            count=_database_buckets(client),
+            id_columns={"orders": id_column},
+        )
+        if buckets is not None:  # each bucket read and scored where it runs
+            result, line_items = score_buckets(
+                model,
+                buckets,
+                as_of=as_of,
+                actions=actions,
+                config=config,
+                progress=progress,
+                client=client,
+                allow_missing=allow_missing,
+                date_format=date_format,
+                encoding=encoding,
+                columns=dict(columns) if columns else None,
+                uplift_model=uplift_model,
+            )
+            summary = {**result.summary, "line_items": line_items}
+            _write_outputs(result, summary, paths)
+            return dataclasses.replace(result, summary=summary, paths=paths)
         read = {"encoding": encoding, "date_format": date_format}
         gated = read_orders(orders, columns=dict(columns) if columns else None, **read)
-        id_column = (columns or {}).get("customer_id", "customer_id")
         gate = [gate_rejects(gated.rejects, table="orders", id_column=id_column)]
         _require_rows(gated, gate, paths["rejects"])
         tables = {"events": (events, read_events), "customers": (customers, read_customers)}
@@ -209,6 +234,14 @@ def score_files(
         summary = {**result.summary, "line_items": _line_items(gated)}
         _write_outputs(result, summary, paths)
     return dataclasses.replace(result, summary=summary, paths=paths)
+
+
+def _database_buckets(client: Any) -> int | None:
+    """How many buckets a database table is read in on ``client``'s cluster: four per worker
+    (None without a cluster: a database table is then read here, whole)."""
+    if client is None:
+        return None
+    return 4 * max(len(client.scheduler_info().get("workers", {})), 1)
 
 
 def _require_rows(table: ReadResult, gate: list[pd.DataFrame], rejects: Path) -> None:
