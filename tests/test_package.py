@@ -35,7 +35,8 @@ PUBLIC = {
     "winback.features": """BTYD_MODELS COLUMNS ColumnSpec FEATURE_DEFINITIONS FeatureConfig
         LABEL_DEFINITIONS build_features build_labels build_training_frame column_kind column_name
         describe_columns parse_column propose_cutoffs rfm_summary""",
-    "winback.io": """Bucket BucketedDataset CustomersColumns DataSource DuckDBSource EventsColumns
+    "winback.io": """Bucket BucketWriter BucketedDataset CustomersColumns DataSource
+        DuckDBSource EventsColumns
         LineItems OrdersColumns ParquetDataset PostgresSource ReadResult bucket_of escape_formulas
         gate_rejects is_url check_frame open_source output_lock parse_columns_option
         parse_customer_ids partition_dataset purchase_mask read_customers read_events read_orders

@@ -16,7 +16,13 @@ one unit, and :func:`escape_formulas` / :func:`unescape_formulas` keep CSV cells
 formulas."""
 
 from winback.io._arrow import DataSource
-from winback.io._buckets import BucketedDataset, bucket_of, partition_dataset, split_buckets
+from winback.io._buckets import (
+    BucketedDataset,
+    BucketWriter,
+    bucket_of,
+    partition_dataset,
+    split_buckets,
+)
 from winback.io._columns import (
     CustomersColumns,
     EventsColumns,
@@ -46,6 +52,7 @@ from winback.io._write import (
 
 __all__ = [
     "Bucket",
+    "BucketWriter",
     "BucketedDataset",
     "CustomersColumns",
     "DataSource",

@@ -40,7 +40,14 @@ from winback.io._parquet import ParquetDataset
 from winback.io._parse import as_text
 from winback.io._write import staging_path
 
-__all__ = ["MANIFEST", "BucketedDataset", "bucket_of", "partition_dataset", "split_buckets"]
+__all__ = [
+    "MANIFEST",
+    "BucketWriter",
+    "BucketedDataset",
+    "bucket_of",
+    "partition_dataset",
+    "split_buckets",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -163,7 +170,7 @@ def partition_dataset(
 
     Rows are copied as they are (a CSV file's cells as text, as the data gate reads CSV) and
     keep their input order within a bucket; files are read in batches, so the source need not
-    fit in memory.
+    fit in memory. To write batches you make yourself, use :class:`BucketWriter`.
 
     Raises
     ------
@@ -173,30 +180,106 @@ def partition_dataset(
     DataError
         If the source cannot be read.
     """
-    _check_count(buckets)
-    out = Path(out)
-    if out.exists() and not (out / MANIFEST).is_file():
-        raise ConfigError(
-            f"--out {out} exists and was not written by `winback partition` (no {MANIFEST}); "
-            "winback never overwrites what it did not write. Pick a new folder."
+    with BucketWriter(out, buckets=buckets, column=column) as writer:
+        for batch in _batches(source, column):
+            writer.write(batch)
+    logger.info("partitioned %s into %d buckets at %s", source, buckets, out)
+    return writer.dataset
+
+
+class BucketWriter:
+    """Write batches of rows into ``buckets`` hash buckets under ``out`` (see the module).
+
+    Use it as a context manager: the folder appears (atomically) when the block ends without an
+    error; on an error nothing is left behind.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> out = Path(tempfile.mkdtemp()) / "orders"
+    >>> with BucketWriter(out, buckets=4) as writer:
+    ...     writer.write(pd.DataFrame({"customer_id": [1, 2, 1], "amount": [5.0, 6.0, 7.0]}))
+    >>> BucketedDataset.open(out).read()
+       customer_id  amount
+    0            1     5.0
+    1            2     6.0
+    2            1     7.0
+    """
+
+    def __init__(
+        self, out: str | os.PathLike[str], *, buckets: int, column: str = "customer_id"
+    ) -> None:
+        _check_count(buckets)
+        self.out, self.buckets, self.column = Path(out), int(buckets), column
+        if self.out.exists() and not (self.out / MANIFEST).is_file():
+            raise ConfigError(
+                f"--out {self.out} exists and was not written by `winback partition` (no "
+                f"{MANIFEST}); winback never overwrites what it did not write. Pick a new folder."
+            )
+        self._staging: Path | None = None
+        self._schema: list[list[str]] | None = None
+        self._written = 0
+
+    def __enter__(self) -> BucketWriter:
+        self._staging = staging_path(self.out)
+        self._staging.mkdir(parents=True)
+        return self
+
+    def write(self, batch: pa.RecordBatch | pa.Table | pd.DataFrame) -> None:
+        """Add ``batch``'s rows to their buckets (one file per bucket and batch)."""
+        if self._staging is None:
+            raise RuntimeError("BucketWriter.write outside its `with` block")
+        table = (
+            pa.Table.from_pandas(batch, preserve_index=False)
+            if isinstance(batch, pd.DataFrame)
+            else pa.table(batch)
         )
-    staging = staging_path(out)
-    staging.mkdir(parents=True)
-    try:
-        schema = _write_buckets(_batches(source, column), staging, buckets, column)
-        manifest = {"buckets": buckets, "column": column, "hash": HASH, "schema": schema}
+        if self.column not in table.schema.names:
+            raise ConfigError(
+                f"Cannot partition by {self.column!r}: the source has no such column (columns: "
+                f"{', '.join(table.schema.names)}). Fix: pass --column with the id column."
+            )
+        self._schema = [[f.name, str(f.type)] for f in table.schema]
+        slot = bucket_of(table.column(self.column).to_pandas(), self.buckets)
+        order = np.argsort(slot, kind="stable")
+        bounds = np.searchsorted(slot[order], np.arange(self.buckets + 1))
+        for index in np.flatnonzero(np.diff(bounds)):
+            rows = table.take(pa.array(order[bounds[index] : bounds[index + 1]]))
+            target = self._staging / _bucket_dir(int(index))
+            target.mkdir(exist_ok=True)
+            pq.write_table(rows, target / f"part-{self._written:05d}.parquet")
+        self._written += 1
+
+    def __exit__(self, kind: Any, error: Any, trace: Any) -> None:
+        staging, self._staging = self._staging, None
+        try:
+            if kind is None:
+                self._finish(staging)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+    def _finish(self, staging: Path) -> None:
+        if self._schema is None:
+            raise DataError("Cannot partition: the source has no rows.")
+        manifest = {
+            "buckets": self.buckets,
+            "column": self.column,
+            "hash": HASH,
+            "schema": self._schema,
+        }
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
-        if out.exists():
-            old = staging_path(out)
-            os.replace(out, old)
-            os.replace(staging, out)
+        if self.out.exists():
+            old = staging_path(self.out)
+            os.replace(self.out, old)
+            os.replace(staging, self.out)
             shutil.rmtree(old, ignore_errors=True)
         else:
-            os.replace(staging, out)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    logger.info("partitioned %s into %d buckets at %s", source, buckets, out)
-    return BucketedDataset(path=out.absolute(), count=buckets, column=column)
+            os.replace(staging, self.out)
+
+    @property
+    def dataset(self) -> BucketedDataset:
+        """The folder written (after the ``with`` block)."""
+        return BucketedDataset(path=self.out.absolute(), count=self.buckets, column=self.column)
 
 
 def _batches(source: Any, column: str) -> Iterator[pa.RecordBatch]:
@@ -228,33 +311,6 @@ def _batches(source: Any, column: str) -> Iterator[pa.RecordBatch]:
             yield from reader
     except (pa.ArrowException, OSError) as exc:
         raise DataError(f"Cannot partition {path}: {exc}") from exc
-
-
-def _write_buckets(
-    batches: Iterator[pa.RecordBatch], folder: Path, count: int, column: str
-) -> list[list[str]]:
-    """Write each batch's rows into its buckets' files (one file per bucket and batch)."""
-    schema = None
-    for k, batch in enumerate(batches):
-        if column not in batch.schema.names:
-            raise ConfigError(
-                f"Cannot partition by {column!r}: the source has no such column (columns: "
-                f"{', '.join(batch.schema.names)}). Fix: pass --column with the id column."
-            )
-        schema = [[f.name, str(f.type)] for f in batch.schema]
-        ids = batch.column(column).to_pandas()
-        slot = bucket_of(ids, count)
-        order = np.argsort(slot, kind="stable")
-        bounds = np.searchsorted(slot[order], np.arange(count + 1))
-        table = pa.Table.from_batches([batch])
-        for index in np.flatnonzero(np.diff(bounds)):
-            rows = table.take(pa.array(order[bounds[index] : bounds[index + 1]]))
-            target = folder / _bucket_dir(int(index))
-            target.mkdir(exist_ok=True)
-            pq.write_table(rows, target / f"part-{k:05d}.parquet")
-    if schema is None:
-        raise DataError("Cannot partition: the source has no rows.")
-    return schema
 
 
 def split_buckets(
