@@ -56,7 +56,8 @@ PUBLIC = {
         churn_reasons model_version read_score_summary read_scores score score_files""",
     "winback.tracking": "CAMPAIGNS_EXPERIMENT DEFAULT_TRACKING_URI WinbackPyfunc check_tracking "
     "log_campaign_run log_training_run resolve_tracking_uri tracking_uri",
-    "winback.training": "TrainConfig TrainResult TrainingData load_config load_training_data train",
+    "winback.training": """BucketFrame TrainConfig TrainResult TrainingData load_config
+        load_training_data train training_frame_on_buckets""",
     "winback.dates": """MISSING_DAY DateLike check_date_format check_day_in_data cutoff_day
         cutoff_days datetime_values day_numbers day_to_timestamp horizon_list last_covered_day
         parse_date""",
