@@ -8,6 +8,8 @@ import pandas as pd
 import pytest
 from distributed import Client, LocalCluster, get_task_stream
 
+from every_source import duckdb_table
+from winback.exceptions import ConfigError
 from winback.io import partition_dataset
 from winback.scoring import ScoringConfig, score_files
 
@@ -101,3 +103,37 @@ def test_buckets_scored_here_equal_a_local_run(trained, inputs, as_of, tmp_path)
     there = score_files(bundle, **bucketed, out=tmp_path / "there.csv", as_of=as_of)
     assert here.paths["scores"].read_bytes() == there.paths["scores"].read_bytes()
     assert here.summary == there.summary
+
+
+def test_database_tables_read_by_buckets_on_workers_equal_a_local_run(
+    trained, inputs, as_of, client, tmp_path
+):
+    bundle, _ = trained
+    plain, _, _ = inputs
+    database = tmp_path / "shop.duckdb"
+    for name, path in plain.items():
+        duckdb_table(database, pd.read_parquet(path), name)
+    urls = {name: f"duckdb://{database}?table={name}" for name in plain}
+    with pytest.warns(Warning):
+        here = score_files(bundle, **plain, out=tmp_path / "here.csv", as_of=as_of)
+    with get_task_stream(client) as stream:
+        there = score_files(bundle, **urls, out=tmp_path / "there.csv", as_of=as_of, client=client)
+    assert here.paths["scores"].read_bytes() == there.paths["scores"].read_bytes()
+    assert here.paths["rejects"].read_bytes() == there.paths["rejects"].read_bytes()
+    assert here.summary["customers"] == there.summary["customers"]
+    # four buckets per worker, each read where it was scored
+    assert len({t["key"] for t in stream.data if str(t["key"]).startswith("bucket-")}) == 8
+
+
+def test_tables_bucketed_by_different_engines_are_refused(trained, inputs, as_of, tmp_path):
+    bundle, _ = trained
+    plain, bucketed, _ = inputs
+    with pytest.raises(ConfigError, match="the events and customers are not"):
+        score_files(
+            bundle,
+            orders=bucketed["orders"],
+            events=plain["events"],
+            customers=plain["customers"],
+            out=tmp_path / "s.csv",
+            as_of=as_of,
+        )
