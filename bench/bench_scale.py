@@ -157,6 +157,140 @@ def _projection(figures: dict, workers: int) -> float:
     return round(driver + max(sum(times) / workers, max(times)), 1)
 
 
+def _one_bucket(args: argparse.Namespace) -> None:
+    """Score bucket 0 of ``--root`` here and pickle what a worker would send back."""
+    import pickle
+
+    import pandas as pd
+
+    from winback.io import split_buckets
+    from winback.models import load_model
+    from winback.scoring import ScoringConfig
+    from winback.scoring._bucketed import score_bucket
+    from winback.scoring._inputs import campaign_config
+    from winback.scoring._score import keep_columns
+
+    root = Path(args.root)
+    sources = split_buckets({name: root / name for name in TABLES}, count=None, id_columns={})[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = score_bucket(
+            load_model(args.model),
+            sources,
+            day=pd.Timestamp(AS_OF),
+            keep=keep_columns(campaign_config(ACTIONS), ()),
+            config=ScoringConfig(),
+            read={},
+        )
+    (root / "bucket.pickle").write_bytes(pickle.dumps(result))
+
+
+def _driver_only(args: argparse.Namespace) -> None:
+    """The driver's part for ``--replicas`` copies of one bucket's result (ids shifted apart):
+    unpickle each (as from a worker), assemble, tiers, allocation, drift, write the outputs."""
+    import dataclasses
+    import pickle
+
+    import pandas as pd
+
+    from winback.models import load_model
+    from winback.scoring import ScoringConfig
+    from winback.scoring._bucketed import _assemble
+    from winback.scoring._files import _write_outputs, output_paths
+    from winback.scoring._inputs import campaign_config
+    from winback.scoring._score import keep_columns
+
+    root = Path(args.root)
+    model = load_model(args.model)
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    blob = (root / "bucket.pickle").read_bytes()
+    start = time.perf_counter()
+    results = []
+    for k in range(args.replicas):
+        one = pickle.loads(blob)
+        shift = k * 1_000_000_000
+        results.append(
+            dataclasses.replace(
+                one,
+                scored=one.scored.set_axis(one.scored.index + shift),
+                rejects=one.rejects.assign(customer_id=one.rejects["customer_id"] + shift),
+                inputs=one.inputs + shift,
+            )
+        )
+    campaign = campaign_config(ACTIONS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result, _ = _assemble(
+            results,
+            model=model,
+            as_of=AS_OF,
+            day=pd.Timestamp(AS_OF),
+            keep=keep_columns(campaign, ()),
+            config=ScoringConfig(),
+            campaign=campaign,
+            segment_table=None,
+            missing=[],
+            uplift_columns=(),
+            date_format=None,
+        )
+        del results
+        _write_outputs(result, result.summary, output_paths(root / f"driver{args.suffix}"))
+    print(
+        json.dumps(
+            {
+                "customers": len(result.scores),
+                "seconds": round(time.perf_counter() - start, 1),
+                "baseline_rss_mb": round(baseline, 1),
+                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                "output": args.suffix,
+            }
+        )
+    )
+
+
+def _run_child(*flags: str) -> dict:
+    run = subprocess.run(
+        [sys.executable, __file__, *flags], check=True, capture_output=True, text=True
+    )
+    return json.loads(run.stdout.strip().splitlines()[-1]) if run.stdout.strip() else {}
+
+
+def _main_driver_only(args: argparse.Namespace) -> None:
+    """One bucket of ``--customers`` scored for real, then the driver's part for each size in
+    ``--driver-only``: results go to ``scale.json`` under ``driver_only``."""
+    root = Path(args.data_dir)
+    if root.exists():
+        raise SystemExit(f"{root} exists; remove it or pass another --data-dir")
+    root.mkdir(parents=True)
+    try:
+        model, _ = _train(root, args.train_customers)
+        _generate(root, args.customers, args.chunk, 1)
+        common = ["--root", str(root), "--model", str(model)]
+        _run_child("--child-one-bucket", *common)
+        runs = []
+        for n in args.driver_only:
+            for suffix in (".csv", ".parquet"):
+                replicas = str(max(1, n // args.customers))
+                runs.append(
+                    _run_child(
+                        "--child-driver", *common, "--replicas", replicas, "--suffix", suffix
+                    )
+                )
+                print(json.dumps(runs[-1]), flush=True)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    result = json.loads(RESULT.read_text()) if RESULT.is_file() else {}
+    result["driver_only"] = {
+        "what": "the driver's part alone (gather, assemble, tiers, segments, allocation, drift, "
+        f"reconciliation, writing) on copies of one real bucket of {args.customers:,} "
+        "customers' scores, ids shifted apart; peak RSS of a fresh process",
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "runs": runs,
+    }
+    RESULT.parent.mkdir(exist_ok=True)
+    RESULT.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=10_000_000)
@@ -167,12 +301,33 @@ def main() -> None:
     parser.add_argument("--train-customers", type=int, default=5_000)
     parser.add_argument("--data-dir", default="/tmp/winback_scale")
     parser.add_argument("--keep-data", action="store_true")
+    parser.add_argument(
+        "--driver-only",
+        type=int,
+        nargs="*",
+        default=None,
+        help="instead: the driver's part alone for these numbers of customers (one real "
+        "bucket of --customers scored here, its result replicated)",
+    )
     parser.add_argument("--child", action="store_true")
+    parser.add_argument("--child-one-bucket", action="store_true")
+    parser.add_argument("--child-driver", action="store_true")
+    parser.add_argument("--replicas", type=int, default=1)
+    parser.add_argument("--suffix", default=".csv")
     parser.add_argument("--root")
     parser.add_argument("--model")
     args = parser.parse_args()
     if args.child:
         _child(args)
+        return
+    if args.child_one_bucket:
+        _one_bucket(args)
+        return
+    if args.child_driver:
+        _driver_only(args)
+        return
+    if args.driver_only is not None:
+        _main_driver_only(args)
         return
     buckets = args.buckets or max(4, args.customers // 100_000)
     root = Path(args.data_dir)
@@ -231,6 +386,8 @@ def main() -> None:
             "note": "shared with other jobs; compare within one run",
         },
     }
+    if RESULT.is_file():  # keep the driver-only runs of --driver-only
+        result["driver_only"] = json.loads(RESULT.read_text()).get("driver_only")
     RESULT.parent.mkdir(exist_ok=True)
     RESULT.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
     print(json.dumps(result, indent=2, sort_keys=True))

@@ -333,16 +333,12 @@ def _assemble(
     stamps = pd.Series([min(s[0] for s in spans), max(s[1] for s in spans)] if spans else [])
     horizon = max(model.horizons.values(), default=0)
     as_of_day(as_of, orders_ts=stamps, horizon_days=horizon, date_format=date_format)
-    scored = [r.scored for r in results if len(r.scored)]
-    if not scored:
+    if not any(len(r.scored) for r in results):
         raise DataError(nobody_message(stamps, day))
     if campaign is not None:
         names = next(r.feature_columns for r in results if r.feature_columns)
         check_campaign(campaign, [*names, *uplift_columns], segment_table)
-    results = _same_id_type(results)
-    frame = pd.concat([r.scored for r in results if len(r.scored)])
-    del scored
-    frame = frame.iloc[np.argsort(frame.index.to_numpy(), kind="stable")]
+    results[:] = _same_id_type(results)  # in place: the caller's list is cleared below
     counts = None
     for r in results:
         if r.counts is not None:
@@ -351,6 +347,12 @@ def _assemble(
     rejects = rejects.sort_values("customer_id", kind="stable").reset_index(drop=True)
     gate = pd.concat([r.gate for r in results], ignore_index=True)
     inputs = pd.Index(np.concatenate([r.inputs.to_numpy() for r in results]))
+    items = [r.line_items for r in results if r.line_items is not None]
+    scored = [r.scored for r in results if len(r.scored)]
+    results.clear()  # the buckets' scores live on in ``scored`` only, then in ``frame`` only
+    frame = pd.concat(scored)
+    scored.clear()
+    frame = frame.iloc[np.argsort(frame.index.to_numpy(), kind="stable")]
     population = frame.index
     result = finish_run(
         [frame],
@@ -368,7 +370,6 @@ def _assemble(
         missing=missing,
         uplift_columns=uplift_columns,
     )
-    items = [r.line_items for r in results if r.line_items is not None]
     line_items = (
         None
         if not items
