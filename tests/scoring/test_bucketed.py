@@ -10,7 +10,7 @@ from distributed import Client, LocalCluster, get_task_stream
 
 from every_source import duckdb_table
 from winback.exceptions import ConfigError
-from winback.io import partition_dataset
+from winback.io import bucket_of, partition_dataset
 from winback.scoring import ScoringConfig, score_files
 
 pytestmark = pytest.mark.xdist_group("dask")
@@ -137,3 +137,25 @@ def test_tables_bucketed_by_different_engines_are_refused(trained, inputs, as_of
             out=tmp_path / "s.csv",
             as_of=as_of,
         )
+
+
+def test_a_bucket_without_orders_rejects_its_customers_as_a_local_run_does(
+    trained, as_of, tmp_path
+):
+    bundle, paths = trained
+    orders = pd.read_parquet(paths["orders"])
+    empty = bucket_of(orders["customer_id"], 3) == 2
+    plain = {
+        "orders": tmp_path / "orders.parquet",
+        **{n: paths[n] for n in ("events", "customers")},
+    }
+    orders.loc[~empty].to_parquet(plain["orders"], index=False)
+    bucketed = {name: tmp_path / f"b_{name}" for name in plain}
+    for name, path in plain.items():
+        partition_dataset(path, bucketed[name], buckets=3)
+    assert not (bucketed["orders"] / "bucket=002").exists()
+    here = score_files(bundle, **plain, out=tmp_path / "here.csv", as_of=as_of)
+    there = score_files(bundle, **bucketed, out=tmp_path / "there.csv", as_of=as_of)
+    for name in ("scores", "rejects", "summary"):
+        assert here.paths[name].read_bytes() == there.paths[name].read_bytes(), name
+    assert "in the customers table but has no orders" in set(there.rejects["reason"])

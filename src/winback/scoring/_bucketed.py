@@ -169,13 +169,19 @@ def _siblings(source: Any) -> Iterator[DataSource]:
 
 
 def _without_orders(frames: dict[str, pd.DataFrame | None], gate: pd.DataFrame) -> BucketResult:
-    """A bucket without orders: every customer in it is rejected (nobody scored)."""
-    like = pd.DataFrame(
-        {"customer_id": pd.Series([], dtype="int64"), "order_ts": pd.Series([], "M8[ns]")}
+    """A bucket without orders: every customer in it is rejected (nobody scored). Its ids keep
+    the type the other tables give them (the orders' type is unknown here)."""
+    tables = [f for f in (frames["events"], frames["customers"]) if f is not None]
+    kind = tables[0]["customer_id"].dtype if tables else np.dtype("int64")
+    orders = pd.DataFrame(
+        {
+            "customer_id": pd.Series([], dtype=kind),
+            "order_ts": pd.Series([], dtype="M8[ns]"),
+            "amount": pd.Series([], dtype="float64"),
+        }
     )
-    empty = pd.Index([], dtype="int64")
+    empty = pd.Index([], dtype=kind)
     none = np.zeros(0, dtype=bool)
-    orders = like.assign(amount=pd.Series([], dtype="float64"))
     events, customers = frames["events"], frames["customers"]
     return BucketResult(
         scored=pd.DataFrame(),

@@ -159,6 +159,13 @@ def score_files(
     columns to the file's names, e.g. ``{"customer_id": "Customer ID"}``; ``date_format`` and
     ``encoding`` apply to every file read. Other parameters as in :func:`score`.
 
+    When the orders are a folder written by :func:`winback.io.partition_dataset` (and the events
+    and customers, if given, are partitioned the same way), or are database tables and a
+    ``client`` is given, each bucket of whole customers is read and scored on its own (on the
+    cluster's workers, or here one after the other): the orders are never loaded here, and the
+    outputs are identical to reading the same rows whole (see
+    :mod:`winback.scoring._bucketed`).
+
     Raises
     ------
     ConfigError
