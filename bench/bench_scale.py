@@ -23,8 +23,14 @@ worker reads its own files) and the driver's part unchanged; with as many worker
 the largest bucket bounds it (use more buckets for more workers). The machine is shared (load
 average recorded), so times are pessimistic.
 
+``--driver-only N [N ...]`` measures the driver's part alone instead: one real bucket of
+``--customers`` customers is scored here, and for each N a fresh process unpickles N /
+``--customers`` copies of its result (ids shifted apart, as if from N / --customers workers'
+buckets), assembles, allocates and writes CSV and Parquet outputs; its peak RSS is recorded under
+``driver_only`` in the JSON (kept when the full run rewrites it).
+
 Usage: ``python bench/bench_scale.py [--customers 10000000] [--chunk 500000] [--buckets N]
-[--workers 2] [--keep-data]``
+[--workers 2] [--keep-data] [--driver-only N ...]``
 """
 
 from __future__ import annotations
