@@ -38,12 +38,13 @@ PUBLIC = {
     "winback.features": """BTYD_MODELS COLUMNS ColumnSpec FEATURE_DEFINITIONS FeatureConfig
         LABEL_DEFINITIONS SCORE_DEFINITIONS build_features build_labels build_training_frame
         column_kind column_name describe_columns parse_column propose_cutoffs rfm_summary""",
-    "winback.io": """COLUMNS_OPTIONS Bucket CustomersColumns DataSource DuckDBSource
-        EventsColumns LineItems OrdersColumns ParquetDataset PostgresSource ReadResult
-        escape_formulas gate_rejects is_url check_frame open_source output_lock parse_columns_option
-        parse_customer_ids purchase_mask read_customers read_events read_orders redact
-        sha256_file staging_path unescape_formulas without_password write_atomic
-        write_frame write_json write_together""",
+    "winback.io": """COLUMNS_OPTIONS Bucket BucketWriter BucketedDataset CustomersColumns DataSource
+        DuckDBSource EventsColumns LineItems OrdersColumns ParquetDataset PostgresSource
+        ReadResult bucket_of escape_formulas gate_rejects is_url check_frame open_source
+        output_lock parse_columns_option parse_customer_ids partition_dataset purchase_mask
+        read_customers read_events read_orders redact sha256_file split_buckets staging_path
+        unescape_formulas without_password write_atomic write_frame write_json
+        write_together""",
     "winback.models": """BTYDScore BTYD_DAYS_PER_UNIT BetaGeo Calibrator DAYS_PER_MONTH
         FittedBTYD GammaGamma LGBMProbability LGBMSpend OUTLOOK_COLUMNS PREDICTION_COLUMNS
         ParetoNBD ProbabilityTask RFMLogit RFM_LOGIT_COLUMNS SpendTask TaskSpec WinbackModel
@@ -60,7 +61,8 @@ PUBLIC = {
         write_model_features""",
     "winback.tracking": "CAMPAIGNS_EXPERIMENT DEFAULT_TRACKING_URI WinbackPyfunc check_tracking "
     "log_campaign_run log_training_run resolve_tracking_uri tracking_uri",
-    "winback.training": "TrainConfig TrainResult TrainingData load_config load_training_data train",
+    "winback.training": """BucketFrame TrainConfig TrainResult TrainingData load_config
+        load_training_data train training_frame_on_buckets""",
     "winback.dates": """MISSING_DAY DateLike check_date_format check_day_in_data cutoff_day
         cutoff_days datetime_values day_numbers day_to_timestamp horizon_list last_covered_day
         parse_date""",

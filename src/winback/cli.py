@@ -272,7 +272,10 @@ def score(
     workers: Annotated[
         int | None,
         typer.Option(
-            "--workers", min=1, help="score chunks on a local Dask cluster of N processes"
+            "--workers",
+            min=1,
+            help="score on a local Dask cluster of N processes (each reads its own buckets when "
+            "the inputs are `winback partition` folders or database tables)",
         ),
     ] = None,
     scheduler: Annotated[
@@ -412,6 +415,35 @@ def _dask_client(workers: int | None, scheduler: str | None) -> Iterator[Any]:
     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None)
     with cluster, Client(cluster) as client:
         yield client
+
+
+@app.command("partition")
+def partition(
+    source: Annotated[
+        str, typer.Argument(help="CSV or Parquet file, or folder of Parquet files, to rewrite")
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="new folder for the buckets")],
+    buckets: Annotated[
+        int, typer.Option("--buckets", min=1, help="number of hash buckets (a few per worker)")
+    ] = 64,
+    column: Annotated[
+        str, typer.Option("--column", help="the customer id column of the source")
+    ] = "customer_id",
+) -> None:
+    """Rewrite orders, events or customers as hash buckets of whole customers (Parquet), so that
+    `winback score --workers N` lets each worker read its own customers."""
+    run(_partition, source, out=out, buckets=buckets, column=column)
+
+
+def _partition(source: str, *, out: Path, buckets: int, column: str) -> None:
+    import time
+
+    from winback.io import partition_dataset
+
+    start = time.perf_counter()
+    dataset = partition_dataset(source, out, buckets=buckets, column=column)
+    typer.echo(f"{dataset.count} buckets by {dataset.column}: {dataset.path}")
+    typer.echo(f"done in {time.perf_counter() - start:.1f} s")
 
 
 @app.command("export")

@@ -18,6 +18,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from winback.exceptions import ConfigError, ModelError
+from winback.models._booster import booster_predict
 from winback.models._calibration import choose_calibrator
 from winback.models._treeshap import pattern_shap, split_trees
 
@@ -98,7 +99,7 @@ class _LGBMBase(BaseEstimator):
 
     def _raw_predict(self, X: pd.DataFrame) -> np.ndarray:
         check_is_fitted(self, "booster_")
-        return self.booster_.predict(_aligned(X, self.feature_names_in_))
+        return booster_predict(self.booster_, _aligned(X, self.feature_names_in_))
 
     def contributions(self, X: pd.DataFrame, *, method: str = "shap") -> pd.DataFrame:
         """Per-feature contributions to the raw score, plus ``bias``; rows sum to the raw score.
@@ -131,7 +132,7 @@ class _LGBMBase(BaseEstimator):
         if getattr(self, "shap_trees_", None) is None:
             self.shap_trees_ = split_trees(self.booster_) or []
         if not self.shap_trees_ or self.booster_.pandas_categorical:
-            return self.booster_.predict(X, pred_contrib=True)
+            return booster_predict(self.booster_, X, pred_contrib=True)
         if getattr(self, "shap_tables_", None) is None:  # filled as patterns are met
             self.shap_tables_ = [None] * len(self.shap_trees_)
         values = X.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -274,7 +275,7 @@ def _path_contributions(
     """Sum each tree's leaf credit rows: a sparse one-hot of the leaves times the stacked tables."""
     tables, bias = path_tables
     n_trees, n_leaves, n_features = tables.shape
-    leaves = booster.predict(X, pred_leaf=True).reshape(len(X), -1).astype(np.int64)
+    leaves = booster_predict(booster, X, pred_leaf=True).reshape(len(X), -1).astype(np.int64)
     columns = (leaves + np.arange(n_trees) * n_leaves).ravel()  # row-major: one row per customer
     indptr = np.arange(0, columns.size + 1, n_trees)
     onehot = sparse.csr_matrix(

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import lightgbm as lgb
 import numpy as np
 
+from winback.models._booster import booster_predict
+
 __all__ = ["PatternTable", "SplitTree", "pattern_shap", "split_trees"]
 
 # LightGBM's decision_type bits (include/LightGBM/tree.h) and its zero threshold (kZeroThreshold)
@@ -90,8 +92,8 @@ class PatternTable:
 
 def _tree_shap(booster: lgb.Booster, t: int, rows: np.ndarray) -> np.ndarray:
     """LightGBM's TreeSHAP values of ``rows`` under tree ``t`` alone (one thread: small calls)."""
-    return booster.predict(
-        rows, pred_contrib=True, start_iteration=t, num_iteration=1, num_threads=1
+    return booster_predict(
+        booster, rows, pred_contrib=True, start_iteration=t, num_iteration=1, num_threads=1
     )
 
 

@@ -1,7 +1,8 @@
 """Batch scoring: probabilities, value, tiers, segments, churn reasons and actions per customer.
 
 - :func:`score` scores validated frames; :func:`score_files` reads files through the data gate
-  and writes the scores, ``<stem>.rejects.csv`` and ``<stem>.summary.json``;
+  and writes the scores, ``<stem>.rejects.csv`` and ``<stem>.summary.json`` (from partitioned
+  folders or database tables, each bucket of customers is read and scored on a Dask worker);
   :func:`read_scores` and :func:`read_score_summary` read them back;
   :func:`write_model_features` writes a model's features file (the MLflow pyfunc's input).
 - :class:`ScoringConfig`: tier cut points, margin, chunk size, drift threshold.

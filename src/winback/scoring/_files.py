@@ -33,12 +33,14 @@ from winback.io import (
     read_events,
     read_orders,
     sha256_file,
+    split_buckets,
     unescape_formulas,
     write_frame,
     write_json,
     write_together,
 )
 from winback.models import WinbackModel, load_model
+from winback.scoring._bucketed import score_buckets
 from winback.scoring._config import ScoringConfig
 from winback.scoring._inputs import check_allow_missing, check_outputs
 from winback.scoring._score import ScoreResult, score
@@ -160,6 +162,13 @@ def score_files(
     ``customer_columns`` map those of the events and customers; ``date_format`` and
     ``encoding`` apply to every file read. Other parameters as in :func:`score`.
 
+    When the orders are a folder written by :func:`winback.io.partition_dataset` (and the events
+    and customers, if given, are partitioned the same way), or are database tables and a
+    ``client`` is given, each bucket of whole customers is read and scored on its own (on the
+    cluster's workers, or here one after the other): the orders are never loaded here, and the
+    outputs are identical to reading the same rows whole (see
+    :mod:`winback.scoring._bucketed`).
+
     Raises
     ------
     ConfigError
@@ -180,9 +189,32 @@ def score_files(
     check_outputs(paths.values(), inputs)
     with output_lock(*paths.values(), what="scores"):
         model = model if isinstance(model, WinbackModel) else load_model(model)
+        id_column = (columns or {}).get("customer_id", "customer_id")
+        buckets = split_buckets(
+            {"orders": orders, "events": events, "customers": customers},
+            count=_database_buckets(client),
+            id_columns={"orders": id_column},
+        )
+        if buckets is not None:  # each bucket read and scored where it runs
+            result, line_items = score_buckets(
+                model,
+                buckets,
+                as_of=as_of,
+                actions=actions,
+                config=config,
+                progress=progress,
+                client=client,
+                allow_missing=allow_missing,
+                date_format=date_format,
+                encoding=encoding,
+                columns=dict(columns) if columns else None,
+                uplift_model=uplift_model,
+            )
+            summary = {**result.summary, "line_items": line_items}
+            _write_outputs(result, summary, paths)
+            return dataclasses.replace(result, summary=summary, paths=paths)
         read = {"encoding": encoding, "date_format": date_format}
         gated = read_orders(orders, columns=dict(columns) if columns else None, **read)
-        id_column = (columns or {}).get("customer_id", "customer_id")
         gate = [gate_rejects(gated.rejects, table="orders", id_column=id_column)]
         _require_rows(gated, gate, paths["rejects"])
         tables = {
@@ -216,6 +248,14 @@ def score_files(
         summary = {**result.summary, "line_items": _line_items(gated)}
         _write_outputs(result, summary, paths)
     return dataclasses.replace(result, summary=summary, paths=paths)
+
+
+def _database_buckets(client: Any) -> int | None:
+    """How many buckets a database table is read in on ``client``'s cluster: four per worker
+    (None without a cluster: a database table is then read here, whole)."""
+    if client is None:
+        return None
+    return 4 * max(len(client.scheduler_info().get("workers", {})), 1)
 
 
 def _require_rows(table: ReadResult, gate: list[pd.DataFrame], rejects: Path) -> None:

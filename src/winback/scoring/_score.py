@@ -42,10 +42,10 @@ from winback.scoring._inputs import (
     nobody_message,
 )
 from winback.scoring._population import RFM_INPUTS, allocate, assemble
-from winback.scoring._rejects import rejected_customers
+from winback.scoring._rejects import input_customers, rejected_customers
 from winback.scoring._summary import drift_summary, run_summary, summary_lines
 
-__all__ = ["ScoreResult", "score"]
+__all__ = ["ScoreResult", "finish_run", "keep_columns", "score"]
 
 logger = logging.getLogger(__name__)
 
@@ -195,9 +195,7 @@ def score(
     if campaign is not None:
         columns = _feature_columns(model, population[0], orders, events, customers, day)
         check_campaign(campaign, [*columns, *uplift_columns], segment_table)
-    keep = sorted(
-        {*RFM_INPUTS.values(), *(campaign_fields(campaign) - set(SCORE_COLUMNS)), *uplift_columns}
-    )
+    keep = keep_columns(campaign, uplift_columns)
     parts, counts = [], None
     profile = model.metadata.get("feature_profile")
     chunks = iter_chunks(population, orders, events, customers, day, config.chunk_size)
@@ -219,16 +217,59 @@ def score(
             counts = add_counts(counts, chunk_counts)
         if callable(progress):
             progress(done, total)
-    scored = assemble(parts, population, keep, model, day, config, segment_table)
-    if campaign is not None:
-        scored = allocate(scored, campaign, keep)
     rejects = rejected_customers(
         population, orders, events, customers, data_rejects, known=known, bought=bought
     )
-    drift = drift_summary(profile, counts, config.drift_threshold)
-    summary = run_summary(
-        scored, rejects, population, orders, events, customers, data_rejects, drift, model, day
+    inputs = input_customers(orders, events, customers, data_rejects)
+    return finish_run(
+        parts,
+        population,
+        counts,
+        rejects,
+        inputs,
+        data_rejects,
+        model=model,
+        day=day,
+        keep=keep,
+        config=config,
+        campaign=campaign,
+        segment_table=segment_table,
+        missing=missing,
+        uplift_columns=uplift_columns,
     )
+
+
+def keep_columns(campaign: ActionsConfig | None, uplift_columns: tuple[str, ...]) -> list[str]:
+    """The feature columns a chunk's scores keep: the RFM inputs and what the campaign reads."""
+    return sorted(
+        {*RFM_INPUTS.values(), *(campaign_fields(campaign) - set(SCORE_COLUMNS)), *uplift_columns}
+    )
+
+
+def finish_run(
+    parts: list[pd.DataFrame],
+    population: pd.Index,
+    counts: Any,
+    rejects: pd.DataFrame,
+    inputs: pd.Index,
+    data_rejects: pd.DataFrame | None,
+    *,
+    model: WinbackModel,
+    day: pd.Timestamp,
+    keep: list[str],
+    config: ScoringConfig,
+    campaign: ActionsConfig | None,
+    segment_table: SegmentTable | None,
+    missing: list[str],
+    uplift_columns: tuple[str, ...],
+) -> ScoreResult:
+    """The population-wide steps on the chunks' per-customer scores (in population order):
+    tiers, segments, allocation, drift, the reconciliation and the summary."""
+    scored = assemble(parts, population, keep, model, day, config, segment_table)
+    if campaign is not None:
+        scored = allocate(scored, campaign, keep)
+    drift = drift_summary(model.metadata.get("feature_profile"), counts, config.drift_threshold)
+    summary = run_summary(scored, rejects, inputs, data_rejects, drift, model, day)
     if campaign is not None:
         summary["actions"].update(
             campaign_id=campaign.campaign_id,

@@ -14,7 +14,7 @@ from winback.exceptions import DriftWarning
 from winback.models import WinbackModel
 from winback.monitoring import drifted, stability_from_counts
 from winback.scoring._population import model_version
-from winback.scoring._rejects import input_customers, reconcile
+from winback.scoring._rejects import reconcile
 
 __all__ = ["drift_summary", "run_summary", "summary_lines"]
 
@@ -57,16 +57,13 @@ def _counts(series: pd.Series) -> dict[str, int]:
 def run_summary(
     scored: pd.DataFrame,
     rejects: pd.DataFrame,
-    population: pd.Index,
-    orders: pd.DataFrame,
-    events: pd.DataFrame | None,
-    customers: pd.DataFrame | None,
+    inputs: pd.Index,
     data_rejects: pd.DataFrame | None,
     drift: dict[str, Any],
     model: WinbackModel,
     day: pd.Timestamp,
 ) -> dict[str, Any]:
-    inputs = input_customers(orders, events, customers, data_rejects)
+    """The run's summary; ``inputs`` are the input customers (see ``input_customers``)."""
     reconcile(inputs, scored["customer_id"], rejects["customer_id"])
     summary: dict[str, Any] = {
         "as_of": day.date().isoformat(),
