@@ -31,3 +31,22 @@ def test_auto_bar_with_ipywidgets(monkeypatch):
         assert progress._tqdm_class() is tqdm.auto.tqdm
     finally:
         progress._tqdm_class.cache_clear()
+
+
+def test_every_progress_bar_goes_through_winback_progress():
+    """tqdm imported anywhere else (tqdm.auto) warns in a Jupyter kernel without ipywidgets."""
+    import ast
+    from pathlib import Path
+
+    src = Path(progress.__file__).parent
+    importing = []
+    for path in sorted(src.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            if any(n == "tqdm" or n.startswith("tqdm.") for n in names):
+                importing.append(path.relative_to(src).as_posix())
+    assert sorted(set(importing)) == ["progress.py"]

@@ -431,7 +431,7 @@ def partition(
     ] = "customer_id",
 ) -> None:
     """Rewrite orders, events or customers as hash buckets of whole customers (Parquet), so that
-    `winback score --workers N` lets each worker read its own customers."""
+    each worker of a scoring run on a Dask cluster reads its own customers."""
     run(_partition, source, out=out, buckets=buckets, column=column)
 
 

@@ -108,4 +108,4 @@ def test_the_partition_command(tmp_path):
     assert len(BucketedDataset.open(tmp_path / "p").read()) == 66
     again = CliRunner().invoke(app, ["partition", str(source), "--out", str(tmp_path)])
     assert again.exit_code == 1
-    assert "ConfigError: --out" in again.output
+    assert "Pick a new folder for `winback partition --out`" in again.output

@@ -213,8 +213,9 @@ class BucketWriter:
         self.out, self.buckets, self.column = Path(out), int(buckets), column
         if self.out.exists() and not (self.out / MANIFEST).is_file():
             raise ConfigError(
-                f"--out {self.out} exists and was not written by `winback partition` (no "
-                f"{MANIFEST}); winback never overwrites what it did not write. Pick a new folder."
+                f"{self.out} exists and was not written by `winback partition` (no "
+                f"{MANIFEST}); winback never overwrites what it did not write. Pick a new folder "
+                "for `winback partition --out`."
             )
         self._staging: Path | None = None
         self._schema: list[list[str]] | None = None
@@ -237,7 +238,8 @@ class BucketWriter:
         if self.column not in table.schema.names:
             raise ConfigError(
                 f"Cannot partition by {self.column!r}: the source has no such column (columns: "
-                f"{', '.join(table.schema.names)}). Fix: pass --column with the id column."
+                f"{', '.join(table.schema.names)}). Fix: name the id column with "
+                "`winback partition --column`."
             )
         self._schema = [[f.name, str(f.type)] for f in table.schema]
         slot = bucket_of(table.column(self.column).to_pandas(), self.buckets)
@@ -343,8 +345,8 @@ def split_buckets(
             raise ConfigError(
                 f"The orders are partitioned into {orders.count} buckets, but the "
                 f"{' and '.join(wrong)} are not (or into another number): every row of a "
-                f"customer must be in one bucket. Fix: `winback partition` each table with "
-                f"--buckets {orders.count}."
+                f"customer must be in one bucket. Fix: partition each table with "
+                f"`winback partition --buckets {orders.count}`."
             )
         per_table = {name: s.buckets() for name, s in given.items()}
         n = orders.count

@@ -23,7 +23,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from winback.actions import ActionsConfig, SegmentTable
 from winback.exceptions import DataError
@@ -38,6 +37,7 @@ from winback.io import (
 )
 from winback.models import WinbackModel
 from winback.monitoring import add_counts
+from winback.progress import progress_bar
 from winback.scoring._chunks import iter_chunks, score_chunk
 from winback.scoring._config import ScoringConfig
 from winback.scoring._inputs import (
@@ -255,7 +255,7 @@ def score_buckets(
         "uplift": uplift_model,
     }
     results = list(
-        tqdm(
+        progress_bar(
             _run(client, model, buckets, kwargs),
             total=len(buckets),
             desc="scoring buckets",
