@@ -72,6 +72,10 @@ def _run(command: list[str], folder: Path) -> str:
     return done.stdout
 
 
+# one worker runs the walkthrough once, for all its tests
+pytestmark = pytest.mark.xdist_group("walkthrough")
+
+
 @pytest.fixture(scope="module")
 def walked(tmp_path_factory) -> tuple[Path, dict[str, str]]:
     """Run the README's walkthrough blocks in a fresh folder; return it and each output."""
