@@ -236,12 +236,6 @@ class TrainConfig(_Strict):
     lightgbm: LightGBMConfig = Field(default_factory=LightGBMConfig)
     tracking: TrackingConfig = Field(default_factory=TrackingConfig)
     seed: int = 0
-    workers: int | None = Field(
-        None,
-        ge=1,
-        description="tasks fitted at once, in threads (default: one per core, at most one per "
-        "task); each task's fit is single-threaded and seeded, so results do not depend on it",
-    )
     output_dir: str = "models"
 
     @field_validator("data")

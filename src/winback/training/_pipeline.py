@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -113,29 +111,23 @@ def _conditions(plans: dict[str, WindowPlan]) -> dict[str, tuple[str, int]]:
 def _fit_tasks(
     builder: FrameBuilder, plans: dict[str, WindowPlan], config: TrainConfig
 ) -> tuple[dict[str, ProbabilityTask | SpendTask], dict[str, dict[str, pd.DataFrame]]]:
-    """Fit every task of ``plans``; return them and their training and validation frames.
+    """Fit every task of ``plans``, one after the other; return them and their training and
+    validation frames.
 
-    The frames are built first, one task after the other (the builder caches cutoffs). The
-    tasks are then fitted in threads: LightGBM, NumPy and SciPy release the GIL, and each fit
-    is single-threaded and seeded, so the fitted tasks do not depend on the number of threads.
+    Not in threads: LightGBM training in one thread next to a prediction in another crashed
+    the process (a segmentation fault in the test suite), so tasks are fitted in turn.
     """
     lgbm = config.lightgbm.model_dump()
-    unfitted: dict[str, ProbabilityTask | SpendTask] = {}
+    tasks: dict[str, ProbabilityTask | SpendTask] = {}
     frames: dict[str, dict[str, pd.DataFrame]] = {}
     conditions = _conditions(plans)
     for name, plan in plans.items():
         train = builder.many(plan.train_cutoffs, desc=f"{name} training cutoffs")
-        frames[name] = {"train": train, "validation": builder.at(plan.validation_cutoff)}
-        unfitted[name] = _unfitted_task(name, plan, train, conditions)
-
-    def fitted(name: str) -> ProbabilityTask | SpendTask:
-        logger.info("fitting %s (%s)", name, plans[name].note)
-        train, val = frames[name]["train"], frames[name]["validation"]
-        return unfitted[name].fit(train, val, lgbm_params=lgbm, seed=config.seed)
-
-    workers = min(len(plans), config.workers or os.cpu_count() or 1)
-    with ThreadPoolExecutor(max_workers=max(workers, 1)) as pool:
-        tasks = dict(zip(unfitted, pool.map(fitted, unfitted), strict=True))
+        val = builder.at(plan.validation_cutoff)
+        frames[name] = {"train": train, "validation": val}
+        logger.info("fitting %s (%s)", name, plan.note)
+        task = _unfitted_task(name, plan, train, conditions)
+        tasks[name] = task.fit(train, val, lgbm_params=lgbm, seed=config.seed)
     return tasks, frames
 
 
