@@ -204,7 +204,7 @@ def _driver_only(args: argparse.Namespace) -> None:
     from winback.scoring._bucketed import _assemble
     from winback.scoring._files import _write_outputs, output_paths
     from winback.scoring._inputs import campaign_config
-    from winback.scoring._score import keep_columns
+    from winback.scoring._score import RunSettings, keep_columns
 
     root = Path(args.root)
     model = load_model(args.model)
@@ -226,19 +226,17 @@ def _driver_only(args: argparse.Namespace) -> None:
     campaign = campaign_config(ACTIONS)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result, _ = _assemble(
-            results,
-            model=model,
-            as_of=AS_OF,
-            day=pd.Timestamp(AS_OF),
-            keep=keep_columns(campaign, ()),
-            config=ScoringConfig(),
-            campaign=campaign,
-            segment_table=None,
-            missing=[],
-            uplift_columns=(),
-            date_format=None,
+        run = RunSettings(
+            model,
+            pd.Timestamp(AS_OF),
+            keep_columns(campaign, ()),
+            ScoringConfig(),
+            campaign,
+            None,
+            [],
+            (),
         )
+        result, _ = _assemble(results, run, as_of=AS_OF, date_format=None)
         del results
         _write_outputs(result, result.summary, output_paths(root / f"driver{args.suffix}"))
     print(

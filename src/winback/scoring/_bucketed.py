@@ -48,7 +48,7 @@ from winback.scoring._inputs import (
     nobody_message,
 )
 from winback.scoring._rejects import input_customers, rejected_customers
-from winback.scoring._score import ScoreResult, finish_run, keep_columns
+from winback.scoring._score import RunSettings, ScoreResult, finish_run, keep_columns
 
 __all__ = ["BucketResult", "score_bucket", "score_buckets"]
 
@@ -263,19 +263,8 @@ def score_buckets(
             disable=None if progress is None else not progress,
         )
     )
-    return _assemble(
-        results,
-        model=model,
-        as_of=as_of,
-        day=day,
-        keep=keep,
-        config=config,
-        campaign=campaign,
-        segment_table=segment_table,
-        missing=missing,
-        uplift_columns=uplift_columns,
-        date_format=date_format,
-    )
+    run = RunSettings(model, day, keep, config, campaign, segment_table, missing, uplift_columns)
+    return _assemble(results, run, as_of=as_of, date_format=date_format)
 
 
 def _given(source: DataSource | None) -> pd.DataFrame | None:
@@ -322,28 +311,17 @@ def _same_id_type(results: list[BucketResult]) -> list[BucketResult]:
 
 
 def _assemble(
-    results: list[BucketResult],
-    *,
-    model: WinbackModel,
-    as_of: Any,
-    day: pd.Timestamp,
-    keep: list[str],
-    config: ScoringConfig,
-    campaign: ActionsConfig | None,
-    segment_table: SegmentTable | None,
-    missing: list[str],
-    uplift_columns: tuple[str, ...],
-    date_format: str | None,
+    results: list[BucketResult], run: RunSettings, *, as_of: Any, date_format: str | None
 ) -> tuple[ScoreResult, dict[str, int] | None]:
     spans = [r.span for r in results if r.span is not None]
     stamps = pd.Series([min(s[0] for s in spans), max(s[1] for s in spans)] if spans else [])
-    horizon = max(model.horizons.values(), default=0)
+    horizon = max(run.model.horizons.values(), default=0)
     as_of_day(as_of, orders_ts=stamps, horizon_days=horizon, date_format=date_format)
     if not any(len(r.scored) for r in results):
-        raise DataError(nobody_message(stamps, day))
-    if campaign is not None:
+        raise DataError(nobody_message(stamps, run.day))
+    if run.campaign is not None:
         names = next(r.feature_columns for r in results if r.feature_columns)
-        check_campaign(campaign, [*names, *uplift_columns], segment_table)
+        check_campaign(run.campaign, [*names, *run.uplift_columns], run.segment_table)
     results[:] = _same_id_type(results)  # in place: the caller's list is cleared below
     counts = None
     for r in results:
@@ -359,23 +337,7 @@ def _assemble(
     frame = pd.concat(scored)
     scored.clear()
     frame = frame.iloc[np.argsort(frame.index.to_numpy(), kind="stable")]
-    population = frame.index
-    result = finish_run(
-        [frame],
-        population,
-        counts,
-        rejects,
-        inputs,
-        gate,
-        model=model,
-        day=day,
-        keep=keep,
-        config=config,
-        campaign=campaign,
-        segment_table=segment_table,
-        missing=missing,
-        uplift_columns=uplift_columns,
-    )
+    result = finish_run([frame], frame.index, counts, rejects, inputs, gate, run)
     line_items = (
         None
         if not items

@@ -221,22 +221,22 @@ def score(
         population, orders, events, customers, data_rejects, known=known, bought=bought
     )
     inputs = input_customers(orders, events, customers, data_rejects)
-    return finish_run(
-        parts,
-        population,
-        counts,
-        rejects,
-        inputs,
-        data_rejects,
-        model=model,
-        day=day,
-        keep=keep,
-        config=config,
-        campaign=campaign,
-        segment_table=segment_table,
-        missing=missing,
-        uplift_columns=uplift_columns,
-    )
+    run = RunSettings(model, day, keep, config, campaign, segment_table, missing, uplift_columns)
+    return finish_run(parts, population, counts, rejects, inputs, data_rejects, run)
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """What the population-wide steps of a scoring run need besides the chunks' results."""
+
+    model: WinbackModel
+    day: pd.Timestamp
+    keep: list[str]
+    config: ScoringConfig
+    campaign: ActionsConfig | None
+    segment_table: SegmentTable | None
+    missing: list[str]
+    uplift_columns: tuple[str, ...]
 
 
 def keep_columns(campaign: ActionsConfig | None, uplift_columns: tuple[str, ...]) -> list[str]:
@@ -253,19 +253,12 @@ def finish_run(
     rejects: pd.DataFrame,
     inputs: pd.Index,
     data_rejects: pd.DataFrame | None,
-    *,
-    model: WinbackModel,
-    day: pd.Timestamp,
-    keep: list[str],
-    config: ScoringConfig,
-    campaign: ActionsConfig | None,
-    segment_table: SegmentTable | None,
-    missing: list[str],
-    uplift_columns: tuple[str, ...],
+    run: RunSettings,
 ) -> ScoreResult:
     """The population-wide steps on the chunks' per-customer scores (in population order):
     tiers, segments, allocation, drift, the reconciliation and the summary."""
-    scored = assemble(parts, population, keep, model, day, config, segment_table)
+    model, day, keep, config, campaign = run.model, run.day, run.keep, run.config, run.campaign
+    scored = assemble(parts, population, keep, model, day, config, run.segment_table)
     if campaign is not None:
         scored = allocate(scored, campaign, keep)
     drift = drift_summary(model.metadata.get("feature_profile"), counts, config.drift_threshold)
@@ -276,7 +269,7 @@ def finish_run(
             budget=campaign.budget,
             no_customers=empty_action_reasons(scored, campaign),
         )
-    summary["allowed_missing"] = missing
+    summary["allowed_missing"] = run.missing
     summary["values"] = {
         "btyd_model": model.btyd_model,
         "margin": config.margin,
@@ -285,7 +278,9 @@ def finish_run(
         "clv_total": round(float(scored["clv"].sum()), 2),
         "value_at_risk_total": round(float(scored["value_at_risk"].sum()), 2),
     }
-    scores = scored.drop(columns=[c for c in keep if c not in (*SCORE_COLUMNS, *uplift_columns)])
+    scores = scored.drop(
+        columns=[c for c in keep if c not in (*SCORE_COLUMNS, *run.uplift_columns)]
+    )
     return ScoreResult(scores.reset_index(drop=True), rejects, summary)
 
 
