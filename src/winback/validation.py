@@ -159,25 +159,20 @@ def _union_tags(annotation: Any) -> dict[str, Any]:
     return tags
 
 
-def _members(annotation: Any) -> list[Any]:
-    """The members of a union (keeping each member's own Annotated metadata)."""
+def _members(annotation: Any, *, keep_metadata: bool = True) -> list[Any]:
+    """The members of a (possibly Annotated, Optional or union) annotation; a member that is
+    ``Annotated`` keeps its metadata unless ``keep_metadata`` is false."""
     origin = typing.get_origin(annotation)
     if origin is typing.Annotated:
-        return _members(typing.get_args(annotation)[0])
+        inner = typing.get_args(annotation)[0]
+        nested = typing.get_origin(inner) in (typing.Union, types.UnionType)
+        if keep_metadata and not nested:
+            return [annotation]
+        return _members(inner, keep_metadata=keep_metadata)
     if origin in (typing.Union, types.UnionType):
-        return [m for a in typing.get_args(annotation) for m in _members_or_self(a)]
+        args = typing.get_args(annotation)
+        return [m for a in args for m in _members(a, keep_metadata=keep_metadata)]
     return [annotation] if annotation is not None else []
-
-
-def _members_or_self(annotation: Any) -> list[Any]:
-    inner = (
-        typing.get_args(annotation)[0]
-        if typing.get_origin(annotation) is typing.Annotated
-        else annotation
-    )
-    if typing.get_origin(inner) in (typing.Union, types.UnionType):
-        return _members(inner)
-    return [annotation]
 
 
 def _descend(annotation: Any, part: object) -> Any:
@@ -255,13 +250,8 @@ def _item_type(annotation: Any) -> Any:
 
 
 def _flatten(annotation: Any) -> list[Any]:
-    """The members of a (possibly Annotated, Optional or union) annotation."""
-    origin = typing.get_origin(annotation)
-    if origin is typing.Annotated:
-        return _flatten(typing.get_args(annotation)[0])
-    if origin in (typing.Union, types.UnionType):
-        return [m for a in typing.get_args(annotation) for m in _flatten(a)]
-    return [annotation]
+    """The members of an annotation, stripped of their ``Annotated`` metadata."""
+    return _members(annotation, keep_metadata=False)
 
 
 #: Largest config file read, in bytes: configs are a few KB; anything far larger is a mistake.

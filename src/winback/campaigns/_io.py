@@ -9,7 +9,6 @@ are not part of it.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ import pandas as pd
 
 from winback.exceptions import DataError
 from winback.export import LAYOUTS
-from winback.io import write_json
+from winback.io import read_json_object, write_json
 from winback.scoring import read_score_summary, read_scores
 
 __all__ = [
@@ -135,13 +134,13 @@ def _check_unique(frame: pd.DataFrame, source: str) -> None:
 
 def _read_export(folder: Path) -> Campaign:
     summary_path = folder / _EXPORT_SUMMARY
-    if not summary_path.is_file():
-        raise DataError(
-            f"{folder} is not a campaign export: {_EXPORT_SUMMARY} is missing. Pass the folder "
-            "`winback export` wrote, or the scores file."
-        )
+    summary = read_json_object(
+        summary_path,
+        what="Export summary",
+        fix=f"{folder} is not a campaign export: pass the folder `winback export` wrote, or "
+        "the scores file",
+    )
     try:
-        summary = json.loads(summary_path.read_text(encoding="utf-8"))
         actions = dict(summary["actions"])
         layout = LAYOUTS[summary.get("layout", "generic")]
     except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -195,17 +194,10 @@ def read_measurement(path: str | os.PathLike[str]) -> dict[str, Any]:
     DataError
         If the file is missing, not JSON, or not a winback campaign measurement.
     """
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+    fix = "write it with `winback measure --results <file>.json`"
+    data = read_json_object(path, what="Measurement", fix=fix)
+    if data.get("format") != MEASUREMENT_FORMAT:
         raise DataError(
-            f"Measurement {path} cannot be read as JSON ({exc}); write it with `winback "
-            "measure --results <file>.json`."
-        ) from exc
-    if not isinstance(data, dict) or data.get("format") != MEASUREMENT_FORMAT:
-        raise DataError(
-            f"{path} is not a campaign measurement (expected format {MEASUREMENT_FORMAT!r}); "
-            "write it with `winback measure --results <file>.json`."
+            f"{path} is not a campaign measurement (expected format {MEASUREMENT_FORMAT!r}); {fix}."
         )
     return data

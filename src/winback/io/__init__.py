@@ -43,6 +43,7 @@ from winback.io._urls import is_url, redact, without_password
 from winback.io._write import (
     escape_formulas,
     output_lock,
+    read_json_object,
     sha256_file,
     staging_path,
     unescape_formulas,
@@ -79,6 +80,7 @@ __all__ = [
     "purchase_mask",
     "read_customers",
     "read_events",
+    "read_json_object",
     "read_orders",
     "redact",
     "sha256_file",

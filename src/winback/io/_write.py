@@ -35,6 +35,7 @@ from winback.exceptions import ConfigError, DataError
 __all__ = [
     "escape_formulas",
     "output_lock",
+    "read_json_object",
     "sha256_file",
     "staging_path",
     "unescape_formulas",
@@ -178,6 +179,29 @@ def write_json(obj: Any, path: str | os.PathLike[str]) -> Path:
         tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
 
     return write_atomic(path, _dump)
+
+
+def read_json_object(path: str | os.PathLike[str], *, what: str, fix: str) -> dict[str, Any]:
+    """Read a JSON object that winback wrote (a summary, a manifest, a measurement).
+
+    ``what`` names the file in messages (``"Score summary"``); ``fix`` says how to get a good
+    one (``"rerun `winback score`"``).
+
+    Raises
+    ------
+    DataError
+        If the file is missing, cannot be read as JSON, or does not hold a JSON object.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{what} {path} does not exist; {fix}.")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{what} {path} cannot be read as JSON ({exc}); {fix}.") from exc
+    if not isinstance(data, dict):
+        raise DataError(f"{what} {path} must hold a JSON object, got {type(data).__name__}; {fix}.")
+    return data
 
 
 # --- several files as one unit ----------------------------------------------------------------

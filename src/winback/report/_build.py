@@ -8,7 +8,6 @@ linking to the PNG charts written beside it.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
@@ -21,7 +20,7 @@ from matplotlib.axes import Axes
 
 from winback.dates import DateLike
 from winback.exceptions import ConfigError, DataError
-from winback.io import write_atomic, write_json
+from winback.io import read_json_object, write_atomic, write_json
 from winback.plotting import png_bytes
 from winback.report._evaluation import model_evaluation
 from winback.report._html import format_value, render_html
@@ -223,19 +222,11 @@ def read_summary(path: str | os.PathLike[str]) -> dict[str, Any]:
     DataError
         If the file is missing or is not a JSON object.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(
-            f"Summary {path} does not exist; pass the folder `winback export` wrote (it holds "
-            "summary.json)."
-        )
-    try:
-        summary = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise DataError(f"Summary {path} cannot be read as JSON: {exc}") from exc
-    if not isinstance(summary, dict):
-        raise DataError(f"Summary {path} must hold a JSON object, got {type(summary).__name__}.")
-    return summary
+    return read_json_object(
+        path,
+        what="Summary",
+        fix="pass the folder `winback export` wrote (it holds summary.json)",
+    )
 
 
 def _measurement(path: str | os.PathLike[str]) -> dict[str, Any]:

@@ -48,7 +48,13 @@ from winback.scoring._inputs import (
     nobody_message,
 )
 from winback.scoring._rejects import input_customers, rejected_customers
-from winback.scoring._score import RunSettings, ScoreResult, finish_run, keep_columns
+from winback.scoring._score import (
+    RunSettings,
+    ScoreResult,
+    feature_columns,
+    finish_run,
+    keep_columns,
+)
 
 __all__ = ["BucketResult", "score_bucket", "score_buckets"]
 
@@ -102,7 +108,7 @@ def score_bucket(
         if chunk_counts is not None:
             counts = add_counts(counts, chunk_counts)
     if len(population):
-        names = _feature_names(model, population[0], orders, events, customers, day)
+        names = tuple(feature_columns(model, population[0], orders, events, customers, day))
     scored = pd.concat(parts) if parts else pd.DataFrame()
     scored.index = population
     return BucketResult(
@@ -193,23 +199,6 @@ def _without_orders(frames: dict[str, pd.DataFrame | None], gate: pd.DataFrame) 
         line_items=None,
         feature_columns=(),
     )
-
-
-def _feature_names(
-    model: WinbackModel,
-    customer: object,
-    orders: pd.DataFrame,
-    events: pd.DataFrame | None,
-    customers: pd.DataFrame | None,
-    day: pd.Timestamp,
-) -> tuple[str, ...]:
-    def rows(frame: pd.DataFrame | None) -> pd.DataFrame | None:
-        return None if frame is None else frame.loc[frame["customer_id"] == customer]
-
-    built = model.build_features(
-        rows(orders), cutoff=day, events=rows(events), customers=rows(customers)
-    )
-    return tuple(str(c) for c in built.columns)
 
 
 def score_buckets(

@@ -10,7 +10,6 @@ Staging left by a killed run is removed by the next run. No output may be one of
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import os
 from collections.abc import Callable, Iterable, Mapping
@@ -31,6 +30,7 @@ from winback.io import (
     parse_customer_ids,
     read_customers,
     read_events,
+    read_json_object,
     read_orders,
     sha256_file,
     split_buckets,
@@ -78,12 +78,7 @@ def read_score_summary(scores: str | os.PathLike[str]) -> dict[str, Any]:
     path = paths["summary"]
     if not path.is_file():
         return {}
-    try:
-        summary = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise DataError(f"Score summary {path} cannot be read: {exc}") from exc
-    if not isinstance(summary, dict):
-        raise DataError(f"Score summary {path} is not a JSON object; rerun `winback score`.")
+    summary = read_json_object(path, what="Score summary", fix="rerun `winback score`")
     written = summary.get("outputs", {}).get("scores", {})
     if (
         written

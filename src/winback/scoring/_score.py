@@ -45,7 +45,7 @@ from winback.scoring._population import RFM_INPUTS, allocate, assemble
 from winback.scoring._rejects import input_customers, rejected_customers
 from winback.scoring._summary import drift_summary, run_summary, summary_lines
 
-__all__ = ["ScoreResult", "finish_run", "keep_columns", "score"]
+__all__ = ["ScoreResult", "feature_columns", "finish_run", "keep_columns", "score"]
 
 logger = logging.getLogger(__name__)
 
@@ -193,7 +193,7 @@ def score(
         raise DataError(nobody_message(orders_ts, day))
     uplift_columns = () if uplift_model is None else tuple(uplift_model.columns)
     if campaign is not None:
-        columns = _feature_columns(model, population[0], orders, events, customers, day)
+        columns = feature_columns(model, population[0], orders, events, customers, day)
         check_campaign(campaign, [*columns, *uplift_columns], segment_table)
     keep = keep_columns(campaign, uplift_columns)
     parts, counts = [], None
@@ -289,7 +289,7 @@ def _bar_off(progress: bool | Callable[[int, int], None] | None) -> bool | None:
     return None if progress is None else progress is not True
 
 
-def _feature_columns(
+def feature_columns(
     model: WinbackModel,
     customer: object,
     orders: pd.DataFrame,

@@ -329,7 +329,38 @@ def _on_bound(u: np.ndarray, space: SearchSpace) -> tuple[str, ...]:
 
 class PoissonPurchases:
     """Mixin of the models whose active customers buy as a Poisson process with a
-    Gamma(r, alpha) rate, r and alpha their first two parameters (BG/NBD, Pareto/NBD)."""
+    Gamma(r, alpha) rate, r and alpha their first two parameters (BG/NBD, Pareto/NBD).
+
+    Each names its dropout parameters (:meth:`_dropout_parameters`), the share of new customers
+    who drop out within a span (:meth:`_dropout_share`; an upper bound where
+    ``_share_is_bound``) and the other model to compare with when that share vanishes."""
+
+    _share_is_bound: ClassVar[bool] = False
+    _compare_with: ClassVar[str] = ""
+
+    def _dropout_share(self, longest: float) -> float:
+        raise NotImplementedError
+
+    def _dropout_parameters(self) -> str:
+        raise NotImplementedError
+
+    def _dropout_problem(self, longest: float) -> str | None:
+        """The message when the dropout component vanished (else None)."""
+        share = self._dropout_share(longest)
+        if share >= VANISHED_DROPOUT_SHARE:
+            return None
+        bound = "at most " if self._share_is_bound else ""
+        return (
+            f"the dropout component vanished: {self._dropout_parameters()}, so {bound}"
+            f"{percent(share)} of customers drop out within {longest:.4g} time units (the "
+            "longest history): customers are modelled as never dropping out and P(alive) is ~1 "
+            "for everyone. Check that the summary has lapsed customers and one row per purchase "
+            f"occasion, and compare with {self._compare_with}."
+        )
+
+    def _fit_summary(self, longest: float) -> dict[str, float]:
+        key = "dropout_share_at_most" if self._share_is_bound else "dropout_share"
+        return {"longest_history": longest, key: self._dropout_share(longest)}
 
     def time_to_next_purchase(self, data: RFMData, *, quantile: float = 0.5) -> np.ndarray:
         """Return the ``quantile`` of the time from T to the next purchase if the customer is

@@ -10,13 +10,11 @@ import numpy as np
 from scipy.special import digamma, gammaln, hyp2f1
 
 from winback.models.btyd._base import (
-    VANISHED_DROPOUT_SHARE,
     BTYDModel,
     Histories,
     PoissonPurchases,
     SearchSpace,
     distinct_values,
-    percent,
     weighted_sum,
 )
 from winback.models.btyd._validate import (
@@ -60,9 +58,8 @@ class BetaGeo(PoissonPurchases, BTYDModel):
         Log-likelihood of the data at ``params_`` (without the penalty).
     n_customers_ : int
         Number of customers fitted on.
-    start_ : str
-        Which start the fit came from: ``"default"`` (derived from the data) or ``"warm"``
-        (``initial_params``).
+    start_ : {"default", "warm"}
+        Which start the fit came from: derived from the data, or ``initial_params``.
     converged_ : bool
         Whether the optimiser met its convergence criterion.
     degenerate_ : bool
@@ -95,6 +92,8 @@ class BetaGeo(PoissonPurchases, BTYDModel):
     """
 
     param_names = ("r", "alpha", "a", "b")
+    _compare_with = "ParetoNBD"
+    _share_is_bound = True
 
     def fit(self, data: RFMData) -> BetaGeo:
         """Fit the four parameters by maximum likelihood and return ``self``.
@@ -113,7 +112,7 @@ class BetaGeo(PoissonPurchases, BTYDModel):
         self._finish_fit(chosen, runs, h.n_customers, longest=h.longest)
         return self
 
-    def _dropout_bound(self, longest: float) -> float:
+    def _dropout_share(self, longest: float) -> float:
         """An upper bound on the share of new customers who drop out within ``longest``.
 
         A customer drops out only right after a purchase, so P(dropped out by T) is at most the
@@ -123,22 +122,12 @@ class BetaGeo(PoissonPurchases, BTYDModel):
         r, alpha, a, b = self._params()
         return min(1.0, r * longest / alpha * (a / (a + b)))
 
-    def _dropout_problem(self, longest: float) -> str | None:
+    def _dropout_parameters(self) -> str:
         _, _, a, b = self._params()
-        share = self._dropout_bound(longest)
-        if share >= VANISHED_DROPOUT_SHARE:
-            return None
         return (
-            f"the dropout component vanished: a = {a:.3g}, b = {b:.3g} (mean dropout probability "
-            f"per purchase a/(a+b) = {a / (a + b):.2g}), so at most {percent(share)} of customers "
-            f"drop out within {longest:.4g} time units (the longest history): customers are "
-            "modelled as never dropping out and P(alive) is ~1 for everyone. Check that the "
-            "summary has lapsed customers and one row per purchase occasion, and compare with "
-            "ParetoNBD."
+            f"a = {a:.3g}, b = {b:.3g} (mean dropout probability per purchase a/(a+b) = "
+            f"{a / (a + b):.2g})"
         )
-
-    def _fit_summary(self, longest: float) -> dict[str, float]:
-        return {"longest_history": longest, "dropout_share_at_most": self._dropout_bound(longest)}
 
     def probability_alive(self, data: RFMData) -> np.ndarray:
         """Return P(customer is still active at T | frequency, recency, T) for each row."""

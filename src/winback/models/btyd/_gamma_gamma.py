@@ -62,9 +62,8 @@ class GammaGamma(BTYDModel):
         Log-likelihood of the repeat buyers' mean values at ``params_`` (without the penalty).
     n_customers_ : int
         Number of customers fitted on: those with ``frequency > 0``.
-    start_ : str
-        Which start the fit came from: ``"default"`` (derived from the data) or ``"warm"``
-        (``initial_params``).
+    start_ : {"default", "warm"}
+        Which start the fit came from: derived from the data, or ``initial_params``.
     converged_ : bool
         Whether the optimiser met its convergence criterion.
     degenerate_ : bool

@@ -13,14 +13,12 @@ from scipy.special import digamma, gammaln
 
 from winback.models.btyd._base import (
     LOG_BOUND,
-    VANISHED_DROPOUT_SHARE,
     BTYDModel,
     Histories,
     PoissonPurchases,
     SearchSpace,
     distinct_rows,
     distinct_values,
-    percent,
     weighted_sum,
 )
 from winback.models.btyd._hypergeometric import hyp2f1_one, log_hyp2f1_one_derivatives
@@ -79,9 +77,8 @@ class ParetoNBD(PoissonPurchases, BTYDModel):
         Log-likelihood of the data at ``params_`` (without the penalty).
     n_customers_ : int
         Number of customers fitted on.
-    start_ : str
-        Which start the fit came from: ``"default"`` (derived from the data) or ``"warm"``
-        (``initial_params``).
+    start_ : {"default", "warm"}
+        Which start the fit came from: derived from the data, or ``initial_params``.
     converged_ : bool
         Whether the optimiser met its convergence criterion.
     degenerate_ : bool
@@ -120,6 +117,7 @@ class ParetoNBD(PoissonPurchases, BTYDModel):
     """
 
     param_names = ("r", "alpha", "s", "beta")
+    _compare_with = "BetaGeo"
 
     def fit(self, data: RFMData) -> ParetoNBD:
         """Fit the four parameters by maximum likelihood and return ``self``.
@@ -144,21 +142,12 @@ class ParetoNBD(PoissonPurchases, BTYDModel):
         _, _, s, beta = self._params()
         return float(-np.expm1(-s * np.log1p(longest / beta)))
 
-    def _dropout_problem(self, longest: float) -> str | None:
+    def _dropout_parameters(self) -> str:
         _, _, s, beta = self._params()
-        share = self._dropout_share(longest)
-        if share >= VANISHED_DROPOUT_SHARE:
-            return None
         return (
-            f"the dropout component vanished: s = {s:.3g}, beta = {beta:.3g} (mean dropout rate "
-            f"s/beta = {s / beta:.2g} per time unit), so {percent(share)} of customers drop out "
-            f"within {longest:.4g} time units (the longest history): customers are modelled as "
-            "never dropping out and P(alive) is ~1 for everyone. Check that the summary has "
-            "lapsed customers and one row per purchase occasion, and compare with BetaGeo."
+            f"s = {s:.3g}, beta = {beta:.3g} (mean dropout rate s/beta = {s / beta:.2g} per "
+            "time unit)"
         )
-
-    def _fit_summary(self, longest: float) -> dict[str, float]:
-        return {"longest_history": longest, "dropout_share": self._dropout_share(longest)}
 
     def probability_alive(self, data: RFMData) -> np.ndarray:
         """Return P(customer is still active at T | frequency, recency, T) for each row."""

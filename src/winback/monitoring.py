@@ -1,4 +1,10 @@
-"""Feature drift: quantile profiles of the training features and the population stability index.
+"""Drift monitoring: quantile profiles of the training features and the population stability index.
+
+- :func:`feature_profile`: the reference profile a model bundle stores (plain JSON).
+- :func:`population_stability`: PSI per feature of a scored population against that profile.
+- :func:`bin_counts`, :func:`add_counts`, :func:`stability_from_counts`: the same PSI from bin
+  counts that add up across parts of a population (chunks, workers), so no part needs the whole.
+- :func:`drifted`: the features beyond a threshold, largest shift first.
 
 A *profile* of a feature is its quantile bin edges on the training population plus the share of
 rows in each bin and the share of missing values; it is plain JSON (stored in a model bundle's
