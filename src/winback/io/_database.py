@@ -28,7 +28,7 @@ import dataclasses
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from pathlib import Path
 from typing import Any, Self
 
@@ -185,12 +185,20 @@ def _first_line(message: str) -> str:
     return " ".join(lines[0].split()) if lines else message
 
 
+@dataclass(frozen=True, repr=False)
 class _TableOrQuery(DataSource):
-    """What the database sources share: a label, and buckets of whole customers."""
+    """What the database sources share: exactly one of a table and a query, an optional hash
+    bucket, a label, and buckets of whole customers. After the location (a URL or a path),
+    these are keyword-only."""
 
-    table: str | None
-    bucket: Bucket | None
-    name: str | None
+    _: KW_ONLY
+    table: str | None = None
+    query: str | None = None
+    bucket: Bucket | None = None
+    name: str | None = None
+
+    def __post_init__(self) -> None:
+        _one_of(self.table, self.query, self._shown())
 
     def _shown(self) -> str:
         raise NotImplementedError
@@ -229,13 +237,6 @@ class PostgresSource(_TableOrQuery):
     """
 
     url: str
-    table: str | None = None
-    query: str | None = None
-    bucket: Bucket | None = None
-    name: str | None = None
-
-    def __post_init__(self) -> None:
-        _one_of(self.table, self.query, self.url)
 
     def _shown(self) -> str:
         return self.url
@@ -358,14 +359,10 @@ class DuckDBSource(_TableOrQuery):
     """
 
     path: Path
-    table: str | None = None
-    query: str | None = None
-    bucket: Bucket | None = None
-    name: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "path", Path(self.path))
-        _one_of(self.table, self.query, str(self.path))
+        super().__post_init__()
 
     def _shown(self) -> str:
         return f"duckdb://{self.path}"

@@ -78,25 +78,25 @@ def escape_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     >>> escape_formulas(pd.DataFrame({"name": ["=1+2", " @x", "Ann", "'=y"]}))["name"].tolist()
     ["'=1+2", "' @x", 'Ann', "''=y"]
     """
-    out = frame.copy()
-    for column in _text_columns(frame):
-        values = out[column]
-        text = values.astype("str")
-        risky = (values.notna() & text.str.match(_FORMULA)).to_numpy(dtype=bool)
-        if risky.any():
-            out[column] = values.astype(object).mask(risky, "'" + text)
-    return out
+    return _rewrite_text(frame, _FORMULA, lambda text: "'" + text)
 
 
 def unescape_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """Undo :func:`escape_formulas` on the text columns of a frame read back from CSV."""
+    return _rewrite_text(frame, _ESCAPED, lambda text: text.str.slice(1))
+
+
+def _rewrite_text(
+    frame: pd.DataFrame, pattern: re.Pattern[str], rewrite: Callable[[pd.Series], pd.Series]
+) -> pd.DataFrame:
+    """A copy of ``frame`` whose text cells matching ``pattern`` are replaced by ``rewrite``."""
     out = frame.copy()
     for column in _text_columns(frame):
         values = out[column]
         text = values.astype("str")
-        escaped = (values.notna() & text.str.match(_ESCAPED)).to_numpy(dtype=bool)
-        if escaped.any():
-            out[column] = values.mask(escaped, text.str.slice(1))
+        hit = (values.notna() & text.str.match(pattern)).to_numpy(dtype=bool)
+        if hit.any():
+            out[column] = values.mask(hit, rewrite(text))
     return out
 
 
