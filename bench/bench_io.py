@@ -15,19 +15,15 @@ from __future__ import annotations
 
 import argparse
 import platform
-import resource
 import statistics
-import sys
 import tempfile
-import time
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from winback.exceptions import RejectedRowsWarning
+from _measure import peak_rss_mb, timed_runs
 from winback.io import ReadResult, read_orders, write_json
 
 RESULT = Path(__file__).resolve().parent / "results" / "io.json"
@@ -37,12 +33,6 @@ UCI_COLUMNS = {
     "price": "Price",
     "quantity": "Quantity",
 }
-
-
-def _peak_rss_mb() -> float:
-    """Peak resident set size of this process so far, in MB (Linux reports KiB)."""
-    scale = 1 if sys.platform == "darwin" else 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 1e6
 
 
 def typed_orders(rows: int, *, seed: int = 0) -> pd.DataFrame:
@@ -78,13 +68,7 @@ def _uci_like(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _time(call: Callable[[], ReadResult], repeats: int) -> dict[str, float | int]:
-    times, result = [], None
-    for _ in range(repeats):
-        started = time.perf_counter()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RejectedRowsWarning)
-            result = call()
-        times.append(time.perf_counter() - started)
+    times, result = timed_runs(call, repeats)
     assert result is not None
     lines = {} if result.line_items is None else {"lines_kept": result.line_items.lines}
     return {
@@ -151,7 +135,7 @@ def main() -> None:
         "benchmark": "io.read_orders",
         "repeats": args.repeats,
         "cases": cases,
-        "peak_rss_mb": round(_peak_rss_mb(), 1),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
         "python": platform.python_version(),
         "pandas": pd.__version__,
         "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}",

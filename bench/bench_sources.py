@@ -27,12 +27,10 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
 import time
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -41,10 +39,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from winback.exceptions import RejectedRowsWarning
 from winback.io import PostgresSource, read_orders, write_json
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from _measure import peak_rss_mb, timed_runs
 from postgres_server import PostgresServer, running_server
 
 RESULT = Path(__file__).resolve().parent / "results" / "sources.json"
@@ -121,13 +119,8 @@ def _alternative(url: str, rows: int) -> Callable[[], int]:
 
 
 def _time(call: Callable[[], Any], repeats: int, rows_of: Callable[[Any], int]) -> dict[str, Any]:
-    times, result = [], None
-    for _ in range(repeats):
-        started = time.perf_counter()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RejectedRowsWarning)
-            result = call()
-        times.append(round(time.perf_counter() - started, 3))
+    times, result = timed_runs(call, repeats)
+    times = [round(t, 3) for t in times]
     rows = rows_of(result)
     del result
     return {
@@ -136,10 +129,6 @@ def _time(call: Callable[[], Any], repeats: int, rows_of: Callable[[Any], int]) 
         "seconds_all": times,
         "rows_per_second": round(rows / min(times)),
     }
-
-
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
 
 
 def _gate_only(source: PostgresSource) -> dict[str, Any]:
@@ -207,7 +196,7 @@ def main() -> None:
             alternative / cases["adbc_same_rows"]["seconds_best"], 2
         ),
         "load_average_before_after": [round(x, 2) for x in (*load_before[:1], os.getloadavg()[0])],
-        "peak_rss_mb": round(_peak_rss_mb(), 1),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
         "postgresql": version,
         "python": platform.python_version(),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",

@@ -33,6 +33,12 @@ class SimTrained:
     paths: dict[str, Path]
 
 
+def side_tables(tables: dict[str, Any]) -> dict[str, Any]:
+    """The ``events`` and ``customers`` of ``tables`` (paths or frames), as the keyword
+    arguments that scoring, features and training take beside the orders."""
+    return {"events": tables["events"], "customers": tables["customers"]}
+
+
 def write_simulation(folder: Path, *, n_customers: int = N_CUSTOMERS) -> dict[str, Path]:
     """Write the simulated orders, events and customers as Parquet files; return their paths."""
     sim = simulate(n_customers, start=START, end=END, seed=SEED)

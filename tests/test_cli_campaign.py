@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from simulated import AS_OF, SimTrained
+from simulated import AS_OF, SimTrained, side_tables
 from winback.actions import load_actions_config
 from winback.models import load_model
 
@@ -282,8 +282,7 @@ def test_no_progress_bar_off_a_terminal_and_one_per_chunk_through_a_callback(sim
         load_model(sim_trained.bundle),
         frames["orders"],
         as_of=AS_OF,
-        events=frames["events"],
-        customers=frames["customers"],
+        **side_tables(frames),
         config=ScoringConfig(chunk_size=250),
         progress=lambda done, total: seen.append((done, total)),
     )

@@ -56,21 +56,17 @@ def _files(root: Path) -> dict[str, Path]:
     return files
 
 
-def _score(files: dict[str, Path], model: str, *extra: str) -> list[str]:
-    out = str(files["orders"].with_name("scores.csv"))
-    orders = str(files["orders"])
-    return [
-        "score",
-        "--model",
-        model,
-        "--orders",
-        orders,
-        "--as-of",
-        "2024-01-31",
-        "--out",
-        out,
-        *extra,
-    ]
+def _export(files: dict[str, Path], scores: Path, customers: Path, *extra: str) -> list[str]:
+    out = str(files["orders"].with_name("ex"))
+    return ["export", "--scores", str(scores), "--customers", str(customers), "--out", out, *extra]
+
+
+def _score(files: dict[str, Path], *extra: str, model: Path | None = None) -> list[str]:
+    """``winback score`` of the orders file with ``model`` (default: the garbled bundle)."""
+    model = files["bundle"] if model is None else model
+    where = ["--orders", str(files["orders"]), "--as-of", "2024-01-31"]
+    out = ["--out", str(files["orders"].with_name("scores.csv"))]
+    return ["score", "--model", str(model), *where, *out, *extra]
 
 
 CASES: dict[str, tuple[str, Callable[[Path, dict[str, Path]], list[str]]]] = {
@@ -99,48 +95,34 @@ CASES: dict[str, tuple[str, Callable[[Path, dict[str, Path]], list[str]]]] = {
     ),
     "--date-format not strftime": (
         "ConfigError",
-        lambda r, f: _score(f, str(f["bundle"]), "--date-format", "dd.mm.yyyy"),
+        lambda r, f: _score(f, "--date-format", "dd.mm.yyyy"),
     ),
     "--allow-missing unknown table": (
         "ConfigError",
-        lambda r, f: _score(f, str(f["bundle"]), "--allow-missing", "orders"),
+        lambda r, f: _score(f, "--allow-missing", "orders"),
     ),
-    "no bundle": ("ModelError", lambda r, f: _score(f, str(r / "none"))),
-    "manifest not text": ("ModelError", lambda r, f: _score(f, str(f["bundle"]))),
-    "model.json not JSON": ("ModelError", lambda r, f: _score(f, str(f["half"]))),
-    "bad --out suffix": (
-        "ConfigError",
-        lambda r, f: [*_score(f, str(f["bundle"]))[:-1], str(r / "scores.txt")],
-    ),
+    "no bundle": ("ModelError", lambda r, f: _score(f, model=r / "none")),
+    "manifest not text": ("ModelError", lambda r, f: _score(f)),
+    "model.json not JSON": ("ModelError", lambda r, f: _score(f, model=f["half"])),
+    "bad --out suffix": ("ConfigError", lambda r, f: [*_score(f)[:-1], str(r / "scores.txt")]),
     "both --workers and --scheduler": (
         "ConfigError",
-        lambda r, f: _score(f, str(f["bundle"]), "--workers", "1", "--scheduler", "x"),
+        lambda r, f: _score(f, "--workers", "1", "--scheduler", "x"),
     ),
-    "bad --columns text": (
-        "ConfigError",
-        lambda r, f: _score(f, str(f["bundle"]), "--columns", "customer_id"),
-    ),
+    "bad --columns text": ("ConfigError", lambda r, f: _score(f, "--columns", "customer_id")),
     "bad --event-columns key": (
         "ConfigError",
-        lambda r, f: _score(f, str(f["bundle"]), "--event-columns", "order_ts=Date"),
+        lambda r, f: _score(f, "--event-columns", "order_ts=Date"),
     ),
     "bad --customer-columns text": (
         "ConfigError",
-        lambda r, f: _score(f, str(f["bundle"]), "--customer-columns", "email"),
+        lambda r, f: _score(f, "--customer-columns", "email"),
     ),
     "export: bad --customer-columns key": (
         "ConfigError",
-        lambda r, f: [
-            "export",
-            "--scores",
-            str(r / "s.parquet"),
-            "--customers",
-            str(f["orders"]),
-            "--out",
-            str(r / "ex"),
-            "--customer-columns",
-            "order_ts=Date",
-        ],
+        lambda r, f: _export(
+            f, r / "s.parquet", f["orders"], "--customer-columns", "order_ts=Date"
+        ),
     ),
     "measure: bad --event-columns key": (
         "ConfigError",
@@ -162,34 +144,13 @@ CASES: dict[str, tuple[str, Callable[[Path, dict[str, Path]], list[str]]]] = {
         "ConfigError",
         lambda r, f: ["train", "-c", str(r / "config.yaml"), "--customer-columns", "x=y"],
     ),
-    "--margin above 1": ("ConfigError", lambda r, f: _score(f, str(f["bundle"]), "--margin", "2")),
+    "--margin above 1": ("ConfigError", lambda r, f: _score(f, "--margin", "2")),
     "customers without customer_id": (
         "DataError",
-        lambda r, f: [
-            "export",
-            "--scores",
-            str(f["scores"]),
-            "--customers",
-            str(f["people"]),
-            "--campaign-id",
-            "c1",
-            "--out",
-            str(r / "ex"),
-        ],
+        lambda r, f: _export(f, f["scores"], f["people"], "--campaign-id", "c1"),
     ),
-    "bad --reasons": ("ConfigError", lambda r, f: _score(f, str(f["bundle"]), "--reasons", "x")),
-    "scores file missing": (
-        "DataError",
-        lambda r, f: [
-            "export",
-            "--scores",
-            str(r / "s.parquet"),
-            "--customers",
-            str(f["orders"]),
-            "--out",
-            str(r / "ex"),
-        ],
-    ),
+    "bad --reasons": ("ConfigError", lambda r, f: _score(f, "--reasons", "x")),
+    "scores file missing": ("DataError", lambda r, f: _export(f, r / "s.parquet", f["orders"])),
     "report needs an as-of date": (
         "ConfigError",
         lambda r, f: ["report", "--orders", str(f["orders"]), "--out", str(r / "rep")],

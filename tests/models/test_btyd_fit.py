@@ -140,6 +140,13 @@ def power_series(P, Q, z, n=400_000):
     return np.log(f), d_p, d_q, ratio
 
 
+@pytest.mark.parametrize(("P", "Q", "z"), [*HARD_CASES, (2.0, 0.001, 0.9999)])
+def test_hyp2f1_one_matches_its_power_series(P, Q, z):
+    with np.errstate(divide="ignore"):
+        log_f = power_series(P, Q, z)[0]
+    assert hyp2f1_one(P, Q, z) == pytest.approx(np.exp(log_f), rel=1e-11)
+
+
 @pytest.mark.parametrize(("P", "Q", "z"), HARD_CASES)
 def test_fraction_derivatives_match_the_power_series(P, Q, z):
     with np.errstate(divide="ignore"):

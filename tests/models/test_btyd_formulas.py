@@ -7,7 +7,6 @@ import pytest
 from scipy import integrate, optimize, stats
 
 from winback.models.btyd import BetaGeo, GammaGamma, ParetoNBD, _beta_geo, _gamma_gamma
-from winback.models.btyd._hypergeometric import hyp2f1_one
 from winback.models.btyd._pareto_nbd import _log_tail_integral
 
 CDNOW_BGNBD = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
@@ -154,25 +153,6 @@ def test_pareto_tail_integral_matches_quadrature(y, a, p, b, q):
         limit=500,
     )
     assert _log_tail_integral(y, a, p, b, q) == pytest.approx(np.log(scaled) + log_scale, abs=1e-9)
-
-
-@pytest.mark.parametrize(
-    ("P", "Q", "z"),
-    [
-        (300.5, 2.0, 0.95),
-        (1000.2, 40.0, 0.99),
-        (1.6, 3.0, 0.999),
-        (50.0, 1.0 + 1e-9, 0.999),
-        (0.553, 1.606, 0.1),
-        (2.0, 0.001, 0.9999),
-        (10.3, 500.0, 0.5),
-    ],
-)
-def test_hyp2f1_one_matches_its_power_series(P, Q, z):
-    # 2F1(1, P; P+Q; z) = sum_n prod_{k<n} (P+k)/(P+Q+k) z: positive terms, summed directly.
-    k = np.arange(400_000)
-    terms = np.exp(np.cumsum(np.log((P + k) / (P + Q + k) * z)))
-    assert hyp2f1_one(P, Q, z) == pytest.approx(1.0 + np.sort(terms).sum(), rel=1e-11)
 
 
 # ---- shape properties ------------------------------------------------------------------------

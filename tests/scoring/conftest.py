@@ -1,11 +1,14 @@
-"""Fixtures of the scoring tests: one model bundle trained on simulated data per session."""
+"""Fixtures of the scoring tests: one model bundle trained on simulated data per session, and a
+Dask cluster in this process per module that asks for one."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from distributed import Client, LocalCluster
 
 from simulated import AS_OF, SimTrained
 from winback.models import WinbackModel, load_model
@@ -32,3 +35,13 @@ def model(trained: tuple[Path, dict[str, Path]]) -> WinbackModel:
 @pytest.fixture(scope="session")
 def as_of() -> str:
     return AS_OF
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Client]:
+    """A client of a two-worker Dask cluster in this process (threads, no dashboard)."""
+    cluster = LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+    )
+    with cluster, Client(cluster) as client:
+        yield client

@@ -6,9 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from distributed import Client, LocalCluster, get_task_stream
+from distributed import get_task_stream
 
 from every_source import duckdb_table
+from simulated import side_tables
 from winback.exceptions import ConfigError
 from winback.io import bucket_of, partition_dataset
 from winback.scoring import ScoringConfig, score_files
@@ -16,15 +17,6 @@ from winback.scoring import ScoringConfig, score_files
 pytestmark = pytest.mark.xdist_group("dask")
 
 BUCKETS = 5
-
-
-@pytest.fixture(scope="module")
-def client():
-    cluster = LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
-    )
-    with cluster, Client(cluster) as client:
-        yield client
 
 
 @pytest.fixture(scope="module")
@@ -132,8 +124,7 @@ def test_tables_bucketed_by_different_engines_are_refused(trained, inputs, as_of
         score_files(
             bundle,
             orders=bucketed["orders"],
-            events=plain["events"],
-            customers=plain["customers"],
+            **side_tables(plain),
             out=tmp_path / "s.csv",
             as_of=as_of,
         )

@@ -4,20 +4,11 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from distributed import Client, LocalCluster, get_task_stream
+from distributed import get_task_stream
 
 from winback.scoring import ScoringConfig, score
 
 pytestmark = pytest.mark.xdist_group("dask")
-
-
-@pytest.fixture(scope="module")
-def client():
-    cluster = LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
-    )
-    with cluster, Client(cluster) as client:
-        yield client
 
 
 def test_chunks_scored_on_workers_equal_a_local_run(model, frames, as_of, client):

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from simulated import side_tables
 from winback.cli import app
 from winback.exceptions import ConfigError
 from winback.io import read_customers, read_events, read_orders
@@ -25,8 +26,7 @@ def test_features_file_holds_the_model_features_and_predicts_like_score(
         paths["orders"],
         as_of=as_of,
         out=out,
-        events=paths["events"],
-        customers=paths["customers"],
+        **side_tables(paths),
     )
     features = pd.read_csv(out)
     assert list(features.columns) == ["customer_id", *model.feature_names]

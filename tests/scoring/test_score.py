@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from simulated import side_tables
 from winback.exceptions import ConfigError, DataError, DriftWarning
 from winback.monitoring import feature_profile
 from winback.scoring import SCORE_COLUMNS, ScoringConfig, score, score_files
@@ -92,8 +93,7 @@ def test_score_files_lists_rows_rejected_by_the_data_gate(model, frames, as_of, 
             path,
             out=out,
             as_of=as_of,
-            events=frames["events"],
-            customers=frames["customers"],
+            **side_tables(frames),
         )
     rejects = pd.read_csv(output_paths(out)["rejects"])
     reason = rejects.set_index("customer_id")["reason"]
@@ -154,8 +154,7 @@ def test_output_files_are_byte_identical_across_runs(model, trained, as_of, tmp_
             paths["orders"],
             out=out,
             as_of=as_of,
-            events=paths["events"],
-            customers=paths["customers"],
+            **side_tables(paths),
             actions="configs/actions.yaml",
             config=ScoringConfig(chunk_size=300),
         )

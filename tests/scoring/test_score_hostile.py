@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from simulated import side_tables
 from winback.exceptions import ConfigError, DataError, RejectedRowsWarning
 from winback.export import export_campaign
 from winback.io import read_customers, staging_path
@@ -168,8 +169,7 @@ def test_zero_padded_ids_survive_a_csv_scores_file_and_reach_the_export(
         padded["orders"],
         out=out,
         as_of=as_of,
-        events=padded["events"],
-        customers=padded["customers"],
+        **side_tables(padded),
         actions=ACTIONS,
     )
     back = read_scores(out)

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from simulated import END, SimTrained
+from simulated import END, SimTrained, side_tables
 from winback.training import TrainConfig
 
 DATA_END = END
@@ -53,8 +53,7 @@ def trained(sim_trained: SimTrained) -> Trained:
     features = sim_trained.result.model.build_features(
         frames["orders"],
         cutoff=pd.Timestamp(DATA_END),
-        events=frames["events"],
-        customers=frames["customers"],
+        **side_tables(frames),
     )
     return Trained(sim_trained.result, config, features, workdir, sim_trained.bundle)
 

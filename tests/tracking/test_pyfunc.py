@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulated import END
+from simulated import END, side_tables
 from winback.exceptions import ModelError
 from winback.models import PREDICTION_COLUMNS, load_model
 from winback.scoring import score_files, write_model_features
@@ -110,16 +110,14 @@ def test_features_file_round_trip_through_the_registered_model(registry, trained
         paths["orders"],
         as_of=as_of,
         out=tmp_path / "features.csv",
-        events=paths["events"],
-        customers=paths["customers"],
+        **side_tables(paths),
     )
     scored = score_files(
         trained.bundle,
         paths["orders"],
         as_of=as_of,
         out=tmp_path / "scores.parquet",
-        events=paths["events"],
-        customers=paths["customers"],
+        **side_tables(paths),
         progress=False,
     ).scores.set_index("customer_id")
     model = mlflow.pyfunc.load_model(MODEL_URI)

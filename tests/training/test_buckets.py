@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from distributed import Client, LocalCluster
 
+from simulated import side_tables
 from winback.exceptions import ConfigError
 from winback.features import build_training_frame
 from winback.io import bucket_of, partition_dataset, read_customers, read_events, read_orders
@@ -39,8 +40,7 @@ def _local_frame(paths, buckets):
         frames["orders"],
         cutoffs=CUTOFFS,
         horizons_days=90,
-        events=frames["events"],
-        customers=frames["customers"],
+        **side_tables(frames),
     )
 
 

@@ -11,14 +11,20 @@ from winback.training._plan import plan_windows
 DAY = pd.Timedelta(days=1)
 
 
-def test_cdnow_repurchase_plan_uses_the_full_91_day_window():
-    plan = plan_windows(
-        first_date=pd.Timestamp("1997-01-01"),
-        label_bound=pd.Timestamp("1997-09-30"),
-        horizon_days=91,
-        every_days=14,
-        min_history_days=28,
+def _plan(first, bound, horizon, *, every=14, history=28, max_cutoffs=None):
+    """The plan of ``horizon``-day labels for data from ``first`` with labels up to ``bound``."""
+    return plan_windows(
+        first_date=pd.Timestamp(first),
+        label_bound=pd.Timestamp(bound),
+        horizon_days=horizon,
+        every_days=every,
+        min_history_days=history,
+        max_train_cutoffs=max_cutoffs,
     )
+
+
+def test_cdnow_repurchase_plan_uses_the_full_91_day_window():
+    plan = _plan("1997-01-01", "1997-09-30", 91)
     assert plan.label_days == 91
     assert plan.validation_cutoff == pd.Timestamp("1997-07-01")
     assert plan.train_cutoffs[-1] == pd.Timestamp("1997-04-01")
@@ -26,26 +32,14 @@ def test_cdnow_repurchase_plan_uses_the_full_91_day_window():
 
 
 def test_long_horizon_is_shortened_and_says_so():
-    plan = plan_windows(
-        first_date=pd.Timestamp("1997-01-01"),
-        label_bound=pd.Timestamp("1997-09-30"),
-        horizon_days=273,
-        every_days=14,
-        min_history_days=28,
-    )
+    plan = _plan("1997-01-01", "1997-09-30", 273)
     assert plan.label_days < 273
     assert "trained on" in plan.note and "273-day window does not fit" in plan.note
 
 
 def test_no_history_raises_a_data_error_naming_the_horizon():
     with pytest.raises(DataError, match="no training cutoff for a 91-day task"):
-        plan_windows(
-            first_date=pd.Timestamp("2020-01-01"),
-            label_bound=pd.Timestamp("2020-01-20"),
-            horizon_days=91,
-            every_days=7,
-            min_history_days=10,
-        )
+        _plan("2020-01-01", "2020-01-20", 91, every=7, history=10)
 
 
 @settings(max_examples=200, deadline=None)
@@ -60,14 +54,7 @@ def test_every_label_window_ends_by_the_bound(span, horizon, every, history, max
     first = pd.Timestamp("2021-01-01")
     bound = first + span * DAY
     try:
-        plan = plan_windows(
-            first_date=first,
-            label_bound=bound,
-            horizon_days=horizon,
-            every_days=every,
-            min_history_days=history,
-            max_train_cutoffs=max_cutoffs,
-        )
+        plan = _plan(first, bound, horizon, every=every, history=history, max_cutoffs=max_cutoffs)
     except DataError:
         return
     assert 7 <= plan.label_days <= horizon

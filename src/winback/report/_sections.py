@@ -26,10 +26,9 @@ __all__ = [
     "top_customers_section",
 ]
 
-#: Columns of the top at-risk customers table: column -> (header, format kind). Optional columns
-#: (``p_alive``, ``expected_next_order_date``, ``days_to_next_order``, ``clv``, ``action``)
-#: appear when the scores have them.
-CUSTOMER_COLUMNS: dict[str, tuple[str, str]] = {
+#: Every column the report's customer, segment and plan tables show: key -> (header, format
+#: kind). One header per key, whichever table shows it.
+_HEADERS: dict[str, tuple[str, str]] = {
     "customer_id": ("Customer", "text"),
     "segment": ("Segment", "text"),
     "risk_tier": ("Risk tier", "text"),
@@ -42,22 +41,42 @@ CUSTOMER_COLUMNS: dict[str, tuple[str, str]] = {
     "expected_next_order_date": ("Expected next order", "text"),
     "days_to_next_order": ("Days to next order", "number"),
     "action": ("Action", "text"),
-}
-_SUMMARY_COLUMNS = {
     "customers": ("Customers", "count"),
     "share": ("Share", "rate"),
     "mean_p_churn": ("Mean p_churn", "rate"),
-    "expected_value": ("Expected value", "money"),
-    "value_at_risk": ("Value at risk", "money"),
-}
-_PLAN_COLUMNS = {
-    "customers": ("Customers", "count"),
     "treatment": ("Treatment", "count"),
     "control": ("Control", "count"),
     "planned_cost": ("Planned cost", "money"),
     "spend": ("Spend (treatment)", "money"),
     "expected_gain": ("Expected gain (treatment)", "money"),
 }
+
+
+def _headed(*keys: str) -> dict[str, tuple[str, str]]:
+    return {key: _HEADERS[key] for key in keys}
+
+
+#: Columns of the top at-risk customers table: column -> (header, format kind). Optional columns
+#: (``p_alive``, ``expected_next_order_date``, ``days_to_next_order``, ``clv``, ``action``)
+#: appear when the scores have them.
+CUSTOMER_COLUMNS = _headed(
+    "customer_id",
+    "segment",
+    "risk_tier",
+    "p_churn",
+    "p_alive",
+    "expected_value",
+    "value_if_retained",
+    "value_at_risk",
+    "clv",
+    "expected_next_order_date",
+    "days_to_next_order",
+    "action",
+)
+_SUMMARY_COLUMNS = _headed("customers", "share", "mean_p_churn", "expected_value", "value_at_risk")
+_PLAN_COLUMNS = _headed(
+    "customers", "treatment", "control", "planned_cost", "spend", "expected_gain"
+)
 _ALLOCATION_NEEDED = ("action", "group", "cost", "expected_gain")
 _LEFT_OUT_WORDS = {
     "no_customer_record": "no row in the customers table",
