@@ -244,6 +244,45 @@ def test_score_refuses_to_overwrite_its_orders(trained, tmp_path):
     assert orders.read_bytes() == data["orders"].read_bytes()
 
 
+def _features_args(trained, out: Path) -> list[str]:
+    args = _score_args(trained, out)
+    return ["features", *args[1 : args.index("--chunk-size")]]
+
+
+def _report_args(trained, out: Path) -> list[str]:
+    _, data = trained
+    return ["report", "--orders", str(data["orders"]), "--as-of", AS_OF, "--out", str(out)]
+
+
+@pytest.mark.filterwarnings("ignore::winback.exceptions.DriftWarning")
+@pytest.mark.parametrize(
+    ("arguments", "output", "squatted"),
+    [
+        (_score_args, "scores.csv", "scores.csv"),
+        (_score_args, "scores.csv", "scores.summary.json"),
+        (_score_args, "scores.parquet", "scores.rejects.csv"),
+        (_features_args, "features.parquet", "features.parquet"),
+        (_report_args, "report", "report/report.html"),
+        (_report_args, "report", "report/monthly_activity.png"),
+    ],
+)
+def test_no_command_overwrites_a_file_it_did_not_write(
+    trained, tmp_path, arguments, output, squatted
+):
+    runner = CliRunner()
+    (tmp_path / squatted).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / squatted).write_text("the user's own file\n")
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    line = _one_line_error(runner.invoke(app, arguments(trained, tmp_path / output)), "ConfigError")
+    assert f"{tmp_path / squatted} exists and winback did not write it" in line
+    assert (tmp_path / squatted).read_text() == "the user's own file\n"
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+    (tmp_path / squatted).unlink()  # once the user moved it away, the command writes, twice
+    for _ in range(2):
+        ran = runner.invoke(app, arguments(trained, tmp_path / output))
+        assert ran.exit_code == 0, ran.output
+
+
 def test_score_reads_a_cp1252_line_item_file_and_says_what_it_did(trained, tmp_path):
     _, data = trained
     orders = pd.read_parquet(data["orders"])

@@ -38,13 +38,14 @@ PUBLIC = {
     "winback.features": """BTYD_MODELS COLUMNS ColumnSpec FEATURE_DEFINITIONS FeatureConfig
         LABEL_DEFINITIONS SCORE_DEFINITIONS build_features build_labels build_training_frame
         column_kind column_name describe_columns parse_column propose_cutoffs rfm_summary""",
-    "winback.io": """COLUMNS_OPTIONS Bucket BucketWriter BucketedDataset CustomersColumns DataSource
-        DuckDBSource EventsColumns LineItems OrdersColumns ParquetDataset PostgresSource
-        ReadResult bucket_of escape_formulas gate_rejects is_url check_frame open_source
-        output_lock parse_columns_option parse_customer_ids partition_dataset
-        purchase_mask read_customers read_events read_json_object read_orders redact
-        sha256_file split_buckets staging_path unescape_formulas without_password
-        write_atomic write_frame write_json write_together""",
+    "winback.io": """Bucket BucketWriter BucketedDataset COLUMNS_OPTIONS CustomersColumns DataSource
+        DuckDBSource EventsColumns LEDGER LineItems OrdersColumns ParquetDataset
+        PostgresSource ReadResult bucket_of check_frame check_replaceable
+        escape_formulas gate_rejects is_url open_source output_lock parse_columns_option
+        parse_customer_ids partition_dataset purchase_mask read_customers read_events
+        read_json_object read_orders redact sha256_file split_buckets staging_path
+        unescape_formulas without_password write_atomic write_frame write_json
+        write_together""",
     "winback.models": """BTYDScore BTYD_DAYS_PER_UNIT BetaGeo Calibrator DAYS_PER_MONTH
         FittedBTYD GammaGamma LGBMProbability LGBMSpend OUTLOOK_COLUMNS PREDICTION_COLUMNS
         ParetoNBD ProbabilityTask RFMLogit RFM_LOGIT_COLUMNS SpendTask TaskSpec WinbackModel

@@ -412,9 +412,15 @@ def _dask_client(workers: int | None, scheduler: str | None) -> Iterator[Any]:
         with client:
             yield client
         return
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None)
-    with cluster, Client(cluster) as client:
-        yield client
+    quiet = logging.getLogger("distributed")  # its INFO lines on starting and stopping
+    level = quiet.level
+    quiet.setLevel(max(level, logging.WARNING))
+    try:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None)
+        with cluster, Client(cluster) as client:
+            yield client
+    finally:
+        quiet.setLevel(level)
 
 
 @app.command("partition")

@@ -117,7 +117,7 @@ def test_rewrites_its_own_files(tmp_path):
 @pytest.mark.parametrize("name", ["orders.csv", "customers.csv", "demo.json"])
 def test_refuses_to_overwrite_a_file_it_did_not_write(tmp_path, name):
     (tmp_path / name).write_text("customer_id\n1\n")
-    with pytest.raises(ConfigError, match=rf"{name} exists and was not written by `winback demo`"):
+    with pytest.raises(ConfigError, match=rf"{name} exists and winback did not write it"):
         write_demo(tmp_path, sample=True)
     assert (tmp_path / name).read_text() == "customer_id\n1\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == [name]
@@ -127,7 +127,7 @@ def test_refuses_to_overwrite_its_file_once_edited(tmp_path):
     files = write_demo(tmp_path, sample=True)
     edited = files.orders.read_text() + "4,1998-06-30,1.00,1.0\n"
     files.orders.write_text(edited)
-    with pytest.raises(ConfigError, match="or was changed since"):
+    with pytest.raises(ConfigError, match="or it changed since"):
         write_demo(tmp_path, sample=True)
     assert files.orders.read_text() == edited
 
@@ -148,4 +148,6 @@ def test_cli_writes_the_demo_and_refuses_in_one_line(tmp_path):
     refused = runner.invoke(app, ["demo", "--sample", "--out", str(tmp_path / "mine")])
     assert refused.exit_code == 1
     lines = refused.output.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("ConfigError: winback demo:")
+    assert len(lines) == 1 and lines[0].startswith("ConfigError: ")
+    assert "customers.csv exists and winback did not write it" in lines[0]
+    assert (tmp_path / "mine" / "customers.csv").read_text() == "customer_id\n1\n"

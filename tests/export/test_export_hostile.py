@@ -224,9 +224,34 @@ def test_a_file_added_to_a_previous_export_blocks_the_replacement(tmp_path: Path
     export_campaign(_scored([1]), _people(), out, campaign_id="c1")
     (out / "my notes.txt").write_text("keep me")
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    with pytest.raises(ConfigError, match=r"holds files that are not a winback export \(my notes"):
+    with pytest.raises(ConfigError, match=r"holds files that are not a winback export.*my notes"):
         export_campaign(_scored([1]), _people(), out, campaign_id="c2")
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_an_export_file_edited_since_blocks_the_replacement(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    export_campaign(_scored([1]), _people(), out, campaign_id="c1")
+    with open(out / "control.csv", "a") as handle:
+        handle.write("a row the user added\n")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    with pytest.raises(ConfigError, match=r"changed since it was written \(control\.csv\)"):
+        export_campaign(_scored([1]), _people(), out, campaign_id="c2")
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_a_summary_copied_beside_files_of_the_same_names_does_not_replace_them(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "out"
+    export_campaign(_scored([1]), _people(), out, campaign_id="c1")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "summary.json").write_bytes((out / "summary.json").read_bytes())
+    (mine / "control.csv").write_text("the user's own control list\n")
+    with pytest.raises(ConfigError, match=r"control\.csv"):
+        export_campaign(_scored([1]), _people(), mine, campaign_id="c1")
+    assert (mine / "control.csv").read_text() == "the user's own control list\n"
 
 
 def test_a_summary_copied_into_a_folder_does_not_make_it_replaceable(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from winback.exceptions import ConfigError
 from winback.io import (
+    LEDGER,
     escape_formulas,
     output_lock,
     staging_path,
@@ -147,15 +148,19 @@ def test_files_written_together_and_leftovers_of_a_killed_run_cleaned(tmp_path: 
         )
     assert out.read_bytes() == b"scores" and rejects.read_text() == "rejects"
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        ["scores.parquet", "scores.rejects.csv", *(p.name for p in mine)]
+        ["scores.parquet", "scores.rejects.csv", LEDGER, *(p.name for p in mine)]
     )
     assert oct(out.stat().st_mode & 0o777) == oct(0o666 & ~_umask())
 
 
 def test_a_failed_unit_leaves_the_previous_files_and_no_staging(tmp_path: Path) -> None:
     out, summary = tmp_path / "scores.parquet", tmp_path / "scores.summary.json"
-    out.write_bytes(b"old scores")
-    summary.write_text("old summary")
+    write_together(
+        {
+            out: lambda tmp: tmp.write_bytes(b"old scores"),
+            summary: lambda t: t.write_text("old summary"),
+        }
+    )
 
     def fail(tmp: Path) -> None:
         raise OSError("disk full")
@@ -163,7 +168,9 @@ def test_a_failed_unit_leaves_the_previous_files_and_no_staging(tmp_path: Path) 
     with pytest.raises(OSError, match="disk full"):
         write_together({out: lambda tmp: tmp.write_bytes(b"new"), summary: fail})
     assert out.read_bytes() == b"old scores" and summary.read_text() == "old summary"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["scores.parquet", "scores.summary.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [LEDGER, "scores.parquet", "scores.summary.json"]
+    )
 
 
 def _umask() -> int:

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from winback.exceptions import ModelError
+from winback.exceptions import ConfigError, ModelError
 from winback.models import _bundle, load_model, save_model
 
 
@@ -238,3 +238,48 @@ def test_extra_files_must_stay_inside_the_bundle(sealed: Path, tmp_path: Path) -
     with pytest.raises(ModelError, match="points outside the bundle"):
         save_model(load_model(sealed), tmp_path / "b", extra_files={"../evil.txt": b"x"})
     assert not (tmp_path / "evil.txt").exists() and not (tmp_path / "b").exists()
+
+
+def _user_folder(path: Path) -> None:
+    path.mkdir()
+    (path / "thesis.tex").write_text("years of work")
+
+
+def _bundle_with_a_user_file(path: Path, sealed: Path) -> None:
+    shutil.copytree(sealed, path)
+    (path / "notes.txt").write_text("mine")
+
+
+def _edited_bundle(path: Path, sealed: Path) -> None:
+    shutil.copytree(sealed, path)
+    with open(path / "model.json", "a") as handle:
+        handle.write(" ")
+
+
+@pytest.mark.parametrize(
+    "squat",
+    [
+        lambda path, sealed: _user_folder(path),
+        lambda path, sealed: path.write_text("a file"),
+        lambda path, sealed: path.symlink_to(sealed),
+        _bundle_with_a_user_file,
+        _edited_bundle,
+    ],
+    ids=["user folder", "file", "link to a bundle", "bundle + user file", "edited bundle"],
+)
+def test_saving_never_replaces_what_winback_did_not_seal(sealed, tmp_path, squat) -> None:
+    path = tmp_path / "model"
+    squat(path, sealed)
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    with pytest.raises(ConfigError, match="is not a bundle winback sealed"):
+        save_model(load_model(sealed), path)
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
+
+
+def test_saving_replaces_its_own_sealed_bundle(sealed: Path, tmp_path: Path) -> None:
+    model = load_model(sealed)
+    model.metadata["run"] = "first"
+    save_model(model, tmp_path / "model")
+    model.metadata["run"] = "second"
+    save_model(model, tmp_path / "model")
+    assert load_model(tmp_path / "model").metadata["run"] == "second"

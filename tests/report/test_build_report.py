@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from winback.exceptions import ConfigError
+from winback.io import LEDGER
 from winback.report import build_report, retention_kpis, scored_kpis
 
 CUTOFF = "2024-03-31"
@@ -25,7 +26,7 @@ ALL_FILES = [
 
 
 def _files(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.name != LEDGER}
 
 
 def test_build_report_writes_kpis_markdown_and_charts(

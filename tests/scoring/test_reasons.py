@@ -43,7 +43,7 @@ def test_top_three_families_pushing_toward_churn_in_plain_words():
     reasons = churn_reasons(features, contributions)
     # customer 10: recency 0.9, spend 0.65, gaps 0.4 (mystery 0.2 is 4th; site visit pulls away)
     assert reasons.loc[10] == (
-        "No order for 210 days; usually orders every 45 | "
+        "No order for 210 days; usually orders every 45 days | "
         "Spend in the last 90 days down 60% on the 90 before | "
         "No order for 210 days, 4.7 times the usual gap"
     )
@@ -55,7 +55,7 @@ def test_without_a_driver_the_reason_states_the_ordering():
     features = _features()
     contributions = pd.DataFrame(-0.1, index=features.index, columns=features.columns)
     assert churn_reasons(features, contributions).tolist() == [
-        "No order for 210 days; usually orders every 45",
+        "No order for 210 days; usually orders every 45 days",
         "Only one purchase day so far, 3 days ago",
     ]
     without_recency = features.drop(columns="days_since_last_order")
@@ -70,7 +70,7 @@ def test_unknown_features_fall_back_to_definition_and_value():
         "Mystery score: 2",
     ]
     text = reason_text(features.assign(n_categories=[4, 1]), "n_categories")
-    assert text.tolist() == ["Bought from 4 categories", "Bought from 1 categories"]
+    assert text.tolist() == ["Bought from 4 categories", "Bought from 1 category"]
 
 
 def test_families_group_features_that_tell_the_same_story():
@@ -91,7 +91,7 @@ def test_rates_over_tenure_and_pooled_engagement_read_in_plain_words():
         }
     )
     assert reason_text(features, "repeat_days_per_30d").tolist() == [
-        "1.5 repeat purchase days a month",
+        "Comes back to buy 1.5 times a month",
         "First order on the scoring day",
     ]
     assert reason_text(features, "recency_share").tolist() == [

@@ -16,7 +16,7 @@ import yaml
 from simulated import side_tables
 from winback.exceptions import ConfigError, DataError, RejectedRowsWarning
 from winback.export import export_campaign
-from winback.io import read_customers, staging_path
+from winback.io import LEDGER, read_customers, staging_path
 from winback.scoring import _files as files_module
 from winback.scoring import _score as score_module
 from winback.scoring import read_score_summary, read_scores, score, score_files
@@ -304,6 +304,7 @@ def test_a_second_run_on_the_same_out_is_refused_while_the_first_writes(
     summary = read_score_summary(out)  # the first run's files, consistent with each other
     assert summary["customers"]["scored"] == len(pd.read_parquet(out))
     assert sorted(p.name for p in tmp_path.iterdir()) == [
+        LEDGER,  # what winback wrote here: the three files
         "scores.parquet",
         "scores.rejects.csv",
         "scores.summary.json",
@@ -333,6 +334,7 @@ def test_leftovers_of_a_killed_run_are_removed_and_nothing_else(model, trained, 
     _score_files(model, paths, out, as_of=as_of)
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         ".scores.keep",
+        LEDGER,
         "scores.parquet",
         "scores.rejects.csv",
         "scores.summary.json",

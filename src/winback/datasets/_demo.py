@@ -8,7 +8,6 @@ with the sha256 of each file) into a folder, and only ever replaces files it wro
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,7 @@ import pandas as pd
 
 from winback.datasets._cdnow import load_cdnow
 from winback.exceptions import ConfigError
-from winback.io import output_lock, sha256_file, write_frame, write_json
+from winback.io import check_replaceable, output_lock, sha256_file, write_frame, write_json
 
 __all__ = ["DEMO_FORMAT", "DemoFiles", "demo_customers", "write_demo"]
 
@@ -140,44 +139,14 @@ def _customers_file(customers: pd.DataFrame) -> pd.DataFrame:
     return customers.assign(signup_ts=customers["signup_ts"].dt.strftime("%Y-%m-%d"))
 
 
-def _written_by_demo(folder: Path) -> dict[str, str]:
-    """The files a previous ``write_demo`` left in ``folder`` unchanged: name -> sha256."""
-    try:
-        manifest = json.loads((folder / MANIFEST_FILE).read_text())
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(manifest, dict) or manifest.get("format") != DEMO_FORMAT:
-        return {}
-    files = manifest.get("files")
-    return dict(files) if isinstance(files, dict) else {}
-
-
-def _check_replaceable(folder: Path) -> None:
-    """Refuse to replace a file of ``folder`` that ``write_demo`` did not write (or was edited)."""
-    written = _written_by_demo(folder)
-    for name in (ORDERS_FILE, CUSTOMERS_FILE, MANIFEST_FILE):
-        path = folder / name
-        if not path.exists() and not path.is_symlink():
-            continue
-        ours = name == MANIFEST_FILE and bool(written)
-        if name in written and path.is_file() and not path.is_symlink():
-            ours = sha256_file(path) == written[name]
-        if not ours:
-            raise ConfigError(
-                f"winback demo: {path} exists and was not written by `winback demo` (or was "
-                "changed since); it is left as it is. Choose another `winback demo --out`, or "
-                "move the file away."
-            )
-
-
 def write_demo(out: str | os.PathLike[str], *, sample: bool = False, seed: int = 0) -> DemoFiles:
     """Write the demo data into the folder ``out``: CDNOW's orders and SIMULATED customers.
 
     Writes ``orders.csv`` (``customer_id, order_ts, amount, quantity``: CDNOW as shipped, or its
     1/10 sample), ``customers.csv`` (:func:`demo_customers`: simulated, since CDNOW has no
     customer table) and ``demo.json`` (what this is, the seed and the sha256 of both files), each
-    atomically. Files the folder already holds are replaced only if a previous ``write_demo``
-    wrote them and they are unchanged; the same arguments write byte-identical files.
+    atomically. Files the folder already holds are replaced only if winback wrote them and they
+    are unchanged; the same arguments write byte-identical files.
 
     Parameters
     ----------
@@ -197,13 +166,14 @@ def write_demo(out: str | os.PathLike[str], *, sample: bool = False, seed: int =
     ------
     ConfigError
         If ``out`` is a file, or holds an ``orders.csv``, ``customers.csv`` or ``demo.json``
-        that ``write_demo`` did not write.
+        that winback did not write (:func:`winback.io.check_replaceable`).
     """
     folder = Path(out)
     if folder.exists() and not folder.is_dir():
         raise ConfigError(f"winback demo: --out {folder} is a file; give a folder, e.g. data/.")
     with output_lock(folder / ORDERS_FILE, what="demo files"):
-        _check_replaceable(folder)
+        for name in (ORDERS_FILE, CUSTOMERS_FILE, MANIFEST_FILE):  # all, before writing any
+            check_replaceable(folder / name)
         return _write(folder, sample=sample, seed=seed)
 
 

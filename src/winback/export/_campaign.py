@@ -40,7 +40,7 @@ import pandas as pd
 
 from winback.exceptions import ConfigError, DataError
 from winback.export._layouts import CONTROL_FIELDS, LAYOUTS, Layout, render, select_fields
-from winback.io import output_lock, staging_path, write_frame, write_json
+from winback.io import output_lock, sha256_file, staging_path, write_frame, write_json
 from winback.validation import SAFE_NAME
 
 __all__ = [
@@ -456,6 +456,7 @@ def _publish(tables: Mapping[str, pd.DataFrame], summary: dict[str, Any], out_di
     try:
         for name, table in tables.items():
             write_frame(table, staging / name)
+        summary["sha256"] = {name: sha256_file(staging / name) for name in sorted(tables)}
         write_json(summary, staging / SUMMARY)
         _swap_into_place(staging, out_dir)
     except BaseException:
@@ -480,24 +481,35 @@ def _check_replaceable(out_dir: Path) -> None:
             f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
         )
         raise ConfigError(
-            f"export_campaign: {out_dir} holds files that are not a winback export ({shown}); "
+            f"export_campaign: {out_dir} holds files that are not a winback export, or that "
+            f"changed since it was written ({shown}); "
             "winback replaces an export folder whole, so it only writes to a new folder, an "
             "empty one, or one holding exactly a previous export. Pass another folder."
         )
 
 
 def _export_files(summary: Path) -> set[str]:
-    """The files a previous export listed in its summary (empty if it is not an export)."""
+    """The files of a previous export that are as it wrote them: those its summary lists with
+    their sha256, unchanged (empty if the folder is not an export)."""
     try:
         written = json.loads(summary.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return set()
     if not isinstance(written, dict) or written.get("format") != EXPORT_FORMAT:
         return set()
-    files = written.get("files")
-    if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+    digests = written.get("sha256")
+    if not isinstance(digests, dict):
         return set()
-    return {*files, SUMMARY}
+    folder = summary.parent
+    unchanged = {
+        name
+        for name, digest in digests.items()
+        if isinstance(name, str)
+        and (folder / name).is_file()
+        and not (folder / name).is_symlink()
+        and sha256_file(folder / name) == digest
+    }
+    return {*unchanged, SUMMARY}
 
 
 def _swap_into_place(staging: Path, out_dir: Path) -> None:

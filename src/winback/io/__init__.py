@@ -41,6 +41,8 @@ from winback.io._source import open_source
 from winback.io._tables import purchase_mask
 from winback.io._urls import is_url, redact, without_password
 from winback.io._write import (
+    LEDGER,
+    check_replaceable,
     escape_formulas,
     output_lock,
     read_json_object,
@@ -55,6 +57,7 @@ from winback.io._write import (
 
 __all__ = [
     "COLUMNS_OPTIONS",
+    "LEDGER",
     "Bucket",
     "BucketWriter",
     "BucketedDataset",
@@ -69,6 +72,7 @@ __all__ = [
     "ReadResult",
     "bucket_of",
     "check_frame",
+    "check_replaceable",
     "escape_formulas",
     "gate_rejects",
     "is_url",

@@ -6,6 +6,12 @@
   rejects, summary) are written by one run at a time, staged in a hidden folder beside them and
   renamed into place, the last file last; a second run gets a clear error, and staging left by a
   killed run is removed by the next one.
+- :func:`check_replaceable` and the ledger: winback never overwrites a file it did not write.
+  Every file written here is recorded in the hidden folder ``.winback-written`` beside it (one
+  small file per name, holding the sha256 of what was written); an existing file is replaced
+  only if that record says winback wrote it and it is unchanged since. Anything else at the path
+  (a user's file, an edited output, a link, a folder) raises a ConfigError before anything is
+  written.
 - :func:`escape_formulas` / :func:`unescape_formulas`: CSV injection. A spreadsheet runs a cell
   that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return (also after leading
   spaces) as a formula; every text cell winback writes to a CSV file gets OWASP's fix, a leading
@@ -33,6 +39,8 @@ import pandas as pd
 from winback.exceptions import ConfigError, DataError
 
 __all__ = [
+    "LEDGER",
+    "check_replaceable",
     "escape_formulas",
     "output_lock",
     "read_json_object",
@@ -126,13 +134,64 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
     return digest.hexdigest()
 
 
+#: The hidden folder, beside the files winback writes, that records what it wrote.
+LEDGER = ".winback-written"
+
+
+def check_replaceable(path: str | os.PathLike[str]) -> None:
+    """Refuse a ``path`` that holds anything but a file winback wrote there, unchanged since.
+
+    Nothing at ``path`` is fine; so is a regular file whose sha256 is the one winback recorded
+    in the folder's ledger (:data:`LEDGER`) when it last wrote that name.
+
+    Raises
+    ------
+    ConfigError
+        If ``path`` is a folder, a link, or a file winback did not write (or that changed since).
+    """
+    path = Path(path)
+    if not path.exists() and not path.is_symlink():
+        return
+    if path.is_symlink() or not path.is_file():
+        what = "a link" if path.is_symlink() else "a folder"
+        raise ConfigError(
+            f"{path} is {what}; winback writes only regular files it owns. Write to another path."
+        )
+    record = path.parent / LEDGER / path.name
+    written = record.read_text(encoding="ascii").strip() if record.is_file() else None
+    if written != sha256_file(path):
+        raise ConfigError(
+            f"{path} exists and winback did not write it (or it changed since winback wrote "
+            "it); winback never overwrites a file it did not write. Write to another path, or "
+            "move the file away yourself."
+        )
+
+
+def _record_written(path: Path) -> None:
+    """Record ``path``'s current sha256 in its folder's ledger (atomically, one file per name).
+
+    A file written into a staging folder is not recorded there: it is recorded where it lands
+    (:func:`write_together`), or the folder it lands with carries its own manifest (exports)."""
+    if _STAGING in path.parent.name:
+        return
+    ledger = path.parent / LEDGER
+    ledger.mkdir(exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=ledger)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(sha256_file(path) + "\n")
+    os.replace(tmp, ledger / path.name)
+
+
 def write_atomic(path: str | os.PathLike[str], write: Callable[[Path], None]) -> Path:
     """Call ``write(tmp_path)`` and rename the result to ``path``; no partial file on failure.
 
     The temporary file lives in the destination folder so the final ``os.replace`` is atomic on
     POSIX. If ``write`` raises, the temporary file is removed and ``path`` is left untouched.
+    An existing ``path`` is replaced only if winback wrote it (:func:`check_replaceable`); the
+    file written is recorded in the folder's ledger.
     """
     path = Path(path)
+    check_replaceable(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
@@ -144,6 +203,7 @@ def write_atomic(path: str | os.PathLike[str], write: Callable[[Path], None]) ->
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    _record_written(path)
     return path
 
 
@@ -291,6 +351,8 @@ def write_together(files: Mapping[Path, Callable[[Path], None]]) -> list[Path]:
     last), and the staging folder is removed, also on failure. Returns the paths written.
     """
     targets = list(files)
+    for target in targets:
+        check_replaceable(target)
     folder = targets[0].parent
     folder.mkdir(parents=True, exist_ok=True)
     staging = folder / _staging_name(targets[0])
@@ -304,6 +366,7 @@ def write_together(files: Mapping[Path, Callable[[Path], None]]) -> list[Path]:
             staged.append((tmp, target))
         for tmp, target in staged:
             os.replace(tmp, target)
+            _record_written(target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return targets

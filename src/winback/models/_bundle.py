@@ -32,7 +32,7 @@ from typing import Any
 import lightgbm as lgb
 import numpy as np
 
-from winback.exceptions import ModelError
+from winback.exceptions import ConfigError, ModelError
 from winback.features import FeatureConfig
 from winback.io import output_lock, sha256_file, staging_path
 from winback.models._calibration import Calibrator
@@ -133,9 +133,9 @@ def save_model(
 
     The bundle is assembled in a hidden folder beside ``path`` (created with the user's umask,
     like any folder) and moved into place, so a crash never leaves a half-written bundle; an
-    existing bundle at ``path`` is replaced. One save at a time may write ``path``; staging left
-    by a killed save is removed by the next one. ``extra_files`` paths must stay inside the
-    bundle (relative, no ``..``).
+    existing bundle at ``path`` is replaced, anything else there is refused (ConfigError). One
+    save at a time may write ``path``; staging left by a killed save is removed by the next one.
+    ``extra_files`` paths must stay inside the bundle (relative, no ``..``).
     """
     doc, lgbm_files = model_document(model)
     contents = {"model.json": json.dumps(doc, indent=2, sort_keys=True, default=str).encode()}
@@ -157,8 +157,31 @@ def seal_bundle(
     for rel in contents:
         _inside(path, rel)
     with output_lock(path, what="model bundle"):
+        _check_replaceable(path)
         _seal(contents, path, format)
     return path
+
+
+def _check_replaceable(path: Path) -> None:
+    """Refuse to replace anything at ``path`` but a sealed bundle, unchanged since sealed."""
+    if not path.exists() and not path.is_symlink():
+        return
+    try:
+        if path.is_symlink() or not path.is_dir():
+            raise ModelError(f"{path} is not a folder")
+        files = _listed(path, _manifest(path))
+        unchanged = not _unlisted(path, files) and all(
+            _inside(path, rel).is_file() and sha256_file(_inside(path, rel)) == digest
+            for rel, digest in files.items()
+        )
+    except ModelError:
+        unchanged = False
+    if not unchanged:
+        raise ConfigError(
+            f"{path} exists and is not a bundle winback sealed (or its files changed since); "
+            "winback never replaces a folder it did not write. Save to another path, or move "
+            "the folder away yourself."
+        )
 
 
 def _seal(contents: dict[str, bytes], path: Path, format: object) -> None:

@@ -20,7 +20,7 @@ from matplotlib.axes import Axes
 
 from winback.dates import DateLike
 from winback.exceptions import ConfigError, DataError
-from winback.io import read_json_object, write_atomic, write_json
+from winback.io import check_replaceable, read_json_object, write_atomic, write_json
 from winback.plotting import png_bytes
 from winback.report._evaluation import model_evaluation
 from winback.report._html import format_value, render_html
@@ -181,6 +181,8 @@ def build_report(
         for name, draw in draws.items()
     }
     report["figures"] = [f"{name}.png" for name in charts]
+    for name in (*report["figures"], REPORT_JSON, REPORT_MD, REPORT_HTML):  # all, before any
+        check_replaceable(out / name)
     for name, chart in charts.items():
         _write_bytes(out / f"{name}.png", chart["png"])
     write_json(_without_nan(report), out / REPORT_JSON)

@@ -195,6 +195,16 @@ def _int(values: pd.Series) -> pd.Series:
     return text.where(values.notna(), "n/a")
 
 
+def _counted(values: pd.Series, noun: str, plural: str = "") -> pd.Series:
+    """Whole counts with their noun, singular for one (``"1 order"``, ``"3 orders"``)."""
+    nouns = np.where(values.to_numpy(dtype=float) == 1, f" {noun}", f" {plural or noun + 's'}")
+    return _int(values) + pd.Series(nouns, index=values.index, dtype="str")
+
+
+def _days(values: pd.Series) -> pd.Series:
+    return _counted(values, "day")
+
+
 def _fixed(values: pd.Series, decimals: int = 2) -> pd.Series:
     numbers = values.to_numpy(dtype=float)
     text = pd.Series(np.char.mod(f"%.{decimals}f", numbers), index=values.index, dtype="str")
@@ -237,18 +247,19 @@ def _recency(features: pd.DataFrame, _: Column) -> pd.Series:
     """``No order for 210 days; usually orders every 45`` when overdue, else ``Last order ...``."""
     since = _num(features, "days_since_last_order")
     usual = _num(features, "gap_mean_days")
-    overdue = "No order for " + _int(since) + " days; usually orders every " + _int(usual)
-    on_time = "Last order " + _int(since) + " days ago; usually orders every " + _int(usual)
-    single = "Only one purchase day so far, " + _int(since) + " days ago"
+    every = "; usually orders every " + _counted(usual, "day")
+    overdue = "No order for " + _counted(since, "day") + every
+    on_time = "Last order " + _counted(since, "day") + " ago" + every
+    single = "Only one purchase day so far, " + _counted(since, "day") + " ago"
     return overdue.where(since > usual, on_time).where(usual.notna(), single)
 
 
 def _overdue(features: pd.DataFrame, _: Column) -> pd.Series:
-    since = _int(_num(features, "days_since_last_order"))
+    since = _counted(_num(features, "days_since_last_order"), "day")
     ratio = _num(features, "overdue_ratio")
-    late = "No order for " + since + " days, " + _fixed(ratio, 1) + " times the usual gap"
-    usual = _int(_num(features, "gap_mean_days"))
-    on_time = "Last order " + since + " days ago, within the usual gap of " + usual + " days"
+    late = "No order for " + since + ", " + _fixed(ratio, 1) + " times the usual gap"
+    usual = _counted(_num(features, "gap_mean_days"), "day")
+    on_time = "Last order " + since + " ago, within the usual gap of " + usual
     return late.where(ratio > 1, on_time)
 
 
@@ -272,7 +283,7 @@ def _window(kind: str) -> Wording:
         values = _num(features, column.name)
         w = column["w"]
         if kind == "orders":
-            some = _int(values) + f" orders in the last {w} days"
+            some = _counted(values, "order") + f" in the last {w} days"
         else:
             some = "Spent " + _fixed(values) + f" in the last {w} days"
         return some.where(values != 0, f"No {kind} in the last {w} days")
@@ -288,18 +299,18 @@ def _simple(prefix: str, fmt: Callable[[pd.Series], pd.Series], suffix: str = ""
 
 
 def _event_recency(features: pd.DataFrame, column: Column) -> pd.Series:
-    return f"No {_words(column['type'])} for " + _int(_num(features, column.name)) + " days"
+    return f"No {_words(column['type'])} for " + _counted(_num(features, column.name), "day")
 
 
 def _event_count(features: pd.DataFrame, column: Column) -> pd.Series:
     values = _num(features, column.name)
-    some = _int(values) + f" {_words(column['type'])} events in the last {column['w']} days"
+    some = _counted(values, f"{_words(column['type'])} event") + f" in the last {column['w']} days"
     return some.where(values != 0, f"No {_words(column['type'])} in the last {column['w']} days")
 
 
 def _engagement_count(features: pd.DataFrame, column: Column) -> pd.Series:
     values = _num(features, column.name)
-    some = _int(values) + f" engagement events in the last {column['w']} days"
+    some = _counted(values, "engagement event") + f" in the last {column['w']} days"
     return some.where(values != 0, f"No engagement in the last {column['w']} days")
 
 
@@ -347,23 +358,23 @@ _ONE_DAY = "Only one purchase day so far"
 _WORDINGS: dict[str, tuple[Wording, str | None]] = {
     "days_since_last_order": (_recency, None),
     "overdue_ratio": (_overdue, _ONE_DAY),
-    "gap_last_days": (_simple("Last gap between orders: ", _int, " days"), _ONE_DAY),
-    "gap_mean_days": (_simple("Usually orders every ", _int, " days"), _ONE_DAY),
+    "gap_last_days": (_simple("Last gap between orders: ", _days), _ONE_DAY),
+    "gap_mean_days": (_simple("Usually orders every ", _days), _ONE_DAY),
     "gap_std_days": (
-        _simple("Irregular ordering: gaps vary by ", _int, " days"),
+        _simple("Irregular ordering: gaps vary by ", _days),
         "Fewer than three purchase days so far",
     ),
     "spend_trend_{w}d": (lambda f, c: _trend(f, c, kind="spend"), None),
     "spend_last_{w}d": (_window("spend"), None),
     "orders_trend_{w}d": (lambda f, c: _trend(f, c, kind="orders"), None),
     "orders_last_{w}d": (_window("orders"), None),
-    "n_orders": (_simple("", _int, " orders in total"), None),
-    "n_purchase_days": (_simple("Bought on ", _int, " days in total"), None),
-    "frequency": (_simple("", _int, " repeat purchase days"), None),
-    "tenure_days": (_simple("Customer for ", _int, " days"), None),
-    "active_span_days": (_simple("First to last order: ", _int, " days"), None),
+    "n_orders": (_simple("", lambda v: _counted(v, "order"), " in total"), None),
+    "n_purchase_days": (_simple("Bought on ", _days, " in total"), None),
+    "frequency": (_simple("Came back to buy on ", _days), None),
+    "tenure_days": (_simple("Customer for ", _days), None),
+    "active_span_days": (_simple("First to last order: ", _days), None),
     "repeat_days_per_30d": (
-        _simple("", lambda v: _fixed(v, 1), " repeat purchase days a month"),
+        _simple("Comes back to buy ", lambda v: _fixed(v, 1), " times a month"),
         "First order on the scoring day",
     ),
     "recency_share": (
@@ -373,10 +384,13 @@ _WORDINGS: dict[str, tuple[Wording, str | None]] = {
     "monetary_total": (_simple("Total spend ", _fixed), None),
     "monetary_mean": (_simple("Average order value ", _fixed), None),
     "monetary_max": (_simple("Largest order ", _fixed), None),
-    "first_purchase_value": (_simple("First purchase ", _fixed), None),
+    "first_purchase_value": (_simple("First order worth ", _fixed), None),
     "refund_share": (_simple("", _percent, " of orders refunded or returned"), None),
     "discount_share": (_simple("", _percent, " of orders discounted"), None),
-    "n_categories": (_simple("Bought from ", _int, " categories"), None),
+    "n_categories": (
+        _simple("Bought from ", lambda v: _counted(v, "category", "categories")),
+        None,
+    ),
     "{model}_p_alive": (_p_alive, None),
     "{model}_expected_purchases_{h}d": (_btyd_purchases, None),
     "{model}_p_purchase_{h}d": (_btyd_p_purchase, None),
@@ -385,11 +399,11 @@ _WORDINGS: dict[str, tuple[Wording, str | None]] = {
     "event_{type}_last_value": (_event_value, "No {type} score on record"),
     "event_{type}_last_{w}d": (_event_count, None),
     "events_all_days_since_last": (
-        _simple("No engagement for ", _int, " days"),
+        _simple("No engagement for ", _days),
         "No engagement on record",
     ),
     "events_all_last_{w}d": (_engagement_count, None),
     "events_all_rate_ratio_{w}d": (_engagement_ratio, "No engagement on record"),
-    "days_since_signup": (_simple("Signed up ", _int, " days ago"), "Signup date unknown"),
+    "days_since_signup": (_simple("Signed up ", _days, " ago"), "Signup date unknown"),
     "marketing_opt_in": (_opt_in, "Marketing opt-in unknown"),
 }
