@@ -26,10 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
+from _measure import write_result
 from bench_train import SIM_CUTOFF, train_on_simulation
 from winback.datasets import Simulation, oracle_purchase_probability, simulate
 from winback.evaluation import bootstrap_auc_difference, classification_metrics
-from winback.io import write_json
 from winback.training import TrainResult, load_config, train
 
 RESULTS = Path(__file__).parent / "results" / "bases.json"
@@ -144,7 +144,7 @@ def main() -> None:
             seconds = time.perf_counter() - start
             results[name] = _record(result, seconds, args.bootstrap, sim)
             print(name, json.dumps(results[name]["tasks"], default=str)[:400], flush=True)
-    write_json(
+    write_result(
         {"simulated_customers": args.customers, "cutoff_simulated": SIM_CUTOFF, "bases": results},
         RESULTS,
     )

@@ -37,9 +37,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from _measure import write_result
 from winback.datasets import load_cdnow
 from winback.features import rfm_summary
-from winback.io import write_json
 from winback.models.btyd import BetaGeo, GammaGamma, ParetoNBD
 from winback.models.btyd._simulate import simulate_bg_nbd, simulate_pareto_nbd
 
@@ -327,7 +327,7 @@ def main() -> None:
         }
         result["lifetimes"] = compare_lifetimes(args.lifetimes_python, summaries)
     result["load_average_after"] = [round(v, 2) for v in os.getloadavg()]
-    write_json(result, RESULT)
+    write_result(result, RESULT)
     print(json.dumps(result["goals_met"]))
     print(f"wrote {RESULT}")
 

@@ -28,10 +28,10 @@ from scipy.special import logit
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
+from _measure import write_result
 from winback.datasets import load_cdnow
 from winback.evaluation._metrics import expected_calibration_error
 from winback.features import build_labels
-from winback.io import write_json
 from winback.training import load_config, train
 
 RESULTS = Path(__file__).parent / "results" / "calibration.json"
@@ -107,7 +107,7 @@ def main() -> None:
         for cutoff in args.cutoffs:
             result[cutoff] = _at(cutoff, orders, Path(tmp))
             print(cutoff, json.dumps(result[cutoff], default=str), flush=True)
-    write_json({"horizon_days": HORIZON, "cutoffs": result}, RESULTS)
+    write_result({"horizon_days": HORIZON, "cutoffs": result}, RESULTS)
 
 
 if __name__ == "__main__":

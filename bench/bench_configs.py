@@ -22,7 +22,7 @@ import tempfile
 import textwrap
 from pathlib import Path
 
-from winback.io import write_json
+from _measure import write_result
 from winback.validation import MAX_CONFIG_BYTES
 
 RESULT = Path(__file__).resolve().parent / "results" / "configs.json"
@@ -155,7 +155,7 @@ def main() -> None:
         "python": platform.python_version(),
         "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}",
     }
-    write_json(result, RESULT)
+    write_result(result, RESULT)
     print(f"all goals met: {result['all_goals_met']}; wrote {RESULT}")
 
 

@@ -28,8 +28,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from _measure import write_result
 from winback.features import build_features, rfm_summary
-from winback.io import write_json
 
 RESULT = Path(__file__).resolve().parent / "results" / "features.json"
 START = pd.Timestamp("2022-01-01")
@@ -246,7 +246,7 @@ def main() -> None:
                 mine.to_numpy(), reference.loc[mine.index].to_numpy(), rtol=1e-9, atol=1e-9
             )
         )
-    write_json(result, args.output)
+    write_result(result, args.output)
     print(result)
 
 

@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from _measure import peak_rss_mb, timed_runs
-from winback.io import ReadResult, read_orders, write_json
+from _measure import peak_rss_mb, timed_runs, write_result
+from winback.io import ReadResult, read_orders
 
 RESULT = Path(__file__).resolve().parent / "results" / "io.json"
 UCI_COLUMNS = {
@@ -140,7 +140,7 @@ def main() -> None:
         "pandas": pd.__version__,
         "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}",
     }
-    write_json(result, RESULT)
+    write_result(result, RESULT)
     for name, case in cases.items():
         print(f"{name:35s} {case}")
     print(f"wrote {RESULT}")

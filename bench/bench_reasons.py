@@ -36,8 +36,8 @@ import numpy as np
 import pandas as pd
 
 import bench_score as base
+from _measure import write_result
 from winback.datasets import load_cdnow, simulate
-from winback.io import write_json
 from winback.models import WinbackModel, load_model
 from winback.scoring import ScoringConfig
 from winback.scoring._reasons import REASON_SEPARATOR, churn_reasons, feature_family
@@ -135,7 +135,7 @@ def main() -> None:
         min(agree.values()) >= GOAL["default_first_reason_agreement_with_shap"]
     )
     result["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
-    write_json(result, RESULTS)
+    write_result(result, RESULTS)
     print(json.dumps(result, indent=2))
 
 

@@ -258,7 +258,7 @@ def main() -> None:
     import numpy as np
     import pandas as pd
 
-    from winback.io import write_json
+    from _measure import write_result
     from winback.scoring import ScoringConfig
 
     default_reasons = ScoringConfig().reasons_method
@@ -301,7 +301,7 @@ def main() -> None:
         pandas=pd.__version__,
         machine=platform.machine(),
     )
-    write_json(result, RESULT)
+    write_result(result, RESULT)
     print(json.dumps(result, indent=2, sort_keys=True))
 
 

@@ -41,11 +41,11 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
+from _measure import write_result
 from bench_train import SIM_CUTOFF, train_on_simulation
 from winback.datasets import Simulation, oracle_purchase_probability, simulate
 from winback.datasets._simulate import DEFAULT_EVENT_RATES
 from winback.features import build_labels, rfm_summary
-from winback.io import write_json
 from winback.models import BetaGeo
 
 RESULTS = Path(__file__).parent / "results" / "signal.json"
@@ -220,7 +220,7 @@ def main() -> None:
             args.customers, 1, folder, observed_state=True
         )
     result["total_seconds"] = round(time.perf_counter() - start, 1)
-    write_json(result, RESULTS)
+    write_result(result, RESULTS)
     print(json.dumps(result, indent=2, default=str))
 
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from _measure import write_result
 from winback.datasets import simulate
-from winback.io import write_json
 
 RESULT = Path(__file__).resolve().parent / "results" / "simulate.json"
 
@@ -71,7 +71,7 @@ def main() -> None:
         "pandas": pd.__version__,
         "machine": platform.machine(),
     }
-    write_json(result, RESULT)
+    write_result(result, RESULT)
     print(result)
 
 

@@ -39,10 +39,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from winback.io import PostgresSource, read_orders, write_json
+from winback.io import PostgresSource, read_orders
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from _measure import peak_rss_mb, timed_runs
+from _measure import peak_rss_mb, timed_runs, write_result
 from postgres_server import PostgresServer, running_server
 
 RESULT = Path(__file__).resolve().parent / "results" / "sources.json"
@@ -201,7 +201,7 @@ def main() -> None:
         "python": platform.python_version(),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
     }
-    write_json(result, RESULT)
+    write_result(result, RESULT)
     for name, case in cases.items():
         print(f"{name:30s} {case}")
     print({k: result[k] for k in ("winback_vs_copy_binary", "sqlalchemy_vs_adbc_same_rows")})

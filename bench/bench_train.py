@@ -17,9 +17,9 @@ from pathlib import Path
 
 from sklearn.metrics import roc_auc_score
 
+from _measure import write_result
 from winback.datasets import Simulation, oracle_purchase_probability, simulate
 from winback.features import build_labels
-from winback.io import write_json
 from winback.training import TrainConfig, TrainResult, load_config, train
 
 RESULTS = Path(__file__).parent / "results" / "train.json"
@@ -121,7 +121,7 @@ def main() -> None:
                 "customers": args.customers,
                 **_simulated(args.customers, folder, with_events=events),
             }
-    write_json(result, RESULTS)
+    write_result(result, RESULTS)
     print(json.dumps(result, indent=2, default=str))
 
 

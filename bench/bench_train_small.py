@@ -17,8 +17,8 @@ import time
 import warnings
 from pathlib import Path
 
+from _measure import write_result
 from winback.datasets import simulate
-from winback.io import write_json
 from winback.training import TrainConfig, train
 
 RESULTS = Path(__file__).parent / "results" / "train_small.json"
@@ -60,7 +60,7 @@ def main() -> None:
         "loadavg_before": [round(x, 2) for x in load_before],
         "loadavg_after": [round(x, 2) for x in os.getloadavg()],
     }
-    write_json(result, RESULTS)
+    write_result(result, RESULTS)
     print(result)
 
 
