@@ -14,16 +14,19 @@ their ``expected_value``, which already counts the chance that they churn. So:
   response is ``p_churn * uplift`` and the gain ``uplift * value_at_risk - unit_cost``
   (``value_at_risk = p_churn * value_if_retained``, what is lost if the customer churns);
   ``p_churn * uplift * expected_value`` would count churn twice (it is ``p_churn * (1 -
-  p_churn) * uplift * value_if_retained``, largest at ``p_churn = 0.5`` and vanishing for the
-  customers most at risk);
+  p_churn) * uplift * value_if_retained``: for a given value if retained, largest at
+  ``p_churn = 0.5`` and vanishing for the customers most at risk);
 - ``uplift: model`` reads the customer's predicted incremental response ``tau(x) = P(order |
   contacted) - P(order | not contacted)`` from the scored column ``uplift_<action>``: the gain
   is ``uplift_<action> * value_if_retained - unit_cost``. A negative ``tau`` (a contact puts
   the customer off) loses a customer who would have stayed, worth the same value if retained;
   such customers are never chosen.
 
-This is the quantity the campaign simulator's truth is written in
-(:mod:`winback.campaigns`): a response won back from a would-be churner, minus one put off.
+The campaign simulator's truth (:mod:`winback.campaigns`) has the same shape: a would-be
+churner won back (probability ``(1 - q) * rho``) places an order, and a customer put off
+(``q * sigma``) loses the revenue they would have brought, so its true incremental revenue is
+close to ``tau * value_if_retained`` and far from ``tau * expected_value`` for the customers
+most at risk.
 
 Candidates with a positive gain are taken
 greedily, highest gain first (ties: lower ``customer_id``, then the earlier action), as long as the
