@@ -18,9 +18,10 @@ heterogeneous effects).
   expected incremental profit (margin 1) of four allocations under the same budget, caps, rules
   and control fraction: the *oracle* (knows every customer's true incremental revenue), the
   *learned* uplift (``uplift: model`` with the X-learner), the *p_churn* allocation with the
-  configured constant uplifts (the campaign as winback allocates it today), and the *true tau x
-  expected value* allocation (perfect uplift, winback's value: the ceiling of any uplift model
-  within winback's gain formula).
+  configured constant uplifts (the campaign as winback allocates it today: gain = uplift x value
+  at risk - cost), and the *true tau x value if retained* allocation (perfect uplift, winback's
+  value: the ceiling of any uplift model within winback's gain formula, ``uplift_<action> x
+  value_if_retained - cost``).
 
 Usage: ``python bench/bench_campaigns.py [--campaigns 200] [--test-campaigns 10]``.
 """
@@ -241,7 +242,7 @@ def uplift(model, n_learning: int, n_tests: int, n_customers: int) -> dict:
             "oracle": oracle_allocation(sim),
             "learned_uplift": allocate_actions(learned, by_model),
             "p_churn_constant_uplift": sim.scores,
-            "true_tau_x_expected_value": allocate_actions(perfect, by_model),
+            "true_tau_x_value_if_retained": allocate_actions(perfect, by_model),
         }
         profit = {name: allocation_profit(a, sim) for name, a in allocations.items()}
         rows.append(profit)

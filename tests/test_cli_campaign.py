@@ -144,7 +144,9 @@ def _check_reason(actions, i: int, reason: str, allocated: pd.DataFrame, budget:
     """Recompute, from the allocation, the numbers a reason states; fail if any is false."""
     action = actions[i]
     eligible = _matches(action.when, allocated)
-    value = allocated["p_churn"] * action.uplift * allocated["expected_value"]
+    # uplift x value at risk, value at risk = p_churn x expected_value / max(1 - p_churn, 0.05)
+    p_churn = allocated["p_churn"]
+    value = action.uplift * p_churn * allocated["expected_value"] / np.maximum(1 - p_churn, 0.05)
     gain = (value - action.unit_cost).to_numpy()
     assert action.name not in set(allocated["action"])
     if reason.startswith("no customer matched"):
@@ -173,11 +175,12 @@ def _check_reason(actions, i: int, reason: str, allocated: pd.DataFrame, budget:
             assert _count(r": ([\d,]+)\.\d\d left", reason) == int(left)
 
 
-@pytest.mark.parametrize("margin", [None, "0.1"])
+@pytest.mark.parametrize("margin", [None, "0.03"])
 def test_every_action_that_reached_nobody_says_why_and_it_is_true(
     sim_trained, campaign, tmp_path, margin
 ):
-    """The shipped actions; at a 10 % margin, some of them are not worth their cost."""
+    """The shipped actions; at a 3 % margin, some of them are not worth their cost (at 10 %,
+    with the gain on the value at risk, every one of them reaches somebody)."""
     out, summary, output = campaign
     if margin is not None:
         out = tmp_path / "scores.parquet"

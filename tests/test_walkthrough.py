@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from winback.actions import load_actions_config
 from winback.scoring import read_score_summary
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -129,7 +130,11 @@ def test_export_holds_lists_control_and_who_was_left_out(walked):
     customers = pd.read_csv(folder / "data" / "customers.csv").set_index("customer_id")
     opted_out = excluded.loc[excluded["reason"] == "not_opted_in", "customer_id"]
     assert len(opted_out) and not customers.loc[opted_out, "marketing_opt_in"].any()
-    exported = pd.concat(pd.read_csv(p) for p in treatment)
+    actions = load_actions_config(folder / "configs" / "actions.yaml").actions
+    email = {a.name for a in actions if a.channel == "email"}
+    emailed = [p for p in treatment if p.stem.removeprefix("treatment_") in email]
+    assert emailed  # lists of postal actions (vip_surprise_perk) hold postal addresses instead
+    exported = pd.concat(pd.read_csv(p) for p in emailed)
     assert exported.iloc[:, 0].str.endswith("@example.com").all()  # the e-mail address column
 
 

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from winback.actions import ActionsConfig, allocate_actions, control_mask, parse_actions_config
-from winback.actions._allocate import allocation_summary
+from winback.actions._allocate import allocation_summary, expected_gains
 from winback.actions._control import stable_uniform
 from winback.exceptions import ConfigError, DataError
 
@@ -44,18 +44,53 @@ def scored(p_churn: list[float], value: list[float], ids: list[Any] | None = Non
 
 
 def test_best_positive_gain_wins_by_hand() -> None:
-    # gains = p * uplift * value - cost
-    # customer 1: p=0.5, v=100 -> A: 0.5*0.2*100-5 = 5.0 ; B: 0.5*0.05*100-1 = 1.5  -> A
-    # customer 2: p=0.5, v=20  -> A: 2-5 = -3           ; B: 0.5-1 = -0.5         -> none
-    # customer 3: p=0.9, v=30  -> A: 5.4-5 = 0.4        ; B: 1.35-1 = 0.35        -> A
+    # gain = uplift * value at risk - cost; value at risk = p * v / (1 - p)
+    # customer 1: p=0.5, v=50 -> at risk 50 -> A: 0.2*50-5 = 5.0  ; B: 0.05*50-1 = 1.5  -> A
+    # customer 2: p=0.5, v=10 -> at risk 10 -> A: 2-5 = -3        ; B: 0.5-1 = -0.5     -> none
+    # customer 3: p=0.9, v=3  -> at risk 27 -> A: 5.4-5 = 0.4     ; B: 1.35-1 = 0.35    -> A
     cfg = config(action("A", 5.0, 0.2), action("B", 1.0, 0.05))
-    out = allocate_actions(scored([0.5, 0.5, 0.9], [100.0, 20.0, 30.0]), cfg)
+    out = allocate_actions(scored([0.5, 0.5, 0.9], [50.0, 10.0, 3.0]), cfg)
     assert out["action"].tolist() == ["A", "no_action", "A"]
     assert out["expected_gain"].tolist() == pytest.approx([5.0, 0.0, 0.4])
     assert out["cost"].tolist() == [5.0, 0.0, 5.0]
     assert out["group"].tolist() == ["treatment", "none", "treatment"]
     assert out["offer"].tolist()[0] == "offer A" and pd.isna(out["offer"].iloc[1])
     assert out["channel"].tolist()[2] == "email" and pd.isna(out["channel"].iloc[1])
+
+
+def test_gain_is_uplift_times_value_at_risk_by_hand() -> None:
+    # p_churn 0.4, expected value 30: value if retained 30 / 0.6 = 50, value at risk 0.4 * 50 = 20
+    # uplift 0.15 keeps 15% of would-be churners: 0.15 * 20 - 2 = 1.0 (not 0.4*0.15*30-2 = -0.2)
+    # uplift: model, predicted incremental response 0.06 (= 0.4 * 0.15): 0.06 * 50 - 2 = 1.0;
+    # -0.02 (a contact puts the customer off): -0.02 * 50 - 2 = -3.0
+    frame = scored([0.4, 0.4], [30.0, 30.0]).assign(uplift_M=[0.06, -0.02])
+    cfg = config(action("A", 2.0, 0.15), action("M", 2.0, "model"))  # type: ignore[arg-type]
+    assert expected_gains(frame, cfg) == pytest.approx(np.array([[1.0, 1.0], [1.0, -3.0]]))
+    assert allocate_actions(frame, cfg)["expected_gain"].tolist() == pytest.approx([1.0, 1.0])
+
+
+def test_a_near_certain_churner_is_valued_at_twenty_times_their_expected_value() -> None:
+    # p_churn 1: value if retained 10 / max(0, 0.05) = 200, value at risk 200: 0.1 * 200 - 1 = 19
+    gain = expected_gains(scored([1.0], [10.0]), config(action("A", 1.0, 0.1)))
+    assert gain == pytest.approx(np.array([[19.0]]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    p_churn=st.lists(st.floats(0.0, 1.0), min_size=2, max_size=8),
+    value=st.floats(0.0, 1e6),
+    uplift=st.floats(0.0, 1.0),
+    cost=st.floats(0.0, 100.0),
+)
+def test_gain_equals_uplift_times_value_at_risk_less_cost_and_rises_with_it(
+    p_churn: list[float], value: float, uplift: float, cost: float
+) -> None:
+    frame = scored(p_churn, [value] * len(p_churn))
+    gain = expected_gains(frame, config(action("A", cost, uplift)))[:, 0]
+    at_risk = np.array([p * value / max(1.0 - p, 0.05) for p in p_churn])
+    assert gain == pytest.approx(uplift * at_risk - cost, rel=1e-9, abs=1e-9)
+    order = np.argsort(at_risk, kind="stable")
+    assert (np.diff(gain[order]) >= -1e-9 * max(1.0, float(np.abs(gain).max()))).all()
 
 
 def test_ineligible_customers_get_no_action() -> None:
@@ -67,8 +102,9 @@ def test_ineligible_customers_get_no_action() -> None:
 
 
 def test_budget_takes_highest_gains_then_cheaper_actions_that_still_fit() -> None:
-    # A (cost 8) gains: c1 0.9*0.5*100-8=37, c2 0.8*0.5*100-8=32, c3 0.1*0.5*100-8=-3
-    # B (cost 1) gains: c1 8, c2 7, c3 0.1*0.2*100-1=1
+    # value at risk p * 100 / (1 - p): c1 900, c2 400, c3 11.1
+    # A (cost 8) gains: c1 0.5*900-8=442, c2 0.5*400-8=192, c3 0.5*11.1-8=-2.4
+    # B (cost 1) gains: c1 179, c2 79, c3 0.2*11.1-1=1.2
     # budget 10: c1 takes A (2 left); c2's A no longer fits -> c2 falls back to B (1 left);
     # c3 takes B (0 left).
     cfg = config(action("A", 8.0, 0.5), action("B", 1.0, 0.2), budget=10.0)
@@ -222,13 +258,17 @@ def test_control_mask_rejects_bad_fraction_and_zero_holds_out_nobody() -> None:
 
 
 def reference_allocation(frame: pd.DataFrame, cfg: ActionsConfig, eligible: np.ndarray) -> list:
-    """Plain loop: candidates by (gain desc, customer_id, action order); take if it fits."""
+    """Plain loop: candidates by (gain desc, customer_id, action order); take if it fits.
+
+    The gain is written out by hand: ``uplift x value at risk - cost``, the value at risk being
+    ``p x v / max(1 - p, 0.05)`` (multiplied in the allocation's order, so that equal gains
+    stay equal to the last bit and ties break the same way)."""
     candidates = []
     for i, (cid, p, v) in enumerate(
         frame[["customer_id", "p_churn", "expected_value"]].itertuples(index=False)
     ):
         for j, act in enumerate(cfg.actions):
-            gain = p * v * act.uplift - act.unit_cost
+            gain = p * act.uplift * (v / max(1.0 - p, 0.05)) - act.unit_cost
             if eligible[i, j] and gain > 0:
                 candidates.append((-gain, cid, j, i))
     budget_left = round(cfg.budget * 1_000_000)
@@ -299,7 +339,7 @@ def test_a_huge_budget_funds_every_positive_gain(budget: float | str) -> None:
     # ran out of int64 micro-units at 9.3e12 and allocated nobody
     frame = scored([0.5, 0.9, 0.1], [100.0, 200.0, 10.0])
     out = allocate_actions(frame, config(action("A", 1.0, 0.5), budget=budget))  # type: ignore[arg-type]
-    assert out["action"].tolist() == ["A", "A", "no_action"]  # c3: 0.1*0.5*10-1 < 0
+    assert out["action"].tolist() == ["A", "A", "no_action"]  # c3: 0.5*(0.1*10/0.9)-1 < 0
 
 
 def test_huge_costs_times_many_customers_are_exact() -> None:

@@ -1,4 +1,8 @@
-"""Why an action reached nobody, on hand-made scores whose every number is computed by hand."""
+"""Why an action reached nobody, on hand-made scores whose every number is computed by hand.
+
+The scores' value if retained, ``expected_value / (1 - p_churn)``, is 20, 100, 37.5 and 400;
+their value at risk, ``p_churn`` times that, 10, 80, 7.5 and 360.
+"""
 
 from __future__ import annotations
 
@@ -47,32 +51,34 @@ def test_a_rule_nobody_matches_is_counted_part_by_part() -> None:
 
 
 def test_a_gain_never_positive_shows_the_largest_return_against_the_cost() -> None:
-    # eligible: customers 1, 2, 4; p_churn x 0.1 x value = 0.5, 1.6, 3.6 -> at most 3.60 < 5
-    reasons = _reasons(_action("a", 5.0, 0.1, LOST))
+    # eligible: customers 1, 2, 4; 0.1 x value at risk = 1, 8, 36 -> at most 36.00 < 40
+    reasons = _reasons(_action("a", 40.0, 0.1, LOST))
     assert reasons == {
-        "a": "expected gain not positive for all 3 eligible: unit_cost 5.00 > p_churn × uplift ×"
-        " expected_value, which is at most 3.60"
+        "a": "expected gain not positive for all 3 eligible: unit_cost 40.00 > uplift ×"
+        " value_at_risk, which is at most 36.00"
     }
 
 
 def test_an_uplift_model_action_names_its_column() -> None:
-    # uplift_call x value = 1.0, -4.0, 1.5, 0.8 -> at most 1.50 < 2
-    assert _reasons(_action("call", 2.0, "model", EVERYONE)) == {
-        "call": "expected gain not positive for all 4 eligible: unit_cost 2.00 > uplift_call ×"
-        " expected_value, which is at most 1.50"
+    # uplift_call x value if retained = 2, -20, 1.875, 8 -> at most 8.00 < 10
+    assert _reasons(_action("call", 10.0, "model", EVERYONE)) == {
+        "call": "expected gain not positive for all 4 eligible: unit_cost 10.00 > uplift_call ×"
+        " value_if_retained, which is at most 8.00"
     }
 
 
 def test_outbid_and_out_of_budget_are_told_apart() -> None:
-    rich = _action("rich", 3.0, 0.5, EVERYONE)  # gains -0.5, 5, 0, 15: positive for 2 and 4
-    poor = _action("poor", 1.0, 0.1, EVERYONE)  # gains -0.5, 0.6, -0.4, 2.6: positive for 2, 4
-    # budget 7: rich takes 4 (15) and 2 (5), whose gains from rich are higher than from poor
-    assert _reasons(rich, poor, budget=7.0) == {
+    # 0.5 x value at risk - 30 = -25, 10, -26.25, 150: positive for 2 and 4
+    rich = _action("rich", 30.0, 0.5, EVERYONE)
+    # 0.1 x value at risk - 5 = -4, 3, -4.25, 31: positive for 2 and 4
+    poor = _action("poor", 5.0, 0.1, EVERYONE)
+    # budget 70: rich takes 4 (150) and 2 (10), whose gains from rich are higher than from poor
+    assert _reasons(rich, poor, budget=70.0) == {
         "poor": "of the 2 eligible with a positive expected gain, 2 got an action with a higher"
         " expected gain"
     }
-    # budget 2: rich (3) never fits; poor takes 4 and 2, which would have gained more from rich
-    assert _reasons(rich, poor, budget=2.0) == {
+    # budget 10: rich (30) never fits; poor takes 4 and 2, which would have gained more from rich
+    assert _reasons(rich, poor, budget=10.0) == {
         "rich": "of the 2 eligible with a positive expected gain, budget exhausted for 2: 0.00"
-        " left < unit_cost 3.00"
+        " left < unit_cost 30.00"
     }

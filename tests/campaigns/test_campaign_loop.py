@@ -130,7 +130,9 @@ def test_scoring_again_allocates_by_the_measured_uplift(loop, bundle) -> None:
     chosen = frame.loc[frame["group"] != "none"]
     uplift = chosen["action"].map({k: a.uplift for k, a in new.items()})
     cost = chosen["action"].map({k: a.unit_cost for k, a in new.items()})
-    expected = chosen["p_churn"] * uplift * chosen["expected_value"] - cost
+    p_churn = chosen["p_churn"]
+    at_risk = p_churn * chosen["expected_value"] / np.maximum(1 - p_churn, 0.05)
+    expected = uplift * at_risk - cost  # uplift x value at risk - cost
     assert np.allclose(chosen["expected_gain"], expected)
 
 
@@ -152,10 +154,10 @@ def test_scoring_with_the_uplift_model_leaves_sleeping_dogs_alone(loop, bundle) 
     for action in model.actions_:
         mine = frame.loc[frame["action"] == action]
         assert (mine[f"uplift_{action}"] > 0).all()
-        assert np.allclose(
-            mine["expected_gain"],
-            mine[f"uplift_{action}"] * mine["expected_value"] - mine["cost"],
-        )
+        # predicted incremental response x value if retained - cost
+        retained = mine["expected_value"] / np.maximum(1 - mine["p_churn"], 0.05)
+        gain = mine[f"uplift_{action}"] * retained - mine["cost"]
+        assert np.allclose(mine["expected_gain"], gain)
     evaluation = model.metadata_["evaluation"]["actions"]
     assert all(math.isfinite(v["qini_model"]) for v in evaluation.values())
 

@@ -86,3 +86,19 @@ def test_the_oracle_allocation_gains_more_than_the_constant_uplift_one(simulatio
     oracle = allocation_profit(oracle_allocation(sim), sim)
     assert oracle > 0
     assert oracle > allocation_profit(sim.scores, sim)
+
+
+def test_the_oracle_gain_is_the_true_incremental_revenue_less_cost(simulations) -> None:
+    sim = simulations[0]
+    oracle = oracle_allocation(sim)
+    truth = sim.truth.set_index("customer_id").reindex(oracle["customer_id"].astype(str))
+    costs = {a.name: a.unit_cost for a in sim.config.actions}
+    assigned = oracle.loc[oracle["group"] != "none"]
+    assert len(assigned) > 0
+    true_gain = [
+        truth.at[str(c), f"revenue_effect_{a}"] - costs[a]
+        for c, a in zip(assigned["customer_id"], assigned["action"], strict=True)
+    ]
+    np.testing.assert_allclose(assigned["expected_gain"], true_gain, rtol=1e-12, atol=1e-9)
+    # the oracle's frame is an allocation input only: the scored expected value is given back
+    np.testing.assert_array_equal(oracle["expected_value"], sim.scores["expected_value"])

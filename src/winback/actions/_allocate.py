@@ -1,10 +1,34 @@
 """Allocating campaign actions to customers under a budget and per-action caps.
 
 For each customer and each action they are eligible for, the expected gain is
-``p_churn * uplift * expected_value - unit_cost``, or, for an ``uplift: model`` action,
-``uplift_<action> * expected_value - unit_cost`` with the customer's predicted incremental
-response from the scored column ``uplift_<action>`` (negative for customers a contact hurts, who
-are then never chosen). Candidates with a positive gain are taken
+
+    gain = incremental response x value_if_retained - unit_cost
+
+(:func:`expected_gains`, the one place it is computed). The *incremental response* is how much
+the action raises the probability that the customer orders within the churn horizon (stays).
+One more customer who stays is worth their value if retained
+(:func:`~winback.actions.value_if_retained`, ``expected_value / max(1 - p_churn, 0.05)``), not
+their ``expected_value``, which already counts the chance that they churn. So:
+
+- a constant ``uplift`` is the share of would-be churners the action keeps: the incremental
+  response is ``p_churn * uplift`` and the gain ``uplift * value_at_risk - unit_cost``
+  (``value_at_risk = p_churn * value_if_retained``, what is lost if the customer churns);
+  ``p_churn * uplift * expected_value`` would count churn twice (it is ``p_churn * (1 -
+  p_churn) * uplift * value_if_retained``: for a given value if retained, largest at
+  ``p_churn = 0.5`` and vanishing for the customers most at risk);
+- ``uplift: model`` reads the customer's predicted incremental response ``tau(x) = P(order |
+  contacted) - P(order | not contacted)`` from the scored column ``uplift_<action>``: the gain
+  is ``uplift_<action> * value_if_retained - unit_cost``. A negative ``tau`` (a contact puts
+  the customer off) loses a customer who would have stayed, worth the same value if retained;
+  such customers are never chosen.
+
+The campaign simulator's truth (:mod:`winback.campaigns`) has the same shape: a would-be
+churner won back (probability ``(1 - q) * rho``) places an order, and a customer put off
+(``q * sigma``) loses the revenue they would have brought, so its true incremental revenue is
+close to ``tau * value_if_retained`` and far from ``tau * expected_value`` for the customers
+most at risk.
+
+Candidates with a positive gain are taken
 greedily, highest gain first (ties: lower ``customer_id``, then the earlier action), as long as the
 action's cap and the budget allow. A customer whose best action is full or no longer affordable
 falls back to their next-best eligible action with a positive gain: the result is exactly the
@@ -29,6 +53,7 @@ import pandas as pd
 from winback.actions._config import ActionsConfig
 from winback.actions._control import control_mask
 from winback.actions._rules import eligibility
+from winback.actions._value import value_if_retained
 from winback.exceptions import DataError
 
 __all__ = ["ALLOCATION_COLUMNS", "allocate_actions", "allocation_summary", "expected_gains"]
@@ -96,19 +121,33 @@ def allocate_actions(scored: pd.DataFrame, config: ActionsConfig) -> pd.DataFram
 
 
 def expected_gains(scored: pd.DataFrame, config: ActionsConfig) -> np.ndarray:
-    """Return the ``(n_customers, n_actions)`` expected gains.
+    """Return the ``(n_customers, n_actions)`` expected gains (see the module docstring).
 
-    A constant ``uplift`` gives ``p_churn * uplift * expected_value - unit_cost``; ``uplift:
-    model`` gives ``uplift_<action> * expected_value - unit_cost`` from the scored column.
+    ``incremental response x value_if_retained - unit_cost``: for a constant ``uplift`` that is
+    ``uplift * value_at_risk - unit_cost``; for ``uplift: model``, ``uplift_<action> *
+    value_if_retained - unit_cost``.
+
+    Examples
+    --------
+    p_churn 0.4 and expected_value 30: value if retained 50, value at risk 20; an uplift of
+    0.15 at a cost of 2 gains 0.15 x 20 - 2:
+
+    >>> from winback.actions import parse_actions_config
+    >>> config = parse_actions_config({"campaign_id": "c", "budget": 10, "actions": [
+    ...     {"name": "a", "channel": "email", "offer": "o", "unit_cost": 2.0, "uplift": 0.15,
+    ...      "when": {"field": "p_churn", "op": ">=", "value": 0}}]})
+    >>> scored = pd.DataFrame({"p_churn": [0.4], "expected_value": [30.0]})
+    >>> expected_gains(scored, config).round(12).tolist()
+    [[1.0]]
     """
-    value = scored["expected_value"].to_numpy(float)
     p_churn = scored["p_churn"].to_numpy(float)
-    columns = [
+    retained = value_if_retained(scored["expected_value"].to_numpy(float), p_churn)
+    response = [
         scored[a.uplift_column].to_numpy(float) if a.uplift == "model" else p_churn * a.uplift
         for a in config.actions
     ]
     cost = np.array([a.unit_cost for a in config.actions])
-    return np.column_stack(columns) * value[:, None] - cost[None, :]
+    return np.column_stack(response) * retained[:, None] - cost[None, :]
 
 
 def _micro(money: float) -> int:

@@ -190,11 +190,12 @@ class Action(_Strict):
     """One campaign action and who is eligible for it.
 
     ``uplift`` is the assumed probability that the action keeps a customer who would otherwise
-    churn, so the action's expected gain for a customer is
-    ``p_churn * uplift * expected_value - unit_cost``. ``uplift: model`` reads each customer's
-    predicted incremental response from the scored column ``uplift_<name>`` instead (written by
-    scoring with an uplift model): the gain is ``uplift_<name> * expected_value - unit_cost``,
-    so customers whom the contact is predicted to hurt (negative uplift) are never chosen.
+    churn, so the action's expected gain for a customer is ``uplift * value_at_risk -
+    unit_cost`` (``value_at_risk = p_churn * value_if_retained``, :mod:`winback.actions._value`).
+    ``uplift: model`` reads each customer's predicted incremental response from the scored
+    column ``uplift_<name>`` instead (written by scoring with an uplift model): the gain is
+    ``uplift_<name> * value_if_retained - unit_cost``, so customers whom the contact is
+    predicted to hurt (negative uplift) are never chosen. See :mod:`winback.actions._allocate`.
     ``uplift_source`` records the measurement a measured uplift came from.
     """
 

@@ -2,7 +2,8 @@
 
 An action reaches nobody for one of three reasons, checked in this order: no customer matches
 its rule (each part of the rule is counted), its expected gain is not positive for any eligible
-customer (the largest ``p_churn * uplift * expected_value`` is shown against ``unit_cost``), or
+customer (the largest return before cost, ``uplift * value_at_risk`` or ``uplift_<action> *
+value_if_retained``, from :func:`expected_gains`, is shown against ``unit_cost``), or
 every customer with a positive gain got another action with a higher gain or was left out once the
 budget left was below its ``unit_cost``.
 """
@@ -42,10 +43,10 @@ def empty_action_reasons(allocated: pd.DataFrame, config: ActionsConfig) -> dict
     ...     {"name": "mail", "channel": "mail", "offer": "gift", "unit_cost": 5.0,
     ...      "uplift": 0.1, "when": {"field": "p_churn", "op": ">=", "value": 0.5}}]})
     >>> scored = pd.DataFrame({"customer_id": [1, 2], "p_churn": [0.9, 0.2],
-    ...                        "expected_value": [20.0, 50.0]})
+    ...                        "expected_value": [2.0, 50.0]})
     >>> print(empty_action_reasons(allocate_actions(scored, config), config)["mail"])
-    expected gain not positive for all 1 eligible: unit_cost 5.00 > p_churn × uplift ×
-    expected_value, which is at most 1.80
+    expected gain not positive for all 1 eligible: unit_cost 5.00 > uplift × value_at_risk,
+    which is at most 1.80
     """
     gain = expected_gains(allocated, config)
     eligible = eligibility(allocated, config)
@@ -91,9 +92,9 @@ def _describe(rule: Rule) -> str:
 def _no_gain(action: Action, return_: np.ndarray) -> str:
     """``return_`` is the eligible customers' expected return before cost."""
     term = (
-        f"{action.uplift_column} × expected_value"
+        f"{action.uplift_column} × value_if_retained"
         if action.uplift == "model"
-        else "p_churn × uplift × expected_value"
+        else "uplift × value_at_risk"
     )
     best = float(return_.max())
     sign = ">" if best < action.unit_cost else "="

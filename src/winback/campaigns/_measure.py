@@ -12,7 +12,7 @@ Definitions (also written into every measurement under ``definitions``):
   unit cost); its interval is the revenue interval carried through the same formula;
   *ROI* = incremental profit / treatment spend;
 - the *uplift among would-be churners* (what an action's ``uplift`` means in ``actions.yaml``:
-  gain = ``p_churn * uplift * expected_value - unit_cost``) = incremental response / the mean
+  gain = ``uplift * value_at_risk - unit_cost``) = incremental response / the mean
   scored ``p_churn`` of the action's customers (both groups), interval scaled the same way:
   the share of the customers the model expected to churn that the action retained, so that the
   allocation's expected incremental response, ``sum(p_churn) * uplift``, matches the measured

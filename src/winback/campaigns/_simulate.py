@@ -42,7 +42,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from winback.actions import ActionsConfig, allocate_actions, parse_actions_config
+from winback.actions import (
+    MIN_STAY_PROBABILITY,
+    ActionsConfig,
+    allocate_actions,
+    parse_actions_config,
+)
 from winback.datasets import alive_at, simulate
 from winback.dates import DateLike
 from winback.exceptions import ConfigError
@@ -357,7 +362,13 @@ def true_effects(sim: CampaignSimulation) -> dict[str, float]:
 
 def oracle_allocation(sim: CampaignSimulation, *, margin: float = 1.0) -> pd.DataFrame:
     """Allocate the campaign knowing every true effect: gain = margin x true incremental
-    revenue - unit cost, under the same budget, caps, rules and control fraction."""
+    revenue - unit cost, under the same budget, caps, rules and control fraction.
+
+    The allocation's gain is ``uplift_<action> x value_if_retained - unit_cost``; the oracle's
+    frame sets ``expected_value = max(1 - p_churn, MIN_STAY_PROBABILITY)``, a value if retained
+    of exactly 1, so that its ``uplift_<action>`` columns, the true incremental revenue, are the
+    gain before cost (``p_churn`` is kept for the rules).
+    """
     raw = sim.config.model_dump(mode="json")
     for action in raw["actions"]:
         action["uplift"] = "model"
@@ -365,7 +376,8 @@ def oracle_allocation(sim: CampaignSimulation, *, margin: float = 1.0) -> pd.Dat
     frame = sim.scores.drop(
         columns=["action", "offer", "channel", "expected_gain", "cost", "group"]
     )
-    frame = frame.assign(expected_value=1.0)
+    stay = 1.0 - frame["p_churn"].to_numpy(dtype=float)
+    frame = frame.assign(expected_value=np.maximum(stay, MIN_STAY_PROBABILITY))
     for action in config.actions:
         frame[action.uplift_column] = margin * sim.truth[f"revenue_effect_{action.name}"].to_numpy()
     allocated = allocate_actions(frame, config)
