@@ -38,6 +38,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from _measure import write_result
 from winback.actions import allocate_actions, parse_actions_config
 from winback.campaigns import (
     CampaignEffects,
@@ -280,7 +281,7 @@ def main() -> None:
     }
     results["seconds"] = round(time.perf_counter() - start, 1)
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    write_result(results, OUT)
     print(json.dumps(results, indent=2, sort_keys=True))
 
 

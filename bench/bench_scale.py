@@ -48,6 +48,7 @@ import warnings
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _measure import write_result
 from bench_score import ACTIONS, AS_OF, END, START, _train
 
 RESULT = Path(__file__).resolve().parent / "results" / "scale.json"
@@ -291,8 +292,7 @@ def _main_driver_only(args: argparse.Namespace) -> None:
         "load_average": [round(x, 2) for x in os.getloadavg()],
         "runs": runs,
     }
-    RESULT.parent.mkdir(exist_ok=True)
-    RESULT.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
+    write_result(result, RESULT)
 
 
 def main() -> None:
@@ -392,8 +392,7 @@ def main() -> None:
     }
     if RESULT.is_file():  # keep the driver-only runs of --driver-only
         result["driver_only"] = json.loads(RESULT.read_text()).get("driver_only")
-    RESULT.parent.mkdir(exist_ok=True)
-    RESULT.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
+    write_result(result, RESULT)
     print(json.dumps(result, indent=2, sort_keys=True))
 
 
