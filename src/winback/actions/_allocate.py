@@ -271,17 +271,11 @@ def _check_scored(scored: pd.DataFrame) -> None:
     p_churn = pd.to_numeric(scored["p_churn"], errors="coerce")
     bad_p = ~p_churn.between(0, 1)
     if bad_p.any():
-        problems.append(
-            f"p_churn must be a probability in [0, 1]; {int(bad_p.sum())} rows are not "
-            f"(e.g. rows {scored.index[bad_p][:5].tolist()})"
-        )
+        problems.append(_rows_not("p_churn", "a probability in [0, 1]", bad_p, scored.index))
     value = pd.to_numeric(scored["expected_value"], errors="coerce")
     bad_v = ~np.isfinite(value.to_numpy(dtype=float, na_value=np.nan))
     if bad_v.any():
-        problems.append(
-            f"expected_value must be a finite number; {int(bad_v.sum())} rows are not "
-            f"(e.g. rows {scored.index[bad_v][:5].tolist()})"
-        )
+        problems.append(_rows_not("expected_value", "a finite number", bad_v, scored.index))
     if problems:
         raise DataError("allocate_actions: " + "; ".join(problems) + ".")
 
@@ -303,12 +297,16 @@ def _check_uplift_columns(scored: pd.DataFrame, config: ActionsConfig) -> None:
         values = pd.to_numeric(scored[column], errors="coerce").to_numpy(float)
         bad = ~np.isfinite(values)
         if bad.any():
-            problems.append(
-                f"{column} must be a finite number; {int(bad.sum())} rows are not "
-                f"(e.g. rows {scored.index[bad][:5].tolist()})"
-            )
+            problems.append(_rows_not(column, "a finite number", bad, scored.index))
     if problems:
         raise DataError("allocate_actions: " + "; ".join(problems) + ".")
+
+
+def _rows_not(column: str, rule: str, bad: pd.Series | np.ndarray, index: pd.Index) -> str:
+    """``"<column> must be <rule>; N rows are not (e.g. rows [...])"``."""
+    bad = np.asarray(bad, dtype=bool)
+    examples = index[bad][:5].tolist()
+    return f"{column} must be {rule}; {int(bad.sum())} rows are not (e.g. rows {examples})"
 
 
 def _id_problems(ids: pd.Series) -> list[str]:
