@@ -95,6 +95,7 @@ def test_missing_opt_in_column_means_not_opted_in_and_is_logged(
     assert "crm.csv: no marketing_opt_in column; every customer is treated as not opted in" in (
         caplog.text
     )
+    assert "`--customer-columns marketing_opt_in=<column>`" in caplog.text
 
 
 def test_customers_reject_duplicates_bad_flags_and_late_signups() -> None:

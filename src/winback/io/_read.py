@@ -771,8 +771,11 @@ def _assemble(
             values[column.name] = pd.Series(column.fill, index=range(len(kept)))
             if column.name == "marketing_opt_in":
                 logger.warning(
-                    "%s: no marketing_opt_in column; every customer is treated as not opted in",
+                    "%s: no marketing_opt_in column; every customer is treated as not opted in "
+                    "(map your consent column: `%s marketing_opt_in=<column>`, or columns= in "
+                    "Python)",
                     label,
+                    COLUMNS_OPTIONS["customers"],
                 )
     if "price" in values:  # orders with amount = price x quantity
         amount = values.pop("price") * values["quantity"]
