@@ -19,6 +19,11 @@ NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("*.ipynb"))
 QUICKSTART = Path(__file__).parent.parent / "notebooks" / "quickstart.ipynb"
 VERDICT = "significant"  # the verdict lines contain this word
 
+# one worker executes each notebook once (``_execute`` caches per test process), for all these
+# tests: ungrouped, each test is its own unit under ``--dist loadgroup`` and both workers may
+# execute the notebook
+pytestmark = pytest.mark.xdist_group("notebooks")
+
 
 def _streams(notebook, name: str) -> list[str]:
     return [

@@ -9,9 +9,14 @@ from simulated import AS_OF
 from winback.models import load_model
 from winback.models._treeshap import pattern_shap, split_trees
 
+# one thread, as winback's own models (LightGBMConfig.n_jobs): LightGBM's default, a thread per
+# core, competes with the other test worker and makes a 0.2 s test take seconds
+ONE_THREAD = {"num_threads": 1}
+
 
 def _booster(X: np.ndarray, y: np.ndarray, **params) -> lgb.Booster:
     base = {"objective": "binary", "num_leaves": 15, "min_data_in_leaf": 20, "verbosity": -1}
+    base |= ONE_THREAD
     return lgb.train({**base, **params}, lgb.Dataset(X, label=y), num_boost_round=40)
 
 
@@ -58,7 +63,8 @@ def test_categorical_splits_are_left_to_lightgbm():
     frame = pd.DataFrame({"x": rng.normal(size=2000), "c": codes})
     y = (frame["x"] + (frame["c"].cat.codes % 2) > 0.5).astype(int)
     booster = lgb.train(
-        {"objective": "binary", "verbosity": -1, "min_data_per_group": 5, "cat_smooth": 1},
+        {"objective": "binary", "verbosity": -1, "min_data_per_group": 5, "cat_smooth": 1}
+        | ONE_THREAD,
         lgb.Dataset(frame, label=y),
         num_boost_round=10,
     )

@@ -1,9 +1,8 @@
 """Fixtures of the report tests: tiny orders and scored frames whose KPIs are worked out by
-hand, headless Chromium, and the demo report of a small model trained on the CDNOW sample."""
+hand, headless Chromium, and the demo report of the model trained on the CDNOW sample."""
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,7 +88,7 @@ def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chromium]:
 
 @dataclass(frozen=True)
 class Demo:
-    """The demo report of the bundled CDNOW sample: a small model, its scores and the report."""
+    """The demo report of the bundled CDNOW sample: its model, its scores and the report."""
 
     bundle: Path
     orders: Path
@@ -97,61 +96,36 @@ class Demo:
     report: Path  # report.html
 
 
-DEMO_CONFIG = {
-    "name": "cdnow-sample",
-    "data": {"orders": "cdnow_sample", "end": "1998-06-30"},
-    "features": {"windows_days": [30, 90]},
-    "tasks": {"repurchase_days": 91, "churn_days": 182},
-    "backtest": {
-        "evaluation_cutoff": "1997-12-29",  # + 182 days = the data's end
-        "every_days": 56,
-        "max_train_cutoffs": 2,
-        "min_train_cutoffs": 2,
-        "min_history_days": 56,
-        "bootstrap": 20,
-    },
-    "lightgbm": {
-        "n_estimators": 40,
-        "learning_rate": 0.1,
-        "min_child_samples": 20,
-        "early_stopping_rounds": 10,
-        "n_jobs": 1,
-    },
-    "tracking": {"enabled": False},
-    "seed": 0,
-}
 DEMO_AS_OF = "1998-06-30"
 ACTIONS = Path(__file__).parents[2] / "configs" / "actions.yaml"
 
 
 @pytest.fixture(scope="session")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
-    """Train on the CDNOW sample (2,357 customers), score it with the shipped campaign and write
-    the report with `winback report` (model evaluation, KPIs, top customers, campaign plan)."""
+def demo(cdnow_sample_trained, tmp_path_factory: pytest.TempPathFactory) -> Demo:
+    """The model of ``configs/cdnow.yaml`` trained on the CDNOW sample (2,357 customers; the
+    session's ``cdnow_sample_trained``, tests/conftest.py), the sample scored with the shipped
+    campaign and the report written by `winback report` (model evaluation, KPIs, top customers,
+    campaign plan)."""
     from typer.testing import CliRunner
 
     from winback.cli import app
     from winback.datasets import load_cdnow
     from winback.scoring import ScoringConfig, score_files
-    from winback.training import TrainConfig, train
 
     root = tmp_path_factory.mktemp("demo")
-    config = TrainConfig.model_validate({**DEMO_CONFIG, "output_dir": str(root / "models")})
+    bundle = cdnow_sample_trained.bundle_path
     orders = root / "orders.parquet"
     load_cdnow(sample=True).to_parquet(orders, index=False)
     scores = root / "scores.parquet"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # BTYD convergence notes on a small training set
-        bundle = train(config, base_dir=root, progress=False).bundle_path
-        score_files(
-            bundle,
-            orders,
-            out=scores,
-            as_of=DEMO_AS_OF,
-            actions=ACTIONS,
-            config=ScoringConfig(reasons_method="path"),
-            progress=False,
-        )
+    score_files(
+        bundle,
+        orders,
+        out=scores,
+        as_of=DEMO_AS_OF,
+        actions=ACTIONS,
+        config=ScoringConfig(reasons_method="path"),
+        progress=False,
+    )
     args = ["report", "--model", str(bundle), "--scores", str(scores), "--orders", str(orders)]
     args += ["--as-of", DEMO_AS_OF, "--out", str(root / "reports")]
     result = CliRunner().invoke(app, args)

@@ -15,7 +15,8 @@ from winback.exceptions import DataError, ModelError
 from winback.report import build_report, read_summary
 from winback.report._sections import clv_section
 
-pytestmark = pytest.mark.xdist_group("report_demo")  # one worker trains the demo model once
+# one worker trains the CDNOW sample once, for these tests and tests/training/test_cdnow_sample.py
+pytestmark = pytest.mark.xdist_group("cdnow_sample")
 
 CUTOFF = "2024-03-31"
 HOSTILE = "<script>alert(1)</script>"
@@ -68,12 +69,12 @@ def test_demo_report_holds_the_evaluation_against_every_baseline(demo):
     html = demo.report.read_text(encoding="utf-8")
     report = json.loads((demo.report.parent / "report.json").read_text())
     tasks = {task["key"]: task for task in report["evaluation"]["tasks"]}
-    assert sorted(tasks) == ["churn_182d", "repurchase_91d", "spend_182d"]
+    assert sorted(tasks) == ["churn_273d", "repurchase_91d", "spend_273d"]
     evaluation = json.loads((demo.bundle / "evaluation.json").read_text())
     for key, task in tasks.items():
         assert task["methods"][0]["method"] == "winback"  # the shipped score first
         assert {row["method"] for row in task["methods"]} == set(evaluation[key]["methods"])
-    for key in ("repurchase_91d", "churn_182d"):
+    for key in ("repurchase_91d", "churn_273d"):
         expected = evaluation[key]["auc_difference_vs_best_baseline"]
         comparison = tasks[key]["comparison"]
         assert comparison["diff"] == pytest.approx(expected["diff"])
@@ -83,7 +84,7 @@ def test_demo_report_holds_the_evaluation_against_every_baseline(demo):
         assert f"95% bootstrap CI [{expected['ci_low']:+.4f}, {expected['ci_high']:+.4f}]" in html
         assert set(tasks[key]["plots"]) == {"roc", "calibration", "gains"}
     assert tasks["repurchase_91d"]["title"] == "repurchase: an order within 91 days"
-    assert "Calibration: churn: no order within 182 days" in html
+    assert "Calibration: churn: no order within 273 days" in html
     assert ">rfm_logit<" in html and ">recency<" in html and ">bgnbd_gg<" in html
 
 

@@ -67,6 +67,9 @@ def mlflow_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         "--artifacts-destination", str(artifacts), "--workers", "1",
     ]  # fmt: skip
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+    # without MLflow's job runner (GenAI jobs, trace archival; a huey consumer process beside
+    # uvicorn): logging a run does not use it, and it slows the server's start and stop
+    env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"
     with open(log, "wb") as out:
         process = subprocess.Popen(
             command, cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT,

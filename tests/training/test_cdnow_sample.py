@@ -2,32 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from winback.datasets import load_cdnow
-from winback.training import load_config, train
 
+# one worker trains the sample once, for these tests and the report's (tests/conftest.py)
 pytestmark = pytest.mark.xdist_group("cdnow_sample")
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def sample_run(tmp_path_factory):
-    config = load_config(ROOT / "configs" / "cdnow.yaml")
-    config = config.model_copy(
-        update={
-            "output_dir": str(tmp_path_factory.mktemp("cdnow_sample")),
-            "data": config.data.model_copy(update={"orders": "cdnow_sample"}),
-            "tracking": config.tracking.model_copy(update={"enabled": False}),
-            "backtest": config.backtest.model_copy(update={"bootstrap": 20}),
-            "lightgbm": config.lightgbm.model_copy(update={"n_estimators": 150}),
-        }
-    )
-    return train(config, base_dir=ROOT / "configs", progress=False)
+def sample_run(cdnow_sample_trained):
+    """``configs/cdnow.yaml`` trained on the sample (tests/conftest.py; the report's demo model)."""
+    return cdnow_sample_trained
 
 
 @pytest.mark.parametrize("cutoff", ["1997-09-30", "1998-01-31", "1998-06-30"])
