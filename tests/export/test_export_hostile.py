@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -240,30 +241,23 @@ def test_an_export_file_edited_since_blocks_the_replacement(tmp_path: Path) -> N
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
 
-def test_a_summary_copied_beside_files_of_the_same_names_does_not_replace_them(
-    tmp_path: Path,
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [("thesis.docx", "years of work"), ("control.csv", "the user's own control list\n")],
+    ids=["a file of its own", "a file named like the export's"],
+)
+def test_a_summary_copied_into_a_folder_does_not_make_it_replaceable(
+    tmp_path: Path, name: str, text: str
 ) -> None:
     out = tmp_path / "out"
     export_campaign(_scored([1]), _people(), out, campaign_id="c1")
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "summary.json").write_bytes((out / "summary.json").read_bytes())
-    (mine / "control.csv").write_text("the user's own control list\n")
-    with pytest.raises(ConfigError, match=r"control\.csv"):
+    (mine / name).write_text(text)
+    with pytest.raises(ConfigError, match=re.escape(name)):
         export_campaign(_scored([1]), _people(), mine, campaign_id="c1")
-    assert (mine / "control.csv").read_text() == "the user's own control list\n"
-
-
-def test_a_summary_copied_into_a_folder_does_not_make_it_replaceable(tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    export_campaign(_scored([1]), _people(), out, campaign_id="c1")
-    mine = tmp_path / "mine"
-    mine.mkdir()
-    (mine / "summary.json").write_bytes((out / "summary.json").read_bytes())
-    (mine / "thesis.docx").write_text("years of work")
-    with pytest.raises(ConfigError, match=r"thesis\.docx"):
-        export_campaign(_scored([1]), _people(), mine, campaign_id="c1")
-    assert (mine / "thesis.docx").read_text() == "years of work"
+    assert (mine / name).read_text() == text
 
 
 def test_the_working_folder_is_refused_without_a_crash(
