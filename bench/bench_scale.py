@@ -210,7 +210,7 @@ def _driver_only(args: argparse.Namespace) -> None:
     root = Path(args.root)
     model = load_model(args.model)
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    blob = (root / "bucket.pickle").read_bytes()
+    blob = (root / "bucket.pickle").read_bytes()  # this bench's own file, written above
     start = time.perf_counter()
     results = []
     for k in range(args.replicas):

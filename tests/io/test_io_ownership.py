@@ -110,3 +110,15 @@ def test_a_unit_is_refused_whole_when_one_of_its_files_is_not_winback_s(tmp_path
         )
     assert scores.read_text() == "old scores"
     assert summary.read_bytes() == b"the user's own data\n"
+
+
+@pytest.mark.parametrize("writer", sorted(WRITERS))
+def test_a_file_where_the_record_folder_goes_is_refused_and_left(
+    tmp_path: Path, writer: str
+) -> None:
+    name, write = WRITERS[writer]
+    (tmp_path / LEDGER).write_text("the user's file of that name")
+    with pytest.raises(ConfigError, match="is not the folder where winback records"):
+        write(tmp_path / name)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [LEDGER]
+    assert (tmp_path / LEDGER).read_text() == "the user's file of that name"

@@ -27,7 +27,7 @@ class _Recording:
         with self._count:
             self.active += 1
             self.most = max(self.most, self.active)
-        time.sleep(0.005)
+        time.sleep(0.005)  # holds the call open so that calls without the lock would overlap
         with self._count:
             self.active -= 1
         return data, options

@@ -150,6 +150,12 @@ def check_replaceable(path: str | os.PathLike[str]) -> None:
         If ``path`` is a folder, a link, or a file winback did not write (or that changed since).
     """
     path = Path(path)
+    ledger = path.parent / LEDGER
+    if (ledger.exists() or ledger.is_symlink()) and (ledger.is_symlink() or not ledger.is_dir()):
+        raise ConfigError(
+            f"{ledger} is not the folder where winback records what it wrote; move it away, or "
+            "write to another folder."
+        )
     if not path.exists() and not path.is_symlink():
         return
     if path.is_symlink() or not path.is_file():
@@ -157,7 +163,7 @@ def check_replaceable(path: str | os.PathLike[str]) -> None:
         raise ConfigError(
             f"{path} is {what}; winback writes only regular files it owns. Write to another path."
         )
-    record = path.parent / LEDGER / path.name
+    record = ledger / path.name
     written = record.read_text(encoding="ascii").strip() if record.is_file() else None
     if written != sha256_file(path):
         raise ConfigError(

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from winback.exceptions import TrackingError
 from winback.io import write_json
-from winback.tracking._uri import TRACKING_URI_ENV, tracking_uri
+from winback.tracking._uri import TRACKING_URI_ENV, check_sqlite_store, tracking_uri
 from winback.training import TrainConfig
 
 if TYPE_CHECKING:
@@ -123,6 +123,7 @@ def _using_tracking_uri(uri: str) -> Iterator[None]:
     """Point MLflow's fluent API at ``uri``; restore the caller's URI (and env var) afterwards."""
     import mlflow
 
+    check_sqlite_store(uri)
     env_before = os.environ.get(TRACKING_URI_ENV)
     uri_before = mlflow.get_tracking_uri() if mlflow.is_tracking_uri_set() else None
     mlflow.set_tracking_uri(uri)

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
+from pathlib import Path
 
+from winback.exceptions import TrackingError
 from winback.training import TrainConfig
 
-__all__ = ["DEFAULT_TRACKING_URI", "TRACKING_URI_ENV", "resolve_tracking_uri", "tracking_uri"]
+__all__ = [
+    "DEFAULT_TRACKING_URI",
+    "TRACKING_URI_ENV",
+    "check_sqlite_store",
+    "resolve_tracking_uri",
+    "tracking_uri",
+]
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"
@@ -42,3 +52,40 @@ def resolve_tracking_uri(uri: str | None) -> str:
     if uri:
         return uri
     return os.environ.get(TRACKING_URI_ENV, "").strip() or DEFAULT_TRACKING_URI
+
+
+#: Tables every MLflow SQL tracking store has (its schema version and its experiments).
+_MLFLOW_TABLES = {"alembic_version", "experiments"}
+
+
+def check_sqlite_store(uri: str) -> None:
+    """Refuse a ``sqlite:///`` URI whose file exists but is not an MLflow tracking store.
+
+    MLflow would create its tables in any SQLite file it is pointed at (another program's
+    database included); winback never writes into a file it did not write. A missing or empty
+    file (a new store) and an existing MLflow store pass; other URIs are not checked.
+
+    Raises
+    ------
+    TrackingError
+        If the file is not an SQLite database, or is one without MLflow's tables.
+    """
+    if not uri.startswith("sqlite:///"):
+        return
+    path = Path(uri.removeprefix("sqlite:///").split("?")[0])
+    if path.name == ":memory:" or not path.is_file() or path.stat().st_size == 0:
+        return
+    read_only = f"{path.resolve().as_uri()}?mode=ro"
+    try:
+        with contextlib.closing(sqlite3.connect(read_only, uri=True)) as db:
+            rows = db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+        what = "an SQLite database without MLflow's tables"
+        tables = {str(row[0]) for row in rows}
+    except sqlite3.DatabaseError:
+        what, tables = "not an SQLite database", set()
+    if not tables >= _MLFLOW_TABLES:
+        raise TrackingError(
+            f"The tracking store {path} is {what}, not an MLflow tracking store; winback never "
+            "writes into a file it did not write. Point the tracking URI (tracking.uri, "
+            "MLFLOW_TRACKING_URI) at a new file or an MLflow store, or train with --no-tracking."
+        )
