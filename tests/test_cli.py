@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pandas as pd
@@ -161,13 +162,28 @@ def test_score_rejects_a_missing_model_bundle(tmp_path):
     assert result.stderr.startswith("ModelError: No model bundle at")
 
 
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.NOTSET)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
 @pytest.mark.xdist_group("dask")
 def test_score_on_a_local_dask_cluster_writes_the_same_files(trained, tmp_path):
     runner = CliRunner()
     here, there = tmp_path / "here.csv", tmp_path / "there.csv"
     assert runner.invoke(app, _score_args(trained, here)).exit_code == 0
-    result = runner.invoke(app, _score_args(trained, there, "--workers", "2"))
+    chatter = _Records()  # what distributed logs reaches its handlers (the terminal)
+    logging.getLogger("distributed").addHandler(chatter)
+    try:
+        result = runner.invoke(app, _score_args(trained, there, "--workers", "2"))
+    finally:
+        logging.getLogger("distributed").removeHandler(chatter)
     assert result.exit_code == 0, result.output
+    assert [r.getMessage() for r in chatter.records if r.levelno < logging.WARNING] == []
     assert here.read_bytes() == there.read_bytes()
     assert (tmp_path / "here.summary.json").read_text() == (
         tmp_path / "there.summary.json"
